@@ -1,0 +1,94 @@
+// Live fan-out of transcript records to subscribers (the output panel, the CLI): small ordered
+// batches, flushed at most every `flushMs`, bounded per subscriber. A subscriber that falls
+// too far behind gets a resync marker instead of an ever-growing buffer, and catches up from
+// the transcript on disk. Large tool results are cut here; the transcript keeps them whole.
+import type { AgentMessage, TranscriptRecord } from '../model/agentMessage';
+
+export interface LiveBatch {
+  runId: string;
+  records: TranscriptRecord[];
+  /** Records were dropped before this batch: re-read from the transcript after `resyncAfterSeq`. */
+  resyncAfterSeq?: number;
+}
+
+export type LiveListener = (batch: LiveBatch) => void;
+
+interface Sub {
+  runId: string | '*';
+  listener: LiveListener;
+  pending: Map<string, { records: TranscriptRecord[]; bytes: number; dropped?: number }>;
+}
+
+export const LIVE_TOOL_RESULT_MAX = 8 * 1024;
+const MAX_PENDING_RECORDS = 2_000;
+const MAX_PENDING_BYTES = 2 * 1024 * 1024;
+
+export function cutForLive(msg: AgentMessage, max = LIVE_TOOL_RESULT_MAX): AgentMessage {
+  if (msg.kind === 'tool_result' && msg.content.length > max) {
+    return { ...msg, content: msg.content.slice(0, max), truncated: true };
+  }
+  if (msg.kind === 'text' && msg.text.length > max * 8) return { ...msg, text: msg.text.slice(0, max * 8) + '\n… (cut in the live view; the transcript has it all)' };
+  return msg;
+}
+
+function sizeOf(r: TranscriptRecord): number {
+  const m = r.msg;
+  if (m.kind === 'text' || m.kind === 'thinking') return m.text.length + 64;
+  if (m.kind === 'tool_result') return m.content.length + 64;
+  return 256;
+}
+
+export class LiveHub {
+  private subs = new Set<Sub>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly flushMs = 100) {}
+
+  subscribe(runId: string | '*', listener: LiveListener): { dispose(): void } {
+    const sub: Sub = { runId, listener, pending: new Map() };
+    this.subs.add(sub);
+    return { dispose: () => this.subs.delete(sub) };
+  }
+
+  publish(runId: string, records: TranscriptRecord[]): void {
+    if (records.length === 0 || this.subs.size === 0) return;
+    const cut = records.map((r) => ({ ...r, msg: cutForLive(r.msg) }));
+    for (const sub of this.subs) {
+      if (sub.runId !== '*' && sub.runId !== runId) continue;
+      let p = sub.pending.get(runId);
+      if (!p) sub.pending.set(runId, (p = { records: [], bytes: 0 }));
+      for (const r of cut) {
+        p.records.push(r);
+        p.bytes += sizeOf(r);
+      }
+      if (p.records.length > MAX_PENDING_RECORDS || p.bytes > MAX_PENDING_BYTES) {
+        // Too much for this subscriber before the next flush: drop it and let it read the disk.
+        p.dropped = Math.min(p.dropped ?? Infinity, p.records[0].seq - 1);
+        p.records = [];
+        p.bytes = 0;
+      }
+    }
+    if (!this.timer) this.timer = setTimeout(() => this.flush(), this.flushMs);
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const sub of this.subs) {
+      for (const [runId, p] of sub.pending) {
+        sub.pending.delete(runId);
+        if (p.records.length === 0 && p.dropped === undefined) continue;
+        try {
+          sub.listener({ runId, records: p.records, ...(p.dropped !== undefined ? { resyncAfterSeq: p.dropped } : {}) });
+        } catch {
+          /* a failing subscriber must not stop the others */
+        }
+      }
+    }
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.subs.clear();
+  }
+}

@@ -1,0 +1,426 @@
+// Parser for `claude -p --output-format stream-json --verbose` (agent-clis.md §2.2, §2.3, §5.1, §5.2).
+// The sim runtime speaks the same format.
+import type { AgentMessage, OutcomeKind, RunOutcome, Usage } from '../../model/agentMessage';
+import type { ExitStatus } from './types';
+import {
+  arr,
+  exitedZero,
+  exitReason,
+  formatDelay,
+  formatResetTime,
+  type FormatParser,
+  type Json,
+  num,
+  obj,
+  oneLine,
+  parseJsonObject,
+  type ParserOptions,
+  StderrLog,
+  str,
+} from './common';
+import { isClaudeUsageLimitText, parseClaudeReset } from './rateLimit';
+
+const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
+const DEFAULT_OVERLOAD_WAIT_MS = 30_000;
+
+interface ResultInfo {
+  ok: boolean;
+  subtype?: string;
+  sessionId?: string;
+  text?: string;
+  usage?: Usage;
+  costUsd?: number;
+  numTurns?: number;
+  durationMs?: number;
+  error?: string;
+  errorKind?: OutcomeKind;
+  apiErrorStatus?: number;
+}
+
+/** Map a Claude `result` line's usage: modelUsage summed over models when present, else `usage`. */
+export function claudeUsage(ev: Json): Usage | undefined {
+  const mu = obj(ev.modelUsage);
+  if (mu && Object.keys(mu).length > 0) {
+    const u: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+    let any = false;
+    for (const v of Object.values(mu)) {
+      const m = obj(v);
+      if (!m) continue;
+      any = true;
+      u.inputTokens += num(m.inputTokens) ?? 0;
+      u.outputTokens += num(m.outputTokens) ?? 0;
+      u.cacheReadTokens += num(m.cacheReadInputTokens) ?? 0;
+      u.cacheWriteTokens += num(m.cacheCreationInputTokens) ?? 0;
+    }
+    if (any) return u;
+  }
+  const usage = obj(ev.usage);
+  if (!usage) return undefined;
+  return {
+    inputTokens: num(usage.input_tokens) ?? 0,
+    outputTokens: num(usage.output_tokens) ?? 0,
+    cacheReadTokens: num(usage.cache_read_input_tokens) ?? 0,
+    cacheWriteTokens: num(usage.cache_creation_input_tokens) ?? 0,
+  };
+}
+
+/** Content of a tool_result block as one string: text parts joined, other parts named. */
+function toolResultContent(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (content === undefined || content === null) return '';
+  if (Array.isArray(content)) {
+    const parts: string[] = [];
+    for (const p of content) {
+      const o = obj(p);
+      if (!o) {
+        if (typeof p === 'string') parts.push(p);
+        continue;
+      }
+      const t = str(o.text);
+      if (t !== undefined) parts.push(t);
+      else if (typeof o.type === 'string') parts.push(`[${o.type}]`);
+    }
+    return parts.join('\n');
+  }
+  try {
+    return JSON.stringify(content);
+  } catch {
+    return String(content);
+  }
+}
+
+const AUTH_TEXT = /Not logged in|Invalid API key|Please run \/login|authentication_failed|OAuth token (has )?(expired|been revoked)|invalid x-api-key|\b401\b.*(Unauthori[sz]ed|authentication)|Invalid bearer token/i;
+const AUTH_ERRORS = new Set(['authentication_failed', 'oauth_org_not_allowed', 'account_on_hold', 'verification_required', 'cloud_credential_error']);
+
+/** Decide the kind of a failed Claude result from its status, subtype and texts. */
+function classifyClaudeError(
+  subtype: string | undefined,
+  apiStatus: number | undefined,
+  text: string,
+  assistantError: string | undefined,
+  terminalReason: string | undefined,
+): OutcomeKind {
+  if (subtype === 'error_max_turns' || terminalReason === 'max_turns') return 'max_turns';
+  if (subtype === 'error_max_budget_usd' || terminalReason === 'budget_exhausted') return 'budget';
+  if (apiStatus === 429 || assistantError === 'rate_limit') return 'rate_limited';
+  if (apiStatus === 529 || assistantError === 'overloaded') return 'overloaded';
+  if (apiStatus === 401 || (assistantError !== undefined && AUTH_ERRORS.has(assistantError))) return 'auth';
+  if (AUTH_TEXT.test(text)) return 'auth';
+  if (isClaudeUsageLimitText(text) || /Server is temporarily limiting requests|rate[ _-]limit/i.test(text)) return 'rate_limited';
+  if (/\bOverloaded\b|experiencing high load/i.test(text)) return 'overloaded';
+  return 'failed';
+}
+
+export function createClaudeParser(opts: ParserOptions = {}): FormatParser {
+  let sessionId: string | undefined;
+  let initSent = false;
+  let result: ResultInfo | undefined;
+  let resultRaw: Json | undefined;
+  /** resetsAt (ms) of the last rejected rate_limit_event. */
+  let rejectedResetsAt: number | undefined;
+  let rejectedLimitType: string | undefined;
+  let lastRetry: { delayMs?: number; status?: number; error?: string } | undefined;
+  /** Error code and text of the last synthetic assistant error message. */
+  let assistantError: string | undefined;
+  let assistantErrorText: string | undefined;
+  let lastText: string | undefined;
+  const stderr = new StderrLog();
+
+  function onSystem(ev: Json): AgentMessage[] {
+    const subtype = str(ev.subtype);
+    if (subtype === 'init') {
+      sessionId = str(ev.session_id) ?? sessionId;
+      if (initSent) return [];
+      initSent = true;
+      const tools = arr(ev.tools).filter((t): t is string => typeof t === 'string');
+      const msg: AgentMessage = { kind: 'init', sessionId: str(ev.session_id), model: str(ev.model) };
+      const cwd = str(ev.cwd);
+      if (cwd !== undefined) msg.cwd = cwd;
+      if (Array.isArray(ev.tools)) msg.tools = tools;
+      return [msg];
+    }
+    if (subtype === 'api_retry') {
+      const delay = num(ev.retry_delay_ms);
+      const status = num(ev.error_status);
+      const error = str(ev.error);
+      lastRetry = { delayMs: delay, status, error };
+      const why = status !== undefined ? String(status) : error && error !== 'unknown' ? error : 'no response';
+      const attempt = num(ev.attempt);
+      const max = num(ev.max_retries);
+      let message = delay !== undefined ? `retrying after ${formatDelay(delay)} (${why})` : `retrying (${why})`;
+      if (attempt !== undefined) message += `, attempt ${attempt}${max !== undefined ? `/${max}` : ''}`;
+      return [{ kind: 'notice', message, level: 'warning' }];
+    }
+    if (subtype === 'compact_boundary') {
+      return [{ kind: 'notice', message: 'conversation compacted', level: 'info' }];
+    }
+    return [];
+  }
+
+  function onAssistant(ev: Json): AgentMessage[] {
+    const message = obj(ev.message);
+    const content = arr(message?.content);
+    const err = str(ev.error);
+    const out: AgentMessage[] = [];
+    for (const b of content) {
+      const block = obj(b);
+      if (!block) continue;
+      const type = str(block.type);
+      if (type === 'text') {
+        const text = str(block.text) ?? '';
+        if (err) {
+          // A synthetic message standing for an API error ("Invalid API key", "You've hit your limit …").
+          assistantError = err;
+          assistantErrorText = text;
+          out.push({ kind: 'error', message: text || err });
+        } else if (text) {
+          lastText = text;
+          out.push({ kind: 'text', text });
+        }
+      } else if (type === 'thinking') {
+        const text = str(block.thinking) ?? '';
+        if (text) out.push({ kind: 'thinking', text });
+      } else if (type === 'tool_use' || type === 'server_tool_use') {
+        out.push({
+          kind: 'tool_use',
+          id: str(block.id) ?? '',
+          name: str(block.name) ?? 'unknown',
+          input: block.input ?? {},
+        });
+      }
+    }
+    if (err && out.length === 0) {
+      assistantError = err;
+      out.push({ kind: 'error', message: err });
+    }
+    return out;
+  }
+
+  function onUser(ev: Json): AgentMessage[] {
+    const message = obj(ev.message);
+    const out: AgentMessage[] = [];
+    for (const b of arr(message?.content)) {
+      const block = obj(b);
+      if (!block || block.type !== 'tool_result') continue;
+      out.push({
+        kind: 'tool_result',
+        toolUseId: str(block.tool_use_id) ?? '',
+        content: toolResultContent(block.content),
+        isError: block.is_error === true,
+      });
+    }
+    return out;
+  }
+
+  function onResult(ev: Json): AgentMessage[] {
+    const subtype = str(ev.subtype);
+    const isError = ev.is_error === true;
+    const ok = !isError && subtype === 'success';
+    const apiStatus = num(ev.api_error_status);
+    const errors = arr(ev.errors).filter((e): e is string => typeof e === 'string');
+    const resultText = str(ev.result);
+    sessionId = str(ev.session_id) ?? sessionId;
+    const info: ResultInfo = {
+      ok,
+      subtype,
+      sessionId: str(ev.session_id) ?? sessionId,
+      usage: claudeUsage(ev),
+      costUsd: num(ev.total_cost_usd),
+      numTurns: num(ev.num_turns),
+      durationMs: num(ev.duration_ms),
+      apiErrorStatus: apiStatus,
+    };
+    if (ok) {
+      info.text = resultText ?? lastText;
+    } else {
+      const error = errors.length > 0 ? errors.join('; ') : resultText || assistantErrorText || subtype || 'unknown error';
+      info.error = error;
+      info.errorKind = classifyClaudeError(
+        subtype,
+        apiStatus,
+        `${error}\n${assistantErrorText ?? ''}`,
+        str(ev.error) ?? assistantError,
+        str(ev.terminal_reason),
+      );
+    }
+    result = info;
+    resultRaw = ev;
+    const msg: AgentMessage = { kind: 'result', ok };
+    if (info.sessionId !== undefined) msg.sessionId = info.sessionId;
+    if (info.text !== undefined) msg.text = info.text;
+    if (info.usage) msg.usage = info.usage;
+    if (info.costUsd !== undefined) msg.costUsd = info.costUsd;
+    if (info.numTurns !== undefined) msg.numTurns = info.numTurns;
+    if (info.durationMs !== undefined) msg.durationMs = info.durationMs;
+    if (info.error !== undefined) msg.error = info.error;
+    if (info.errorKind !== undefined) msg.errorKind = info.errorKind;
+    return [msg];
+  }
+
+  function onRateLimit(ev: Json): AgentMessage[] {
+    const info = obj(ev.rate_limit_info) ?? {};
+    const s = str(info.status);
+    const status = s === 'allowed' || s === 'allowed_warning' || s === 'rejected' ? s : undefined;
+    if (!status) return [];
+    const resetsAtS = num(info.resetsAt);
+    const msg: AgentMessage = { kind: 'rate_limit', status };
+    if (resetsAtS !== undefined) msg.resetsAt = resetsAtS < 1e12 ? resetsAtS * 1000 : resetsAtS;
+    const limitType = str(info.rateLimitType);
+    if (limitType !== undefined) msg.limitType = limitType;
+    if (status === 'rejected') {
+      rejectedResetsAt = msg.resetsAt ?? rejectedResetsAt;
+      rejectedLimitType = limitType ?? rejectedLimitType;
+    }
+    return [msg];
+  }
+
+  function line(raw: string): AgentMessage[] {
+    try {
+      const ev = parseJsonObject(raw);
+      if (!ev) return [];
+      if (sessionId === undefined) sessionId = str(ev.session_id);
+      switch (ev.type) {
+        case 'system':
+          return onSystem(ev);
+        case 'assistant':
+          return onAssistant(ev);
+        case 'user':
+          return onUser(ev);
+        case 'result':
+          return onResult(ev);
+        case 'rate_limit_event':
+          return onRateLimit(ev);
+        default:
+          return [];
+      }
+    } catch {
+      return [];
+    }
+  }
+
+  function stderrLine(raw: string): AgentMessage[] {
+    try {
+      const l = stderr.add(raw);
+      if (l === undefined) return [];
+      return stderr.notice(l, /error|fail|cannot|denied/i.test(l) ? 'warning' : 'info');
+    } catch {
+      return [];
+    }
+  }
+
+  function rateLimitRetryAt(now: number, texts: string[]): number {
+    if (rejectedResetsAt !== undefined) return rejectedResetsAt;
+    for (const t of texts) {
+      const at = t ? parseClaudeReset(t, now, opts.timeZone) : undefined;
+      if (at !== undefined) return at;
+    }
+    if (lastRetry?.delayMs !== undefined && (lastRetry.status === 429 || lastRetry.error === 'rate_limit')) {
+      return now + lastRetry.delayMs;
+    }
+    return now + DEFAULT_RATE_LIMIT_WAIT_MS;
+  }
+
+  function failureReason(kind: OutcomeKind, error: string, now: number, retryAt?: number): string {
+    const short = oneLine(error, 240);
+    switch (kind) {
+      case 'max_turns': {
+        const m = /maximum number of turns \((\d+)\)/i.exec(error);
+        const n = m ? Number(m[1]) : result?.numTurns;
+        return n !== undefined ? `Claude Code reached the turn limit (${n} turns)` : 'Claude Code reached the turn limit';
+      }
+      case 'budget': {
+        const m = /maximum budget \((\$[\d.]+)\)/i.exec(error);
+        return m ? `Claude Code reached the budget limit (${m[1]})` : 'Claude Code reached the budget limit';
+      }
+      case 'rate_limited': {
+        const resets = retryAt !== undefined ? `; resets at ${formatResetTime(retryAt, now)}` : '';
+        if (isClaudeUsageLimitText(error)) {
+          const what = oneLine(error.split('·')[0], 120).replace(/[.;,]$/, '');
+          const type = rejectedLimitType ? ` (${rejectedLimitType})` : '';
+          return `Claude usage limit: ${what}${type}${resets}`;
+        }
+        const status = result?.apiErrorStatus ?? 429;
+        return `Rate limited by the API (${status})${resets}`;
+      }
+      case 'overloaded':
+        return `The API is overloaded (${result?.apiErrorStatus ?? 529}); try again in a moment`;
+      case 'auth':
+        return `Claude Code could not authenticate: ${short}`;
+      default:
+        return `Claude Code failed: ${short}`;
+    }
+  }
+
+  function finish(exit: ExitStatus, now: number): RunOutcome {
+    try {
+      return decide(exit, now);
+    } catch (e) {
+      return { ok: false, kind: 'failed', reason: `could not read the outcome: ${String(e)}`, sessionId };
+    }
+  }
+
+  function decide(exit: ExitStatus, now: number): RunOutcome {
+    const base: RunOutcome = { ok: false, kind: 'failed', sessionId: result?.sessionId ?? sessionId };
+    if (result?.usage) base.usage = result.usage;
+    if (result?.costUsd !== undefined) base.costUsd = result.costUsd;
+    if (result?.numTurns !== undefined) base.numTurns = result.numTurns;
+
+    if (result) {
+      if (result.ok) {
+        if (exitedZero(exit)) {
+          const out: RunOutcome = { ...base, ok: true, kind: 'success' };
+          if (result.text !== undefined) out.text = result.text;
+          return out;
+        }
+        return { ...base, kind: 'failed', reason: exitReason(exit, stderr.meaningful(exit)), text: result.text };
+      }
+      const kind = result.errorKind ?? 'failed';
+      const error = result.error ?? 'unknown error';
+      let retryAt: number | undefined;
+      if (kind === 'rate_limited') {
+        retryAt = rateLimitRetryAt(now, [str(resultRaw?.result) ?? '', assistantErrorText ?? '', error]);
+      } else if (kind === 'overloaded') {
+        retryAt = now + Math.max(lastRetry?.delayMs ?? 0, DEFAULT_OVERLOAD_WAIT_MS);
+      }
+      const out: RunOutcome = { ...base, kind, reason: failureReason(kind, error, now, retryAt) };
+      if (retryAt !== undefined) out.retryAt = retryAt;
+      return out;
+    }
+
+    // No result line at all: judge from what was seen and from stderr.
+    const errLine = stderr.meaningful(exit);
+    const allStderr = stderr.text(exit);
+    if (rejectedResetsAt !== undefined || assistantError === 'rate_limit') {
+      const retryAt = rateLimitRetryAt(now, [assistantErrorText ?? '', allStderr]);
+      return {
+        ...base,
+        kind: 'rate_limited',
+        retryAt,
+        reason: failureReason('rate_limited', assistantErrorText ?? 'rate limited', now, retryAt),
+      };
+    }
+    if ((assistantError && AUTH_ERRORS.has(assistantError)) || AUTH_TEXT.test(allStderr)) {
+      return { ...base, kind: 'auth', reason: failureReason('auth', assistantErrorText ?? errLine ?? 'not logged in', now) };
+    }
+    if (exit.signal) {
+      return { ...base, kind: 'failed', reason: exitReason(exit) };
+    }
+    if (exit.code !== 0) {
+      const detail = errLine ?? (assistantErrorText ? oneLine(assistantErrorText) : undefined);
+      return { ...base, kind: 'failed', reason: exitReason(exit, detail) };
+    }
+    return {
+      ...base,
+      kind: 'failed',
+      reason: errLine ? `Claude Code ended without a result: ${errLine}` : 'Claude Code ended without a result',
+    };
+  }
+
+  return {
+    line,
+    stderrLine,
+    finish,
+    sawFinal: () => result !== undefined,
+    sessionId: () => result?.sessionId ?? sessionId,
+  };
+}

@@ -1,0 +1,136 @@
+// One launch recipe per agent program: the flags that make it stream, edit without asking
+// and resume a session; the prompt is passed as one argument (never through a shell).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AgentSpec, RuntimeName } from '../config/config';
+import type { LaunchSpec } from './agentProcess';
+
+export interface LaunchContext {
+  prompt: string;
+  worktree: string;
+  storyId: number;
+  storyFile: string;
+  resumeSessionId?: string;
+  /** Absolute path of the built-in simulated agent script (dist/sim-agent.js). */
+  simAgentPath: string;
+  /** The Node binary for the sim agent (the extension host's, with ELECTRON_RUN_AS_NODE). */
+  nodePath: string;
+  /** Overrides the program found on PATH, e.g. from a VS Code setting. */
+  programOverride?: Partial<Record<RuntimeName, string>>;
+  baseEnv: NodeJS.ProcessEnv;
+  isRoot: boolean;
+}
+
+export const RUNTIME_LABELS: Record<RuntimeName, string> = {
+  claude: 'Claude Code',
+  codex: 'Codex CLI',
+  gemini: 'Gemini CLI',
+  command: 'The agent command',
+  sim: 'The simulated agent',
+};
+
+const DEFAULT_PROGRAMS: Record<RuntimeName, string> = { claude: 'claude', codex: 'codex', gemini: 'gemini', command: '', sim: '' };
+
+const INSTALL_HINTS: Record<RuntimeName, string> = {
+  claude: 'Install it with `npm install -g @anthropic-ai/claude-code`, or set `program` for this agent in .huskies/agents.toml (or the huskies.agentProgramPath setting).',
+  codex: 'Install it with `npm install -g @openai/codex`, or set `program` for this agent in .huskies/agents.toml.',
+  gemini: 'Install it with `npm install -g @google/gemini-cli`, or set `program` for this agent in .huskies/agents.toml.',
+  command: 'Check the `command` of this agent in .huskies/agents.toml.',
+  sim: 'The extension build is incomplete: dist/sim-agent.js is missing. Rebuild with `npm run build`.',
+};
+
+/** Looks a program up on PATH the way spawn would; returns the absolute path or undefined. */
+export function which(program: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!program) return undefined;
+  if (program.includes('/')) return isExecutable(program) ? path.resolve(program) : undefined;
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const p = path.join(dir, program);
+    if (isExecutable(p)) return p;
+  }
+  return undefined;
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    const st = fs.statSync(p);
+    if (!st.isFile()) return false;
+    fs.accessSync(p, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function programFor(agent: AgentSpec, ctx: Pick<LaunchContext, 'programOverride'>): string {
+  return agent.program ?? ctx.programOverride?.[agent.runtime] ?? DEFAULT_PROGRAMS[agent.runtime];
+}
+
+/** Replaces {{key}} with the value; unknown keys are left as they are so a typo is visible. */
+export function renderTemplate(template: string, vars: Record<string, string>): string {
+  return template.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (m, k: string) => (k in vars ? vars[k] : m));
+}
+
+export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
+  const env: NodeJS.ProcessEnv = {
+    ...ctx.baseEnv,
+    ...agent.env,
+    HUSKIES_STORY_ID: String(ctx.storyId),
+    HUSKIES_STORY_FILE: ctx.storyFile,
+    HUSKIES_WORKTREE: ctx.worktree,
+  };
+  const label = `${RUNTIME_LABELS[agent.runtime]}${agent.runtime === 'command' ? ` (${agent.program})` : ''}`;
+  const missingHint = INSTALL_HINTS[agent.runtime];
+  const base = { cwd: ctx.worktree, env, label, missingHint };
+
+  switch (agent.runtime) {
+    case 'claude': {
+      const args = ['-p', ctx.prompt, '--output-format', 'stream-json', '--verbose'];
+      args.push(...claudePermissionArgs(ctx.isRoot, env));
+      if (agent.model) args.push('--model', agent.model);
+      if (agent.maxTurns) args.push('--max-turns', String(agent.maxTurns));
+      if (agent.maxBudgetUsd) args.push('--max-budget-usd', String(agent.maxBudgetUsd));
+      if (agent.systemPrompt) args.push('--append-system-prompt', agent.systemPrompt);
+      if (ctx.resumeSessionId) args.push('--resume', ctx.resumeSessionId);
+      args.push(...agent.args);
+      return { ...base, program: programFor(agent, ctx), args };
+    }
+    case 'sim': {
+      const args = [ctx.simAgentPath, '-p', ctx.prompt, '--output-format', 'stream-json', '--verbose', '--model', agent.model ?? 'sim'];
+      if (agent.maxTurns) args.push('--max-turns', String(agent.maxTurns));
+      if (ctx.resumeSessionId) args.push('--resume', ctx.resumeSessionId);
+      args.push(...agent.args);
+      // Under desktop VS Code the host's binary is Electron; this makes it behave as Node.
+      return { ...base, env: { ...env, ELECTRON_RUN_AS_NODE: '1' }, program: agent.program ?? ctx.nodePath, args };
+    }
+    case 'codex': {
+      const flags = ['--json', '-s', 'workspace-write', '-c', 'approval_policy="never"', '--skip-git-repo-check', '-C', ctx.worktree];
+      if (agent.model) flags.push('-m', agent.model);
+      if (agent.systemPrompt) flags.push('-c', `developer_instructions=${JSON.stringify(agent.systemPrompt)}`);
+      flags.push(...agent.args);
+      const args = ctx.resumeSessionId ? ['exec', ...flags, 'resume', ctx.resumeSessionId, ctx.prompt] : ['exec', ...flags, ctx.prompt];
+      return { ...base, program: programFor(agent, ctx), args };
+    }
+    case 'gemini': {
+      const args = ['-p', ctx.prompt, '-o', 'stream-json', '--skip-trust', '--approval-mode', 'yolo'];
+      if (agent.model) args.push('-m', agent.model);
+      if (ctx.resumeSessionId) args.push('--resume', ctx.resumeSessionId);
+      args.push(...agent.args);
+      return { ...base, env: { ...env, GEMINI_CLI_TRUST_WORKSPACE: 'true' }, program: programFor(agent, ctx), args };
+    }
+    case 'command': {
+      const vars = { prompt: ctx.prompt, story_id: String(ctx.storyId), worktree: ctx.worktree, story_file: ctx.storyFile, session_id: ctx.resumeSessionId ?? '' };
+      const args = agent.args.map((a) => renderTemplate(a, vars));
+      return { ...base, env: { ...env, HUSKIES_PROMPT: ctx.prompt, ...(ctx.resumeSessionId ? { HUSKIES_RESUME_SESSION: ctx.resumeSessionId } : {}) }, program: agent.program ?? '', args };
+    }
+  }
+}
+
+/**
+ * Claude Code refuses bypass mode as root unless IS_SANDBOX=1. Each run is confined to its own
+ * worktree, so: bypassPermissions for everyone, with IS_SANDBOX=1 added only when running as root.
+ */
+export function claudePermissionArgs(isRoot: boolean, env: NodeJS.ProcessEnv): string[] {
+  if (isRoot) env.IS_SANDBOX = '1';
+  return ['--permission-mode', 'bypassPermissions'];
+}

@@ -1,0 +1,4 @@
+export * from './stage';
+export * from './workItem';
+export * from './agentMessage';
+export * from './agentRun';

@@ -1,0 +1,44 @@
+// Which stage moves the orchestrator makes, and why a move is refused. Moves made by hand
+// in the file system are facts, not requests: they are recorded, never refused.
+import type { Stage } from '../model/stage';
+import type { WorkItem } from '../model/workItem';
+
+export type TransitionKind = 'start' | 'coded' | 'qa_passed' | 'merged' | 'archive' | 'demote' | 'fixup' | 'qa_failed' | 'abandon';
+
+const ALLOWED: Record<TransitionKind, { from: Stage[]; to: Stage }> = {
+  start: { from: ['backlog'], to: 'current' },
+  coded: { from: ['current'], to: 'qa' },
+  qa_passed: { from: ['qa'], to: 'merge' },
+  merged: { from: ['merge'], to: 'done' },
+  archive: { from: ['done'], to: 'archived' },
+  demote: { from: ['current', 'qa', 'merge'], to: 'backlog' },
+  fixup: { from: ['merge'], to: 'current' },
+  qa_failed: { from: ['qa'], to: 'current' },
+  abandon: { from: ['backlog', 'current', 'qa', 'merge', 'done'], to: 'archived' },
+};
+
+export function targetOf(kind: TransitionKind): Stage {
+  return ALLOWED[kind].to;
+}
+
+/** Returns undefined when the move is allowed, else a readable reason. */
+export function checkTransition(item: WorkItem, kind: TransitionKind): string | undefined {
+  const rule = ALLOWED[kind];
+  if (item.invalid) return `Story ${item.id} cannot move: ${item.invalid}`;
+  if (!rule.from.includes(item.stage)) return `Story ${item.id} is in ${item.stage}; "${kind}" moves only from ${rule.from.join(' or ')}.`;
+  if (item.blocked && kind !== 'abandon' && kind !== 'demote') return `Story ${item.id} is blocked${item.blockedReason ? `: ${item.blockedReason}` : ''}. Unblock it first.`;
+  return undefined;
+}
+
+/** Whether an agent may start on the item now; undefined means yes, else why not. */
+export function canStartAgent(item: WorkItem, all: Map<number, WorkItem>): string | undefined {
+  if (item.invalid) return `Story ${item.id} is invalid: ${item.invalid}`;
+  if (item.stage !== 'backlog' && item.stage !== 'current') return `Story ${item.id} is in ${item.stage}; agents start on backlog or current stories.`;
+  if (item.blocked) return `Story ${item.id} is blocked${item.blockedReason ? `: ${item.blockedReason}` : ''}.`;
+  const waiting = item.dependsOn.filter((d) => {
+    const dep = all.get(d);
+    return !dep || (dep.stage !== 'done' && dep.stage !== 'archived');
+  });
+  if (waiting.length) return `Story ${item.id} waits for ${waiting.map((d) => `#${d}`).join(', ')} to be done.`;
+  return undefined;
+}

@@ -1,0 +1,145 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { createParser, type ParserRuntime } from '../../src/core/agents/parsers';
+import type { AgentMessage } from '../../src/core/model/agentMessage';
+import { exit, FIXTURES, fixtureLines } from './parsers-helpers';
+
+const NOW = Date.UTC(2026, 10, 21, 13, 0, 0);
+const RUNTIMES: ParserRuntime[] = ['claude', 'codex', 'gemini', 'command', 'sim'];
+
+const GARBAGE = [
+  '',
+  '   ',
+  'not json at all',
+  '{',
+  '{"type":',
+  '[]',
+  '[{"type":"result"}]',
+  '42',
+  'null',
+  '"a string"',
+  '{}',
+  '{"type":null}',
+  '{"type":42}',
+  '{"type":"unknown_event","session_id":"s","timestamp":"t"}',
+  '{"type":"system","session_id":"s"}',
+  '{"type":"system","subtype":"hook_started","session_id":"s"}',
+  '{"type":"system","subtype":"init","session_id":5,"tools":"nope"}',
+  '{"type":"system","subtype":"api_retry","session_id":"s","retry_delay_ms":"x"}',
+  '{"type":"assistant","session_id":"s","message":"x"}',
+  '{"type":"assistant","session_id":"s","message":{"content":[null,1,"x",{"type":"tool_use"}]}}',
+  '{"type":"user","session_id":"s","message":{"content":"a prompt"}}',
+  '{"type":"user","session_id":"s","message":{"content":[{"type":"tool_result","content":{"weird":true}}]}}',
+  '{"type":"rate_limit_event","session_id":"s"}',
+  '{"type":"rate_limit_event","session_id":"s","rate_limit_info":{"status":"bogus"}}',
+  '{"type":"stream_event","session_id":"s","event":null}',
+  '{"type":"item.completed"}',
+  '{"type":"item.completed","item":null}',
+  '{"type":"item.started","item":{"type":"command_execution"}}',
+  '{"type":"item.completed","item":{"type":"mcp_tool_call","result":{"content":"x"}}}',
+  '{"type":"turn.completed","usage":"lots"}',
+  '{"type":"thread.started"}',
+  '{"type":"message","timestamp":"t","role":"assistant","content":{"x":1}}',
+  '{"type":"tool_use","timestamp":"t"}',
+  '{"type":"tool_result","timestamp":"t","error":"str"}',
+  '{"type":"init","timestamp":"t","session_id":null}',
+  '{"type":"__proto__","timestamp":"t"}',
+  '{"__proto__":{"type":"result"}}',
+  '\u0000\u0001\u0002',
+  '{"type":"result"' + ' '.repeat(10_000) + '}',
+];
+
+function nonThrowing(runtime: ParserRuntime, lines: string[]): AgentMessage[] {
+  const p = createParser(runtime);
+  const out: AgentMessage[] = [];
+  for (const l of lines) {
+    const r = p.line(l);
+    assert.ok(Array.isArray(r));
+    out.push(...r);
+    assert.ok(Array.isArray(p.stderrLine(l)));
+  }
+  for (const status of [exit(0), exit(1, 'x'), exit(null, '', 'SIGKILL'), exit(173, '\n\n'), exit(41)]) {
+    const o = p.finish(status, NOW);
+    assert.equal(typeof o.ok, 'boolean');
+    assert.equal(typeof o.kind, 'string');
+    if (!o.ok) assert.ok(o.reason && o.reason.length > 0, `${runtime}: a failure needs a reason`);
+  }
+  return out;
+}
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function mutate(value: unknown, rand: () => number): unknown {
+  if (Array.isArray(value)) return value.map((v) => mutate(v, rand));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const r = rand();
+      if (r < 0.05) continue; // drop the field
+      if (r < 0.1) out[k] = null;
+      else if (r < 0.13) out[k] = 'x';
+      else if (r < 0.16) out[k] = 7;
+      else if (r < 0.18) out[k] = [];
+      else out[k] = mutate(v, rand);
+    }
+    return out;
+  }
+  return value;
+}
+
+describe('parsers: robustness', () => {
+  for (const runtime of RUNTIMES) {
+    it(`${runtime}: unknown / unparsable lines yield nothing useful and never throw`, () => {
+      const msgs = nonThrowing(runtime, GARBAGE);
+      if (runtime !== 'command' && runtime !== 'codex') {
+        // nothing that pretends to be a success comes out of garbage
+        // (for codex a bare {"type":"turn.completed"} is a real verdict, so it is left out)
+        assert.ok(!msgs.some((m) => m.kind === 'result' && m.ok));
+      }
+    });
+
+    it(`${runtime}: a fresh parser with no output at all gives a failure with a reason for non-zero exits`, () => {
+      const o = createParser(runtime).finish(exit(1), NOW);
+      assert.equal(o.ok, false);
+      assert.match(o.reason!, /exit|code 1|failed|without/);
+    });
+
+    it(`${runtime}: mutated real transcripts never make it throw`, () => {
+      const files = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.jsonl'));
+      const rand = rng(1234 + runtime.length);
+      for (let round = 0; round < 20; round++) {
+        for (const f of files) {
+          const lines = fixtureLines(f).map((l) => {
+            const r = rand();
+            if (r < 0.1) return l.slice(0, Math.floor(rand() * l.length)); // cut line
+            return JSON.stringify(mutate(JSON.parse(l), rand));
+          });
+          nonThrowing(runtime, lines);
+        }
+      }
+    });
+  }
+
+  it('every fixture transcript parses without a throw in every parser', () => {
+    for (const f of fs.readdirSync(FIXTURES).filter((x) => x.endsWith('.jsonl'))) {
+      for (const runtime of RUNTIMES) nonThrowing(runtime, fixtureLines(f));
+    }
+  });
+
+  it('stderr floods are capped', () => {
+    const p = createParser('claude');
+    let notices = 0;
+    for (let i = 0; i < 1000; i++) notices += p.stderrLine(`warning ${i}`).length;
+    assert.ok(notices <= 50);
+  });
+});
