@@ -221,7 +221,7 @@ export class Orchestrator extends EventEmitter {
     });
     this.rootWatcher = hw;
     // Changes made before the watchers are ready would be missed: wait, then rescan once.
-    await Promise.all([new Promise((r) => w.once('ready', r)), new Promise((r) => hw.once('ready', r))]);
+    await Promise.all([new Promise<void>((r) => w.once('ready', () => r())), new Promise<void>((r) => hw.once('ready', () => r()))]);
     await this.rescan();
   }
 

@@ -1,0 +1,63 @@
+// Turns the orchestrator's snapshot into what the board shows. No vscode import: unit-tested.
+import * as path from 'node:path';
+import type { Snapshot } from '../core/orchestrator';
+import type { RunRecord } from '../core/agents/runRegistry';
+import type { BoardState, CardView, RunView } from '../protocol/messages';
+
+export function runView(r: RunRecord): RunView {
+  return {
+    runId: r.runId,
+    storyId: r.storyId,
+    agent: r.agent,
+    runtime: r.runtime,
+    status: r.status,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    reason: r.reason,
+    costUsd: r.costUsd,
+    inputTokens: r.usage?.inputTokens,
+    outputTokens: r.usage?.outputTokens,
+    lastSeq: r.lastSeq,
+  };
+}
+
+export function buildBoardState(snap: Snapshot): BoardState {
+  const cost = new Map<number, number>();
+  for (const r of snap.runs) if (r.costUsd) cost.set(r.storyId, (cost.get(r.storyId) ?? 0) + r.costUsd);
+  const cards: CardView[] = snap.items.map((it) => {
+    const run = snap.latestRun.get(it.id);
+    return {
+      id: it.id,
+      type: it.type,
+      name: it.name,
+      stage: it.stage,
+      fileName: it.fileName,
+      criteriaDone: it.criteria.filter((c) => c.done).length,
+      criteriaTotal: it.criteria.length,
+      agent: run?.agent || it.agent,
+      blocked: it.blocked,
+      blockedReason: it.blockedReason,
+      invalid: it.invalid,
+      run: run ? runView(run) : undefined,
+      costUsd: cost.get(it.id),
+    };
+  });
+  return {
+    projectName: path.basename(snap.root),
+    initialized: snap.initialized,
+    trusted: snap.trusted,
+    cards,
+    running: snap.running,
+    queued: snap.queued,
+    maxCoders: snap.maxCoders,
+    problems: snap.problems,
+  };
+}
+
+/** The status-bar text: running and queued agents, at a glance. */
+export function statusText(snap: Pick<Snapshot, 'running' | 'queued' | 'initialized'>): string {
+  if (!snap.initialized) return '$(circle-outline) Huskies';
+  if (snap.running > 0) return `$(sync~spin) Huskies: ${snap.running} running${snap.queued ? `, ${snap.queued} queued` : ''}`;
+  if (snap.queued > 0) return `$(clock) Huskies: ${snap.queued} queued`;
+  return '$(check) Huskies: idle';
+}

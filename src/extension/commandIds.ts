@@ -1,0 +1,10 @@
+// Every command id in one place: huskies.<verb><Noun>. package.json contributes the same ids.
+export const CommandIds = {
+  initProject: 'huskies.initProject',
+  newStory: 'huskies.newStory',
+  openBoard: 'huskies.openBoard',
+  startAgent: 'huskies.startAgent',
+  stopAgent: 'huskies.stopAgent',
+  showAgentOutput: 'huskies.showAgentOutput',
+  showLog: 'huskies.showLog',
+} as const;
