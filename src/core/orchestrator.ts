@@ -22,6 +22,10 @@ import { commitsAhead, isDirty } from './git/git';
 import { newRunId } from './util/ids';
 import { nullLogger, type Logger } from './util/log';
 import { exists } from './util/fsAtomic';
+import { TimerStore, type Timer } from './schedule/timers';
+import { AgentState, type Drain, type RateLimit } from './agents/agentState';
+import { UsageLog, type Totals } from './agents/usageLog';
+import { preflight, type Preflight } from './agents/preflight';
 import { acquireLock, type LockInfo } from './util/lock';
 
 export interface OrchestratorOptions {
@@ -67,7 +71,18 @@ export interface Snapshot {
   problems: string[];
   agents: AgentSpec[];
   trusted: boolean;
+  timers: Timer[];
+  rateLimits: Record<string, RateLimit>;
+  drained: Record<string, Drain>;
+  preflight: Preflight[];
+  costByStory: Map<number, Totals>;
+  costByAgent: Map<string, Totals>;
+  spentToday: number;
+  /** Why new agents are not starting, when they are not (budget reached, not trusted…). */
+  paused?: string;
 }
+
+const QUESTION_FILE = '.huskies-question.json';
 
 const DEFAULT_PROMPT = `You are a coding agent working on story {{story_id}} ("{{story_name}}") of this repository.
 Your working directory is a git worktree on branch {{branch}}; stay in it, do not switch branches and do not push.
@@ -83,6 +98,26 @@ export class FollowerError extends Error {
   }
 }
 
+/** Reads and removes the question file an agent left in its worktree. */
+async function takeQuestion(worktree: string, keep: string): Promise<string | undefined> {
+  const file = path.join(worktree, QUESTION_FILE);
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  await fs.promises.mkdir(path.dirname(keep), { recursive: true });
+  await fs.promises.rename(file, keep).catch(() => fs.promises.rm(file, { force: true }));
+  try {
+    const j = JSON.parse(text) as { question?: unknown };
+    if (typeof j.question === 'string' && j.question.trim()) return j.question.trim().slice(0, 2000);
+  } catch {
+    /* not JSON: take the text itself */
+  }
+  return text.trim().slice(0, 2000) || undefined;
+}
+
 export class Orchestrator extends EventEmitter {
   readonly root: string;
   readonly store: WorkStore;
@@ -90,6 +125,10 @@ export class Orchestrator extends EventEmitter {
   readonly registry: RunRegistry;
   readonly hub = new LiveHub(100);
   readonly pool: AgentPool;
+  readonly timers: TimerStore;
+  readonly agentState: AgentState;
+  readonly usage: UsageLog;
+  private preflights: Preflight[] = [];
   private audit: AuditLog;
   private logger: Logger;
   private clock: Clock;
@@ -118,6 +157,9 @@ export class Orchestrator extends EventEmitter {
     this.configStore = new ConfigStore(this.root);
     this.registry = new RunRegistry(path.join(this.store.huskiesDir, 'runs.json'));
     this.audit = new AuditLog(path.join(this.store.huskiesDir, 'audit.log'));
+    this.timers = new TimerStore(path.join(this.store.huskiesDir, 'timers.json'));
+    this.agentState = new AgentState(path.join(this.store.huskiesDir, 'agents_state.json'));
+    this.usage = new UsageLog(path.join(this.store.huskiesDir, 'token_usage.jsonl'));
     this.pool = new AgentPool({
       root: this.root,
       registry: this.registry,
@@ -135,7 +177,7 @@ export class Orchestrator extends EventEmitter {
         isRoot: typeof process.getuid === 'function' && process.getuid() === 0,
       }),
       prompt: (item, agent, run, worktree) => this.prompt(item, agent, run, worktree),
-      unavailable: () => undefined,
+      unavailable: (agent) => this.unavailable(agent),
       onRunChanged: (run) => this.changed(run.storyId),
       onRunEnded: (run, outcome) => void this.onRunEnded(run, outcome),
       limits: (agent) => ({
@@ -175,11 +217,15 @@ export class Orchestrator extends EventEmitter {
     await this.configStore.reload();
     for (const p of this.configStore.getProblems()) this.logger.warn(p);
     this.registry.load();
+    this.timers.load();
+    this.agentState.load();
+    this.usage.load();
+    void this.runPreflight();
     await this.store.scan();
     for (const c of this.store.getConflicts()) this.logger.warn(c);
     if (!this.follower) await this.reconcile();
     if (this.opts.watch !== false) await this.startWatcher();
-    this.tick = setInterval(() => this.onTick(), 1000);
+    this.tick = setInterval(() => void this.onTick(), 1000);
     this.tick.unref?.();
     this.changed();
     this.kick();
@@ -312,6 +358,34 @@ export class Orchestrator extends EventEmitter {
 
   // ---- agents ----
 
+  /** Why an agent may not take work now: drained or rate-limited. */
+  unavailable(agent: AgentSpec): string | undefined {
+    const d = this.agentState.drained(agent.name);
+    if (d) return `${agent.name} is drained after ${d.failures} failures in a row (last: ${d.reason}); acknowledge it to give it work again`;
+    const rl = this.agentState.rateLimit(agent, this.clock.now());
+    if (rl) return `${agent.name} is rate-limited until ${new Date(rl.until).toISOString()}: ${rl.reason}`;
+    return undefined;
+  }
+
+  /** Checks every agent's program and login; results are shown on the board and by `huskies status`. */
+  async runPreflight(): Promise<Preflight[]> {
+    const env = this.opts.env ?? process.env;
+    this.preflights = await Promise.all(this.agents().map((a) => preflight(a, { env, simAgentPath: this.opts.simAgentPath, programOverride: this.opts.programOverride })));
+    for (const p of this.preflights) if (!p.ok) this.logger.warn(`preflight ${p.agent}: ${p.message}`);
+    this.changed();
+    return this.preflights;
+  }
+
+  /** Set when the daily project budget is spent: new starts wait until the next UTC day. */
+  budgetStop(): string | undefined {
+    const budget = this.config.project.dailyBudgetUsd;
+    if (!budget) return undefined;
+    const today = new Date(this.clock.now()).toISOString().slice(0, 10);
+    const spent = this.usage.spentOn(today);
+    if (spent < budget) return undefined;
+    return `The daily budget of $${budget.toFixed(2)} is spent ($${spent.toFixed(2)} today): no new agents start until tomorrow (UTC), or raise daily_budget_usd in .huskies/project.toml.`;
+  }
+
   /** Starts an agent on a story: backlog stories move to current first. */
   async startAgent(id: number, opts: { agent?: string; prompt?: string } = {}): Promise<RunRecord> {
     if (!this.trusted) throw new Error('This workspace is not trusted: Huskies runs no agents here. Trust the workspace to start agents.');
@@ -324,6 +398,9 @@ export class Orchestrator extends EventEmitter {
     const why = canStartAgent(item, this.store.itemsById());
     if (why) throw new Error(why);
     if (opts.agent && !this.agents().some((a) => a.name === opts.agent)) throw new Error(`There is no agent named "${opts.agent}" in .huskies/agents.toml.`);
+    const stop = this.budgetStop();
+    if (stop) throw new Error(stop);
+    await this.timers.removeForStory(id);
     if (item.stage === 'backlog') item = await this.transition(id, 'start', 'agent started');
     if (this.follower) throw new FollowerError(id, this.follower);
     const prev = this.registry.latest(id);
@@ -389,9 +466,24 @@ export class Orchestrator extends EventEmitter {
   }
 
   private async onRunEnded(run: RunRecord, outcome: RunOutcome): Promise<void> {
+    const now = this.clock.now();
+    const agent = this.agents().find((a) => a.name === run.agent);
     try {
+      if (run.startedAt) {
+        this.usage.append({ ts: new Date(now).toISOString(), story: run.storyId, agent: run.agent, runtime: run.runtime, model: agent?.model, runId: run.runId, outcome: outcome.kind, durationMs: now - run.startedAt, costUsd: outcome.costUsd ?? 0, usage: outcome.usage });
+      }
       const item = this.store.get(run.storyId);
-      if (outcome.ok && item && item.stage === 'current' && run.worktree) {
+      const question = run.worktree ? await takeQuestion(run.worktree, path.join(this.store.huskiesDir, 'logs', `${run.runId}.question.json`)) : undefined;
+      if (question && item) {
+        run.handled = 'question';
+        run.outcome = 'question';
+        run.reason = `asked: ${question}`;
+        this.registry.upsert(run);
+        await this.store.patch(item.id, { blocked: true, blocked_reason: `Question from ${run.agent}: ${question}`, question });
+        this.record({ id: item.id, from: item.stage, to: item.stage, source: 'orchestrator:question', reason: question });
+      } else if (outcome.kind === 'rate_limited' || outcome.kind === 'overloaded') {
+        await this.onRateLimited(run, outcome);
+      } else if (outcome.ok && item && item.stage === 'current' && run.worktree) {
         const ahead = run.baseCommit ? await commitsAhead(run.worktree, run.baseCommit).catch(() => 0) : 0;
         if (ahead > 0) {
           const dirty = await isDirty(run.worktree).catch(() => false);
@@ -403,7 +495,8 @@ export class Orchestrator extends EventEmitter {
           this.registry.upsert(run);
         }
       }
-      if (run.status === 'failed') this.afterFailure(run);
+      if (run.status === 'succeeded' && agent) this.agentState.recordSuccess(agent.name);
+      if (run.status === 'failed' && run.outcome !== 'rate_limited' && run.outcome !== 'overloaded' && run.outcome !== 'orphaned') this.afterFailure(run);
     } catch (err) {
       this.logger.error(`after run ${run.runId}: ${(err as Error).message}`);
       run.reason = `${run.reason ?? 'finished'}; then: ${(err as Error).message}`;
@@ -416,11 +509,76 @@ export class Orchestrator extends EventEmitter {
     this.kick();
   }
 
-  /** Retries a failed run (with the earlier failures in the prompt) until max_retries, then blocks the story. */
+  /**
+   * Marks the agent (or its whole runtime, for account-wide limits) rate-limited until the reset
+   * and persists a timer that resumes the story in the same worktree and session.
+   */
+  private async onRateLimited(run: RunRecord, outcome: RunOutcome): Promise<void> {
+    const now = this.clock.now();
+    const at = outcome.retryAt && outcome.retryAt > now ? outcome.retryAt : now + (outcome.kind === 'overloaded' ? 60_000 : 5 * 60_000);
+    const reason = outcome.reason ?? 'rate limited';
+    // Subscription and usage limits belong to the account, so they hold for every agent of that runtime.
+    const accountWide = run.runtime !== 'sim' && run.runtime !== 'command' && outcome.kind === 'rate_limited';
+    this.agentState.setRateLimit(accountWide ? `runtime:${run.runtime}` : run.agent, at, reason);
+    run.retryAt = at;
+    run.handled = 'rate_limited';
+    this.registry.upsert(run);
+    await this.timers.add({ id: `resume-${run.runId}`, kind: 'resume', storyId: run.storyId, at, runId: run.runId, sessionId: run.sessionId, agent: run.agent, reason });
+    this.logger.warn(`#${run.storyId}: ${run.agent} ${reason}; resumes at ${new Date(at).toISOString()}`);
+    this.emit('rateLimited', run, at);
+  }
+
+  /** Counts failures per agent (drain) and keeps a short history for the retry's prompt. */
   private afterFailure(run: RunRecord): void {
     const reason = run.reason ?? 'failed';
     run.history = [...(run.history ?? []), reason].slice(-5);
     this.registry.upsert(run);
+    if (run.outcome === 'cancelled' || !run.agent) return;
+    const drain = this.agentState.recordFailure(run.agent, reason, this.config.project.drainAfterFailures, this.clock.now());
+    if (drain) {
+      this.logger.warn(`Agent ${run.agent} is drained after ${drain.failures} failures in a row; it takes no work until acknowledged.`);
+      this.emit('agentDrained', run.agent, drain);
+    }
+  }
+
+  /** Lets a drained agent take work again. */
+  acknowledgeAgent(name: string): boolean {
+    const had = this.agentState.acknowledge(name);
+    this.changed();
+    this.kick();
+    return had;
+  }
+
+  /** Sends a follow-up prompt to the latest run of a story: same session, same worktree. */
+  async followUp(storyId: number, prompt: string): Promise<RunRecord> {
+    if (!this.trusted) throw new Error('This workspace is not trusted: Huskies runs no agents here.');
+    if (!prompt.trim()) throw new Error('The follow-up needs some text.');
+    await this.scanning;
+    const item = this.store.get(storyId);
+    if (!item) throw new Error(`There is no story ${storyId}.`);
+    if (this.activeRun(storyId)) throw new Error(`Story ${storyId} already has an agent running or queued.`);
+    const last = this.registry.latest(storyId);
+    if (!last) throw new Error(`No agent has run on story ${storyId} yet: start one first.`);
+    if (!last.sessionId) throw new Error(`The last run on story ${storyId} has no session to resume (the program reported none).`);
+    if (item.stage !== 'current' && item.stage !== 'qa') throw new Error(`Story ${storyId} is in ${item.stage}; follow-ups go to stories in current or qa.`);
+    if (this.follower) throw new FollowerError(storyId, this.follower);
+    const stop = this.budgetStop();
+    if (stop) throw new Error(stop);
+    await this.timers.removeForStory(storyId);
+    last.handled ??= 'followed-up';
+    this.registry.upsert(last);
+    return this.enqueue(item, { agent: last.agent, prompt, attempt: 1, sessionId: last.sessionId, history: undefined });
+  }
+
+  /** Answers the question that blocked a story and resumes the agent's session with the answer. */
+  async answer(storyId: number, answer: string): Promise<RunRecord> {
+    const item = this.store.get(storyId);
+    if (!item) throw new Error(`There is no story ${storyId}.`);
+    const question = typeof item.frontMatter.question === 'string' ? item.frontMatter.question : undefined;
+    if (!question) throw new Error(`Story ${storyId} has no open question.`);
+    await this.store.patch(storyId, { blocked: undefined, blocked_reason: undefined, question: undefined });
+    await this.rescan();
+    return this.followUp(storyId, `You asked: "${question}"\nThe user answers: ${answer}\nGo on with the story.`);
   }
 
   /** Idempotent: looks at every story in current and starts, retries or blocks as the rules say. */
@@ -437,9 +595,12 @@ export class Orchestrator extends EventEmitter {
     try {
       await this.scanning;
       const all = this.store.itemsById();
+      const budgetStop = this.budgetStop();
       for (const item of this.store.all()) {
         if (item.stage !== 'current' || item.blocked || item.invalid) continue;
         if (this.activeRun(item.id)) continue;
+        if (this.timers.forStory(item.id)) continue; // waiting for a rate limit to lift
+        if (budgetStop) continue;
         if (canStartAgent(item, all)) continue;
         const last = this.registry.latest(item.id);
         if (!last) {
@@ -447,6 +608,7 @@ export class Orchestrator extends EventEmitter {
           continue;
         }
         if (last.status !== 'failed' || last.handled) continue;
+        if (last.outcome === 'rate_limited') continue; // a resume timer brings it back
         if (last.outcome === 'orphaned') {
           // Cut off by a shutdown or crash, not by its own failure: resume the same session.
           last.handled = 'resumed';
@@ -482,8 +644,46 @@ export class Orchestrator extends EventEmitter {
     this.pool.pump();
   }
 
-  private onTick(): void {
-    this.pool.pump();
+  private ticking = false;
+  /** The 1 s tick: due timers, expired rate limits, orphaned runs. Public so tests can drive it. */
+  async onTick(): Promise<void> {
+    if (this.ticking || this.disposed || this.follower || !this.started) return;
+    this.ticking = true;
+    try {
+      const now = this.clock.now();
+      if (this.agentState.expire(now)) this.changed();
+      for (const t of await this.timers.takeDue(now)) await this.fireTimer(t);
+      for (const run of this.registry.active()) {
+        if (run.status === 'running' && !this.pool.owns(run.runId)) {
+          // Recorded as running but no process of ours: it was orphaned.
+          run.status = 'failed';
+          run.outcome = 'orphaned';
+          run.reason = 'the run lost its process; it is resumed automatically';
+          run.endedAt = now;
+          this.registry.upsert(run);
+          this.changed(run.storyId);
+        }
+      }
+      this.kick();
+    } catch (err) {
+      this.logger.error(`tick: ${(err as Error).message}`);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async fireTimer(t: Timer): Promise<void> {
+    const item = this.store.get(t.storyId);
+    if (!item || item.stage !== 'current' || item.blocked || this.activeRun(t.storyId)) return;
+    const last = t.runId ? this.registry.get(t.runId) : this.registry.latest(t.storyId);
+    this.logger.info(`#${t.storyId}: the rate limit has lifted; resuming ${t.sessionId ? `session ${t.sessionId}` : 'the story'}.`);
+    this.enqueue(item, {
+      agent: t.agent,
+      attempt: last?.attempt ?? 1,
+      history: last?.history,
+      sessionId: t.sessionId,
+      prompt: t.sessionId ? 'The rate limit has lifted. Continue the story where you left off, and commit your work when it is done.' : undefined,
+    });
   }
 
   // ---- stories ----
@@ -501,6 +701,7 @@ export class Orchestrator extends EventEmitter {
     const runs = this.registry.all();
     const latestRun = new Map<number, RunRecord>();
     for (const r of runs.sort((a, b) => a.queuedAt - b.queuedAt)) latestRun.set(r.storyId, r);
+    const totals = this.usage.totals();
     return {
       root: this.root,
       initialized: this.initialized,
@@ -510,9 +711,17 @@ export class Orchestrator extends EventEmitter {
       running: runs.filter((r) => r.status === 'running').length,
       queued: runs.filter((r) => r.status === 'queued').length,
       maxCoders: this.config.project.maxCoders,
-      problems: [...this.configStore.getProblems(), ...this.store.getConflicts()],
+      problems: [...this.configStore.getProblems(), ...this.store.getConflicts(), ...this.preflights.filter((p) => !p.ok).map((p) => `Agent ${p.agent}: ${p.message}`)],
       agents: this.agents(),
       trusted: this.trusted,
+      timers: this.timers.list(),
+      rateLimits: this.agentState.allRateLimits(),
+      drained: this.agentState.allDrained(),
+      preflight: this.preflights,
+      costByStory: totals.byStory,
+      costByAgent: totals.byAgent,
+      spentToday: this.usage.spentOn(new Date(this.clock.now()).toISOString().slice(0, 10)),
+      paused: !this.trusted ? 'The workspace is not trusted: agents are disabled.' : this.budgetStop(),
     };
   }
 

@@ -42,6 +42,11 @@ export class AgentPool {
 
   constructor(private readonly d: PoolDeps) {}
 
+  /** Whether this pool has a process (or a launch under way) for the run. */
+  owns(runId: string): boolean {
+    return this.procs.has(runId) || this.launching.has(runId);
+  }
+
   running(): number {
     return this.procs.size + this.launching.size;
   }
@@ -71,7 +76,12 @@ export class AgentPool {
   pickAgent(run: RunRecord): AgentSpec | undefined {
     const agents = this.d.agents();
     const busy = (a: AgentSpec) => this.d.registry.active().filter((r) => r.status === 'running' && r.agent === a.name).length;
-    const fits = (a: AgentSpec) => !this.d.unavailable(a) && (a.maxConcurrent === undefined || busy(a) < a.maxConcurrent);
+    const perRuntime = this.d.config().project.maxPerRuntime;
+    const runtimeBusy = (rt: string) => this.d.registry.active().filter((r) => r.status === 'running' && r.runtime === rt).length;
+    const fits = (a: AgentSpec) =>
+      !this.d.unavailable(a) &&
+      (a.maxConcurrent === undefined || busy(a) < a.maxConcurrent) &&
+      (perRuntime[a.runtime] === undefined || runtimeBusy(a.runtime) < perRuntime[a.runtime]!);
     const item = this.d.item(run.storyId);
     const pinned = run.agent && run.agent !== '' ? run.agent : item?.agent;
     if (pinned) {

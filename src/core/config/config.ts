@@ -29,6 +29,8 @@ export interface ProjectConfig {
   dailyBudgetUsd?: number;
   /** Consecutive failures after which an agent is drained. */
   drainAfterFailures: number;
+  /** Concurrent runs per runtime, e.g. { claude = 2 }. */
+  maxPerRuntime: Partial<Record<RuntimeName, number>>;
 }
 
 export interface AgentSpec {
@@ -67,6 +69,7 @@ export const DEFAULT_PROJECT: ProjectConfig = {
   timezone: 'UTC',
   components: [],
   drainAfterFailures: 2,
+  maxPerRuntime: {},
 };
 
 /** Flags the orchestrator relies on to read the program's output; agents.toml may not set them. */
@@ -138,7 +141,7 @@ const oneOf = (opts: readonly string[]): Checker => (k, v) => (typeof v === 'str
 export function parseProjectToml(text: string, file = '.huskies/project.toml'): ProjectConfig {
   const doc = tomlDoc(file, text);
   const problems: string[] = [];
-  const p: ProjectConfig = { ...DEFAULT_PROJECT, components: [] };
+  const p: ProjectConfig = { ...DEFAULT_PROJECT, components: [], maxPerRuntime: {} };
   const check = (key: string, c: Checker): boolean => {
     if (doc[key] === undefined) return false;
     const e = c(key, doc[key]);
@@ -161,6 +164,16 @@ export function parseProjectToml(text: string, file = '.huskies/project.toml'): 
   }
   if (check('daily_budget_usd', posNum)) p.dailyBudgetUsd = doc.daily_budget_usd as number;
   if (check('drain_after_failures', posInt)) p.drainAfterFailures = doc.drain_after_failures as number;
+  if (doc.max_per_runtime !== undefined) {
+    const t = doc.max_per_runtime;
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) problems.push(`${file}:${lineOf(text, 'max_per_runtime')}: key "max_per_runtime" must be a table such as { claude = 2, codex = 1 }`);
+    else
+      for (const [k, v] of Object.entries(t)) {
+        if (!(RUNTIMES as readonly string[]).includes(k)) problems.push(`${file}:${lineOf(text, 'max_per_runtime')}: max_per_runtime: unknown runtime "${k}" (known: ${RUNTIMES.join(', ')})`);
+        else if (posInt(k, v)) problems.push(`${file}:${lineOf(text, 'max_per_runtime')}: max_per_runtime.${posInt(k, v)}`);
+        else p.maxPerRuntime[k as RuntimeName] = v as number;
+      }
+  }
   if (doc.component !== undefined) {
     if (!Array.isArray(doc.component)) problems.push(`${file}:${lineOf(text, 'component')}: "component" must be written as [[component]] tables`);
     else
