@@ -392,6 +392,10 @@ export class Orchestrator extends EventEmitter {
     if (!this.initialized) throw new Error('This folder has no Huskies project yet: run "Huskies: Initialize Project" (or `huskies init`).');
     await this.scanning;
     let item = this.store.get(id);
+    if (!item) {
+      await this.rescan(); // written a moment ago, before the watcher said so
+      item = this.store.get(id);
+    }
     if (!item) throw new Error(`There is no story ${id}.`);
     const active = this.activeRun(id);
     if (active) throw new Error(`Story ${id} already has an agent ${active.status === 'queued' ? 'queued' : 'running'} (${active.agent || 'unassigned'}).`);

@@ -125,6 +125,7 @@ async function main(): Promise<void> {
       return;
     }
     case 'rate_limit': {
+      if (args.resume) break; // the limit has lifted by the time the orchestrator resumes the session
       const resetsAt = Math.floor(Date.now() / 1000) + Number(process.env.HUSKIES_SIM_RESET_S ?? 3600);
       emit({ type: 'rate_limit_event', rate_limit_info: { status: 'rejected', resetsAt, rateLimitType: 'five_hour', isUsingOverage: false } });
       const when = new Date(resetsAt * 1000).toISOString().slice(11, 16);
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  if (story.mode === 'question') {
+  if (story.mode === 'question' && !args.resume) {
     const q = { question: `Which greeting should story ${story.id} use?`, options: ['Hello', 'Hi'] };
     await tool('Write', { file_path: path.join(cwd, '.huskies-question.json'), content: JSON.stringify(q) }, () => {
       fs.writeFileSync(path.join(cwd, '.huskies-question.json'), JSON.stringify(q, null, 2));
