@@ -10,6 +10,7 @@ import { STAGES, STAGE_TITLES, isStage, type Stage } from '../core/model/stage';
 import { consoleLogger, nullLogger } from '../core/util/log';
 import { signalGroup } from '../core/agents/agentProcess';
 import { formatMessage } from './format';
+import type { RunRecord } from '../core/agents/runRegistry';
 
 const USAGE = `Usage: huskies [-C dir] <command> [options]
 
@@ -22,6 +23,10 @@ Commands:
   stop <n>                   stop the agent on story n (its whole process group)
   move <n> <stage>           move story n to backlog|current|qa|merge|done|archived
   log <n>                    print the latest transcript of story n
+  followup <n> <text>        resume the latest session on story n with a new prompt, and follow it
+  answer <n> <text>          answer the question an agent asked on story n, and follow the resumed run
+  ack <agent>                let a drained agent take work again
+  agents                     check each agent's program, version and login
   run                        run the orchestrator in the foreground (Ctrl+C stops it)
 `;
 
@@ -161,7 +166,37 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'start':
-      return start(make({ watch: true, autoAssign: false }), storyNumber(rest[0]), values.agent, !!values.quiet);
+      return start(make({ watch: true, autoAssign: false }), storyNumber(rest[0]), (o) => o.startAgent(storyNumber(rest[0]), { agent: values.agent }), !!values.quiet);
+    case 'followup':
+    case 'answer': {
+      const id = storyNumber(rest[0]);
+      const text = rest.slice(1).join(' ').trim();
+      if (!text) throw new UsageError(`${cmd} needs the text after the story number`);
+      return start(make({ watch: true, autoAssign: false }), id, (o) => (cmd === 'answer' ? o.answer(id, text) : o.followUp(id, text)), !!values.quiet);
+    }
+    case 'ack': {
+      const name = rest[0];
+      if (!name) throw new UsageError('ack needs an agent name');
+      const o = make({ quiet: true });
+      await o.start();
+      try {
+        out(o.acknowledgeAgent(name) ? `${name} takes work again.` : `${name} was not drained.`);
+      } finally {
+        await o.dispose();
+      }
+      return 0;
+    }
+    case 'agents': {
+      const o = make({ quiet: true });
+      await o.start();
+      try {
+        const res = await o.runPreflight();
+        for (const p of res) out(`${p.ok ? '✓' : '✗'} ${p.agent} (${p.runtime}): ${p.message}`);
+        return res.every((p) => p.ok) ? 0 : 1;
+      } finally {
+        await o.dispose();
+      }
+    }
     case 'run':
       return run(make({ watch: true, autoAssign: true }), !!values.quiet);
     default:
@@ -178,7 +213,7 @@ async function status(o: Orchestrator): Promise<number> {
       return 1;
     }
     out(`Project ${snap.root}`);
-    out(`Agents: ${snap.agents.map((a) => `${a.name} (${a.runtime}${a.builtIn ? ', built-in default' : ''})`).join(', ')} · max_coders ${snap.maxCoders}`);
+    out(`max_coders ${snap.maxCoders}`);
     if (o.follower) out(`Driven by pid ${o.follower.pid} (${o.follower.by}) since ${o.follower.startedAt}`);
     for (const p of snap.problems) out(`! ${p}`);
     for (const stage of STAGES) {
@@ -191,8 +226,20 @@ async function status(o: Orchestrator): Promise<number> {
         out(`  #${it.id} ${it.name}${crit}${it.blocked ? ` BLOCKED: ${it.blockedReason ?? ''}` : ''}${it.invalid ? ` INVALID: ${it.invalid}` : ''}${runText}`);
       }
     }
-    const cost = snap.runs.reduce((s, r) => s + (r.costUsd ?? 0), 0);
-    out(`\n${snap.running} running, ${snap.queued} queued · ${snap.runs.length} runs recorded · $${cost.toFixed(4)} spent`);
+    await o.runPreflight();
+    const s2 = o.snapshot();
+    out('\nAgents');
+    for (const a of s2.agents) {
+      const pf = s2.preflight.find((p) => p.agent === a.name);
+      const rl = o.agentState.rateLimit(a, Date.now());
+      const drained = s2.drained[a.name];
+      const cost = s2.costByAgent.get(a.name);
+      out(`  ${pf?.ok === false ? '✗' : '✓'} ${a.name} (${a.runtime}${a.builtIn ? ', built-in default' : ''}): ${pf?.message ?? ''}${rl ? ` · RATE-LIMITED until ${new Date(rl.until).toISOString()}` : ''}${drained ? ` · DRAINED (${drained.reason}); \`huskies ack ${a.name}\`` : ''}${cost ? ` · $${cost.costUsd.toFixed(4)} over ${cost.runs} runs` : ''}`);
+    }
+    for (const t of s2.timers) out(`  ⏲ story #${t.storyId} resumes at ${new Date(t.at).toISOString()} (${t.reason})`);
+    if (s2.paused) out(`! ${s2.paused}`);
+    const total = o.usage.totals().all;
+    out(`\n${snap.running} running, ${snap.queued} queued · ${snap.runs.length} runs recorded · today $${s2.spentToday.toFixed(4)} · all time $${total.costUsd.toFixed(4)} (${total.inputTokens} in / ${total.outputTokens} out tokens)`);
     return 0;
   } finally {
     await o.dispose();
@@ -227,12 +274,12 @@ function onSignal(stop: () => Promise<void>): void {
   process.once('SIGTERM', () => handler('SIGTERM'));
 }
 
-async function start(o: Orchestrator, id: number, agent: string | undefined, quiet: boolean): Promise<number> {
+async function start(o: Orchestrator, id: number, begin: (o: Orchestrator) => Promise<RunRecord>, quiet: boolean): Promise<number> {
   await o.start();
   o.on('transition', (e: { id: number; from: string | null; to: string | null; source: string }) => out(`#${e.id}: ${e.from ?? '∅'} → ${e.to ?? '∅'} (${e.source})`));
-  let run;
+  let run: RunRecord;
   try {
-    run = await o.startAgent(id, { agent });
+    run = await begin(o);
   } catch (err) {
     await o.dispose();
     if (err instanceof FollowerError) {

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import type { Snapshot } from '../core/orchestrator';
 import type { RunRecord } from '../core/agents/runRegistry';
-import type { BoardState, CardView, RunView } from '../protocol/messages';
+import type { AgentView, BoardState, CardView, RunView } from '../protocol/messages';
 
 export function runView(r: RunRecord): RunView {
   return {
@@ -39,7 +39,24 @@ export function buildBoardState(snap: Snapshot): BoardState {
       blockedReason: it.blockedReason,
       invalid: it.invalid,
       run: run ? runView(run) : undefined,
-      costUsd: cost.get(it.id),
+      costUsd: snap.costByStory?.get(it.id)?.costUsd ?? cost.get(it.id),
+      question: typeof it.frontMatter.question === 'string' ? it.frontMatter.question : undefined,
+      resumeAt: snap.timers?.find((t) => t.storyId === it.id)?.at,
+    };
+  });
+  const now = Date.now();
+  const agents: AgentView[] = (snap.agents ?? []).map((a) => {
+    const pf = snap.preflight?.find((p) => p.agent === a.name);
+    const rl = [snap.rateLimits?.[a.name], snap.rateLimits?.[`runtime:${a.runtime}`]].filter((r) => r && r.until > now).sort((x, y) => y!.until - x!.until)[0];
+    return {
+      name: a.name,
+      runtime: a.runtime,
+      running: snap.runs.filter((r) => r.status === 'running' && r.agent === a.name).length,
+      ok: pf ? pf.ok : true,
+      status: pf ? pf.message : 'checking…',
+      rateLimitedUntil: rl?.until,
+      drained: snap.drained?.[a.name]?.reason,
+      costUsd: snap.costByAgent?.get(a.name)?.costUsd ?? 0,
     };
   });
   return {
@@ -51,6 +68,9 @@ export function buildBoardState(snap: Snapshot): BoardState {
     queued: snap.queued,
     maxCoders: snap.maxCoders,
     problems: snap.problems,
+    agents,
+    spentToday: snap.spentToday ?? 0,
+    paused: snap.paused,
   };
 }
 

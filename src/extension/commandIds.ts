@@ -7,4 +7,8 @@ export const CommandIds = {
   stopAgent: 'huskies.stopAgent',
   showAgentOutput: 'huskies.showAgentOutput',
   showLog: 'huskies.showLog',
+  sendFollowUp: 'huskies.sendFollowUp',
+  answerQuestion: 'huskies.answerQuestion',
+  acknowledgeAgent: 'huskies.acknowledgeAgent',
+  checkAgents: 'huskies.checkAgents',
 } as const;

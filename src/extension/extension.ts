@@ -59,7 +59,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const today = new Date().toISOString().slice(0, 10);
     const spent = snap.runs.filter((r) => r.endedAt && new Date(r.endedAt).toISOString().startsWith(today)).reduce((s, r) => s + (r.costUsd ?? 0), 0);
     const running = snap.runs.filter((r) => r.status === 'running').map((r) => `#${r.storyId} ${r.agent}`);
-    status.tooltip = `Huskies — ${snap.running} running, ${snap.queued} queued (max ${snap.maxCoders})${running.length ? `\n${running.join('\n')}` : ''}\nToday: $${spent.toFixed(2)}\nClick to open the board.`;
+    const limited = Object.entries(snap.rateLimits).filter(([, r]) => r.until > Date.now()).map(([k, r]) => `${k} rate-limited until ${new Date(r.until).toLocaleTimeString()}`);
+    const drained = Object.keys(snap.drained).map((n) => `${n} drained`);
+    status.tooltip = `Huskies — ${snap.running} running, ${snap.queued} queued (max ${snap.maxCoders})${running.length ? `\n${running.join('\n')}` : ''}${[...limited, ...drained].length ? `\n${[...limited, ...drained].join('\n')}` : ''}\nToday: $${Math.max(spent, snap.spentToday).toFixed(2)}${snap.paused ? `\n${snap.paused}` : ''}\nClick to open the board.`;
+    status.backgroundColor = limited.length || drained.length ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   };
 
   const notifyEnded = (run: RunRecord) => {
@@ -83,6 +86,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     orchestrator = o;
     o.on('changed', refresh);
     o.on('runEnded', notifyEnded);
+    o.on('agentDrained', (name: string, d: { failures: number; reason: string }) => {
+      void vscode.window.showWarningMessage(`Huskies: agent ${name} failed ${d.failures} times in a row and takes no more work until you acknowledge it. Last: ${d.reason}`, 'Acknowledge', 'Show Log').then((pick) => {
+        if (pick === 'Acknowledge') void vscode.commands.executeCommand(CommandIds.acknowledgeAgent, name);
+        if (pick === 'Show Log') log.show();
+      });
+    });
+    o.on('rateLimited', (r: RunRecord, at: number) => {
+      void vscode.window.showWarningMessage(`Huskies: ${r.agent} hit a rate limit on story #${r.storyId}; it resumes the same session at ${new Date(at).toLocaleTimeString()}.`);
+    });
     await o.start();
     refresh();
   };
@@ -164,6 +176,40 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       outputs.show(id);
     },
     [CommandIds.showLog]: () => log.show(),
+    [CommandIds.sendFollowUp]: async (arg) => {
+      const o = requireOrch();
+      const id = storyIdOf(arg) ?? (await pickStory('Send Follow-up', (id) => !!o.registry.latest(id)?.sessionId && !o.activeRun(id)));
+      if (id === undefined) return;
+      const text = await vscode.window.showInputBox({ title: `Follow-up for story #${id}`, prompt: 'What should the agent do next? It resumes the same session in the same worktree.', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Write the follow-up.') });
+      if (!text) return;
+      await o.followUp(id, text);
+      outputs.show(id);
+    },
+    [CommandIds.answerQuestion]: async (arg) => {
+      const o = requireOrch();
+      const id = storyIdOf(arg) ?? (await pickStory("Answer Agent's Question", (id) => typeof o.store.get(id)?.frontMatter.question === 'string'));
+      if (id === undefined) return;
+      const q = String(o.store.get(id)?.frontMatter.question ?? '');
+      const text = await vscode.window.showInputBox({ title: `Story #${id}: the agent asks`, prompt: q, ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Write an answer.') });
+      if (!text) return;
+      await o.answer(id, text);
+      outputs.show(id);
+    },
+    [CommandIds.acknowledgeAgent]: async (arg) => {
+      const o = requireOrch();
+      const drained = Object.keys(o.snapshot().drained);
+      const name = typeof arg === 'string' && drained.includes(arg) ? arg : drained.length === 1 ? drained[0] : await vscode.window.showQuickPick(drained, { title: 'Acknowledge Drained Agent', placeHolder: drained.length ? 'Choose an agent' : 'No agent is drained' });
+      if (!name) return;
+      o.acknowledgeAgent(name);
+      void vscode.window.showInformationMessage(`Huskies: ${name} takes work again.`);
+    },
+    [CommandIds.checkAgents]: async () => {
+      const results = await requireOrch().runPreflight();
+      for (const p of results) (p.ok ? logger.info : logger.warn)(`${p.agent} (${p.runtime}): ${p.message}`);
+      const bad = results.filter((p) => !p.ok);
+      if (bad.length) void vscode.window.showWarningMessage(`Huskies: ${bad.map((p) => `${p.agent}: ${p.message}`).join(' · ')}`);
+      else void vscode.window.showInformationMessage(`Huskies: ${results.map((p) => `${p.agent}: ${p.message}`).join(' · ')}`);
+    },
   };
   for (const [id, fn] of Object.entries(commands)) context.subscriptions.push(vscode.commands.registerCommand(id, run(fn)));
 
@@ -180,6 +226,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         return exec(CommandIds.newStory);
       case 'initProject':
         return exec(CommandIds.initProject);
+      case 'followUp':
+        return exec(CommandIds.sendFollowUp, m.storyId);
+      case 'answer':
+        return exec(CommandIds.answerQuestion, m.storyId);
+      case 'acknowledgeAgent':
+        return exec(CommandIds.acknowledgeAgent, m.agent);
       case 'openStory': {
         const it = orchestrator?.store.get(m.storyId);
         if (it) await vscode.window.showTextDocument(vscode.Uri.file(it.path), { preview: true });

@@ -22,6 +22,22 @@ export interface CardView {
   /** The latest run on this story, if any. */
   run?: RunView;
   costUsd?: number;
+  /** An agent's open question (the story is blocked until it is answered). */
+  question?: string;
+  /** Epoch ms when a rate-limit resume timer fires for this story. */
+  resumeAt?: number;
+}
+
+export interface AgentView {
+  name: string;
+  runtime: string;
+  running: number;
+  /** Preflight: program found, logged in. */
+  ok: boolean;
+  status: string;
+  rateLimitedUntil?: number;
+  drained?: string;
+  costUsd: number;
 }
 
 export interface RunView {
@@ -50,6 +66,10 @@ export interface BoardState {
   maxCoders: number;
   /** Configuration problems, shown on the board: file, line, key and what is wrong. */
   problems: string[];
+  agents: AgentView[];
+  spentToday: number;
+  /** Why new agents do not start, when they do not. */
+  paused?: string;
 }
 
 // ---- host → webview ----
@@ -70,7 +90,10 @@ export type WebviewMessage =
   | { type: 'openStory'; storyId: number }
   | { type: 'newStory' }
   | { type: 'initProject' }
-  | { type: 'loadOlder'; runId: string; beforeSeq: number };
+  | { type: 'loadOlder'; runId: string; beforeSeq: number }
+  | { type: 'followUp'; storyId: number }
+  | { type: 'answer'; storyId: number }
+  | { type: 'acknowledgeAgent'; agent: string };
 
 const RUN_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 
@@ -91,7 +114,11 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
     case 'stopAgent':
     case 'openOutput':
     case 'openStory':
+    case 'followUp':
+    case 'answer':
       return isStoryId(m.storyId) ? { type: m.type, storyId: m.storyId } : undefined;
+    case 'acknowledgeAgent':
+      return typeof m.agent === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(m.agent) ? { type: 'acknowledgeAgent', agent: m.agent } : undefined;
     case 'loadOlder':
       return typeof m.runId === 'string' && RUN_ID.test(m.runId) && typeof m.beforeSeq === 'number' && Number.isInteger(m.beforeSeq) && m.beforeSeq >= 0
         ? { type: 'loadOlder', runId: m.runId, beforeSeq: m.beforeSeq }
