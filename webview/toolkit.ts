@@ -1,0 +1,45 @@
+// The one module that touches @vscode/webview-ui-toolkit: it registers the components the
+// webviews use and creates them. The toolkit is no longer maintained upstream; keeping every
+// tag name behind these helpers keeps a later swap to plain elements a one-file change.
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
+
+let registered = false;
+
+/** Defines the custom elements; elements created before this call upgrade in place. */
+export function registerToolkit(): void {
+  if (registered) return;
+  registered = true;
+  // Not vsCodeBadge: its template carries a style attribute, which the CSP (no 'unsafe-inline')
+  // reports on first use; a plain span with the --vscode-badge-* colors does the same job.
+  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeProgressRing());
+}
+
+export interface ButtonOptions {
+  id?: string;
+  /** Becomes data-action, which the click delegation and the tests select on. */
+  action?: string;
+  appearance?: 'primary' | 'secondary' | 'icon';
+  title?: string;
+  className?: string;
+}
+
+export function makeButton(label: string, opts: ButtonOptions = {}): HTMLElement {
+  const b = document.createElement('vscode-button');
+  b.textContent = label;
+  if (opts.id) b.id = opts.id;
+  if (opts.action) b.dataset.action = opts.action;
+  if (opts.appearance) b.setAttribute('appearance', opts.appearance);
+  if (opts.title) {
+    b.title = opts.title;
+    b.setAttribute('aria-label', opts.title);
+  }
+  if (opts.className) b.className = opts.className;
+  return b;
+}
+
+/** An indeterminate spinner, sized by CSS (class "spinner"). */
+export function makeSpinner(): HTMLElement {
+  const s = document.createElement('vscode-progress-ring');
+  s.className = 'spinner';
+  return s;
+}
