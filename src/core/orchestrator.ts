@@ -519,7 +519,8 @@ export class Orchestrator extends EventEmitter {
    */
   private async onRateLimited(run: RunRecord, outcome: RunOutcome): Promise<void> {
     const now = this.clock.now();
-    const at = outcome.retryAt && outcome.retryAt > now ? outcome.retryAt : now + (outcome.kind === 'overloaded' ? 60_000 : 5 * 60_000);
+    // A reset already in the past (the run took longer than the limit lasted) resumes at once.
+    const at = outcome.retryAt ? Math.max(outcome.retryAt, now + 1000) : now + (outcome.kind === 'overloaded' ? 60_000 : 5 * 60_000);
     const reason = outcome.reason ?? 'rate limited';
     // Subscription and usage limits belong to the account, so they hold for every agent of that runtime.
     const accountWide = run.runtime !== 'sim' && run.runtime !== 'command' && outcome.kind === 'rate_limited';

@@ -166,6 +166,7 @@ export class AgentPool {
     run.pid = undefined;
     this.stopped.delete(run.runId);
     this.d.registry.upsert(run);
+    this.d.hub.flush(); // subscribers see a run's last records before they hear it ended
     this.d.onRunEnded(run, outcome);
     this.pump();
   }

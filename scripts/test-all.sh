@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs every test level: type check, build, unit, integration (real git, real processes, the real
+# Claude Code program against a scripted local API) and end to end in a real VS Code (code-server).
+# Installs what is missing first (npm packages, then the VS Code rig via the e2e runner).
+# Ends with one line "Total: N passed, M failed, K skipped"; exits non-zero if anything failed.
+#
+# Usage: bash scripts/test-all.sh [--no-e2e]
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+RUN_E2E=1
+for a in "$@"; do
+  case "$a" in
+    --no-e2e) RUN_E2E=0 ;;
+    *) echo "test-all: unknown argument $a" >&2; exit 2 ;;
+  esac
+done
+
+LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/huskies-tests.XXXXXX")
+trap 'rm -rf "$LOGDIR"' EXIT
+PASSED=0; FAILED=0; SKIPPED=0; STATUS=0
+T0=$(date +%s)
+
+section() { printf '\n=== %s ===\n' "$*"; }
+
+# Adds the counts from a mocha log ("N passing", "N failing", "N pending").
+count_mocha() {
+  local log=$1 p f s
+  p=$(grep -Eo '^\s+[0-9]+ passing' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
+  f=$(grep -Eo '^\s+[0-9]+ failing' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
+  s=$(grep -Eo '^\s+[0-9]+ pending' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
+  PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-0})); SKIPPED=$((SKIPPED + ${s:-0}))
+}
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  section "npm ci"
+  npm ci --no-audit --no-fund || exit 1
+fi
+
+section "type check"
+if npx tsc -p . --noEmit; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); STATUS=1; fi
+
+section "build"
+node esbuild.mjs --log-level=warning >/dev/null || { echo "build failed"; exit 1; }
+
+section "unit tests"
+npx mocha 'test/unit/**/*.test.ts' 2>&1 | tee "$LOGDIR/unit.log"
+[ "${PIPESTATUS[0]}" = 0 ] || STATUS=1
+count_mocha "$LOGDIR/unit.log"
+
+section "integration tests"
+npx mocha --timeout 90000 'test/integration/**/*.test.ts' 2>&1 | tee "$LOGDIR/integration.log"
+[ "${PIPESTATUS[0]}" = 0 ] || STATUS=1
+count_mocha "$LOGDIR/integration.log"
+
+if [ "$RUN_E2E" = 1 ]; then
+  section "end to end (real VS Code)"
+  node scripts/e2e.mjs 2>&1 | tee "$LOGDIR/e2e.log"
+  [ "${PIPESTATUS[0]}" = 0 ] || STATUS=1
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOGDIR/e2e.log" | tail -1)
+  if [ -n "$line" ]; then
+    PASSED=$((PASSED + $(echo "$line" | awk '{print $1}'))); FAILED=$((FAILED + $(echo "$line" | awk '{print $3}')))
+  else
+    FAILED=$((FAILED + 1)); STATUS=1
+  fi
+fi
+
+echo
+echo "Test run took $(( $(date +%s) - T0 )) s."
+echo "Total: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ "$FAILED" = 0 ] || STATUS=1
+exit $STATUS
