@@ -139,6 +139,7 @@ async function agentsBench(): Promise<void> {
     console.log(`wall time ${secs.toFixed(1)} s, transcripts ${mb(bytes)} MB (${(bytes / 1024 / 1024 / secs).toFixed(1)} MB/s), live records delivered ${delivered}`);
     console.log(`event-loop lag p50 ${(h.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`);
     console.log(`memory: rss ${mb(before.rss)} → peak ${mb(peakRss)} → after ${mb(after.rss)} MB; heap ${mb(before.heapUsed)} → peak ${mb(peakHeap)} → after ${mb(after.heapUsed)} MB`);
+    for (const r of o.registry.all().filter((x) => x.status === 'failed')) console.log(`failed: #${r.storyId} ${r.reason}`);
     console.log(`outcomes: ${JSON.stringify(o.registry.all().reduce<Record<string, number>>((acc, r) => ((acc[r.status] = (acc[r.status] ?? 0) + 1), acc), {}))}`);
   } finally {
     await o.dispose();

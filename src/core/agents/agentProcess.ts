@@ -2,6 +2,7 @@
 // stderr kept apart, watchdogs for wall-clock and inactivity, and a stop that takes the whole
 // group down (TERM, then KILL after a grace period). Nothing it started outlives it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import type { AgentMessage, RunOutcome } from '../model/agentMessage';
 import type { StreamParser } from './parsers/types';
 
@@ -65,6 +66,11 @@ export class AgentProcess {
 
   start(): void {
     this.lastOutput = this.clock.now();
+    if (!fs.existsSync(this.spec.cwd)) {
+      this.exited = true;
+      this.resolveDone({ ok: false, kind: 'failed', reason: `the working directory ${this.spec.cwd} is missing (was the worktree removed?)` });
+      return;
+    }
     let child: ChildProcess;
     try {
       child = spawn(this.spec.program, this.spec.args, {
@@ -85,6 +91,11 @@ export class AgentProcess {
     child.stdout!.on('data', (chunk: string) => this.onStdout(chunk));
     child.stderr!.on('data', (chunk: string) => this.onStderr(chunk));
     child.on('close', (code, signal) => this.onClose(code, signal));
+    // When the program exits, whatever it left in its group (a server started with &) is killed,
+    // which also closes the pipes they inherited; otherwise 'close' would wait for them forever.
+    child.on('exit', () => {
+      if (child.pid) signalGroup(child.pid, 'SIGKILL');
+    });
 
     if (this.limits.timeoutMs) {
       this.timers.push(setTimeout(() => this.stop('timeout', `stopped after the time limit of ${fmtDuration(this.limits.timeoutMs!)}`), this.limits.timeoutMs));

@@ -11,8 +11,16 @@ export class TranscriptWriter {
 
   constructor(readonly file: string, startSeq = 0) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.fd = fs.openSync(file, 'a');
+    this.fd = fs.openSync(file, 'a+');
     this.seq = startSeq;
+    // A crash may have left a torn last line: end it, so our first record starts a line of its own.
+    const size = fs.fstatSync(this.fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      fs.readSync(this.fd, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) fs.writeSync(this.fd, '\n');
+    }
+    if (startSeq === 0 && size > 0) this.seq = lastSeqOf(file);
   }
 
   get lastSeq(): number {
@@ -93,19 +101,26 @@ export function readTail(file: string, limit: number): { records: TranscriptReco
   try {
     const size = fs.fstatSync(fd).size;
     let pos = size;
-    let carry = '';
+    // Bytes of the (partial) first line of what has been read so far; decoded only once whole,
+    // so a multi-byte character cut by a chunk boundary stays intact.
+    let carry = Buffer.alloc(0);
     const lines: string[] = [];
     const chunk = Buffer.alloc(64 * 1024);
     while (pos > 0 && lines.length <= limit) {
       const n = Math.min(chunk.length, pos);
       pos -= n;
       fs.readSync(fd, chunk, 0, n, pos);
-      const text = chunk.toString('utf8', 0, n) + carry;
-      const parts = text.split('\n');
-      carry = parts.shift() ?? '';
-      for (let i = parts.length - 1; i >= 0; i--) if (parts[i]) lines.push(parts[i]);
+      const buf = Buffer.concat([chunk.subarray(0, n), carry]);
+      let end = buf.length;
+      for (let i = buf.length - 1; i >= 0; i--) {
+        if (buf[i] === 0x0a) {
+          if (end > i + 1) lines.push(buf.toString('utf8', i + 1, end));
+          end = i;
+        }
+      }
+      carry = Buffer.from(buf.subarray(0, end));
     }
-    if (pos === 0 && carry) lines.push(carry);
+    if (pos === 0 && carry.length) lines.push(carry.toString('utf8'));
     const records = lines.map(parseRecord).filter((r): r is TranscriptRecord => !!r).reverse();
     const page = records.slice(-limit);
     return { records: page, hasOlder: page.length > 0 && page[0].seq > 1 };

@@ -228,6 +228,8 @@ export function parseAgentsToml(text: string, file = '.huskies/agents.toml'): Ag
       } else bad('command', 'key "command" must be a program path or a list such as ["my-agent", "--flag"]');
     }
     if (spec.runtime === 'command' && !spec.program) bad('runtime', 'runtime "command" needs command = ["program", "args…"]');
+    const smuggled = spec.args.filter((x) => PROTOCOL_FLAGS[spec.runtime].includes(x.split('=')[0]));
+    if (smuggled.length) bad('command', `${smuggled.map((f) => `"${f}"`).join(', ')} cannot be set in command: the orchestrator sets the ${spec.runtime} protocol flags itself`);
     if (check('args', strList)) {
       const args = a.args as string[];
       const forbidden = args.filter((x) => PROTOCOL_FLAGS[spec.runtime].includes(x.split('=')[0]));

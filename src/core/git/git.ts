@@ -78,8 +78,25 @@ export interface Worktree {
   created: boolean;
 }
 
+const repoLocks = new Map<string, Promise<unknown>>();
+
+/** Runs fn after every earlier call for the same repository: git's own lock files make concurrent worktree changes fail. */
+function serialized<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  const prev = repoLocks.get(root) ?? Promise.resolve();
+  const next = prev.catch(() => undefined).then(fn);
+  repoLocks.set(root, next);
+  void next.finally(() => {
+    if (repoLocks.get(root) === next) repoLocks.delete(root);
+  }).catch(() => undefined);
+  return next;
+}
+
 /** Creates the story's worktree (or reuses it when it is already there: a resume keeps its work). */
-export async function ensureWorktree(root: string, item: Pick<WorkItem, 'id' | 'slug'>, baseBranch?: string): Promise<Worktree> {
+export function ensureWorktree(root: string, item: Pick<WorkItem, 'id' | 'slug'>, baseBranch?: string): Promise<Worktree> {
+  return serialized(path.resolve(root), () => ensureWorktreeNow(root, item, baseBranch));
+}
+
+async function ensureWorktreeNow(root: string, item: Pick<WorkItem, 'id' | 'slug'>, baseBranch?: string): Promise<Worktree> {
   const { dir, branch } = worktreeFor(root, item);
   const head = await headCommit(root);
   if (!head) throw new GitError('The repository has no commits yet: make a first commit before starting agents.', '', null);
@@ -107,7 +124,11 @@ export async function isDirty(dir: string): Promise<boolean> {
   return (await git(dir, ['status', '--porcelain'])).trim().length > 0;
 }
 
-export async function removeWorktree(root: string, dir: string): Promise<void> {
+export function removeWorktree(root: string, dir: string): Promise<void> {
+  return serialized(path.resolve(root), () => removeWorktreeNow(root, dir));
+}
+
+async function removeWorktreeNow(root: string, dir: string): Promise<void> {
   await git(root, ['worktree', 'remove', '--force', dir]).catch(async () => {
     await fs.rm(dir, { recursive: true, force: true });
     await git(root, ['worktree', 'prune']).catch(() => undefined);

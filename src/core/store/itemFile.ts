@@ -31,12 +31,22 @@ export function splitFrontMatter(text: string): { yaml?: string; body: string } 
   return { yaml, body };
 }
 
+function lineAt(text: string, offset: number): number {
+  return text.slice(0, offset).split('\n').length;
+}
+
 export function parseCriteria(body: string): Criterion[] {
   const out: Criterion[] = [];
-  let inFence = false;
+  // A fence closes only with the same character, at least as long (CommonMark).
+  let fence: { ch: string; len: number } | undefined;
   for (const line of body.split(/\r?\n/)) {
-    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
-    if (inFence) continue;
+    const f = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
+    if (f) {
+      if (!fence) fence = { ch: f[1][0], len: f[1].length };
+      else if (f[1][0] === fence.ch && f[1].length >= fence.len && line.trim() === f[1]) fence = undefined;
+      continue;
+    }
+    if (fence) continue;
     const m = CHECKBOX.exec(line);
     if (m) out.push({ done: m[1] !== ' ', text: m[2].trim() });
   }
@@ -69,10 +79,10 @@ export function parseItem(text: string, fileName: string, filePath: string, stag
   if (yaml === undefined && /^---\r?\n/.test(text.replace(/^\uFEFF/, ''))) {
     problems.push(`${fileName}:1: the front matter starts with --- but has no closing --- line`);
   } else if (yaml !== undefined) {
-    const doc = parseDocument(yaml, { prettyErrors: false });
+    const doc = parseDocument(yaml);
     if (doc.errors.length > 0) {
       const e = doc.errors[0] as YAMLParseError;
-      const line = (e.linePos?.[0]?.line ?? 0) + 1; // +1 for the opening --- line
+      const line = (e.linePos?.[0]?.line ?? lineAt(yaml, e.pos?.[0] ?? 0)) + 1; // +1 for the opening --- line
       problems.push(`${fileName}:${line}: front matter is not valid YAML: ${e.message.split('\n')[0]}`);
     } else if (doc.contents !== null && !isMap(doc.contents)) {
       problems.push(`${fileName}:2: front matter must be a mapping of key: value lines`);
@@ -140,9 +150,11 @@ function syntheticId(fileName: string): number {
  */
 export function patchFrontMatter(text: string, patch: Record<string, unknown>): string {
   const { yaml, body } = splitFrontMatter(text);
+  if (yaml === undefined && /^---\r?\n/.test(text.replace(/^\uFEFF/, ''))) throw new Error('cannot rewrite front matter: it starts with --- but has no closing --- line');
   const doc = parseDocument(yaml ?? '');
   if (doc.errors.length > 0) throw new Error(`cannot rewrite front matter: ${doc.errors[0].message.split('\n')[0]}`);
-  if (doc.contents === null || !isMap(doc.contents)) doc.contents = doc.createNode({}) as never;
+  if (doc.contents !== null && !isMap(doc.contents)) throw new Error('cannot rewrite front matter: it is not a mapping of key: value lines');
+  if (doc.contents === null) doc.contents = doc.createNode({}) as never;
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) doc.delete(k);
     else doc.set(k, v);

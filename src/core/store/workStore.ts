@@ -153,17 +153,25 @@ export class WorkStore {
     try {
       for (let attempt = 0; attempt < 50; attempt++) {
         const id = await this.nextNumber();
-        const fileName = `${id}_${type}_${slugify(name)}.md`;
-        const file = path.join(dir, fileName);
+        // The number itself is claimed (mkdir is atomic), so creates with different titles never share it.
+        const claim = await this.claimNumber(id);
+        if (!claim) continue;
         try {
-          await fs.link(tmp, file);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-          throw err;
+          // Another writer may have claimed, written and released this number since we counted.
+          if ((await this.nextNumber()) !== id) continue;
+          const fileName = `${id}_${type}_${slugify(name)}.md`;
+          const file = path.join(dir, fileName);
+          try {
+            await fs.link(tmp, file);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+            throw err;
+          }
+          const st = await fs.stat(file);
+          return parseItem(text, fileName, file, stage, st.mtimeMs);
+        } finally {
+          await fs.rm(claim, { recursive: true, force: true });
         }
-        const st = await fs.stat(file);
-        const item = parseItem(text, fileName, file, stage, st.mtimeMs);
-        return item;
       }
       throw new Error('Could not claim a story number after 50 attempts.');
     } finally {
@@ -171,19 +179,35 @@ export class WorkStore {
     }
   }
 
+  /** Returns the claim's path, or undefined when another writer holds this number. Stale claims (a crash) expire. */
+  private async claimNumber(id: number): Promise<string | undefined> {
+    const dir = path.join(this.huskiesDir, '.claims');
+    await fs.mkdir(dir, { recursive: true });
+    const claim = path.join(dir, String(id));
+    try {
+      await fs.mkdir(claim);
+      return claim;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const st = await fs.stat(claim).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > 10_000) await fs.rm(claim, { recursive: true, force: true });
+      return undefined;
+    }
+  }
+
   /** Moves an item's file to another stage folder (one rename: atomic), optionally patching its front matter first. */
   async move(id: number, to: Stage, patch?: Record<string, unknown>): Promise<WorkItem> {
     const item = await this.fresh(id);
-    if (patch && Object.keys(patch).length) await this.patchFile(item.path, patch);
-    if (item.stage === to) return (await this.fresh(id));
     const target = path.join(this.stageDir(to), item.fileName);
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    try {
-      await fs.access(target);
+    if (item.stage !== to && (await fs.stat(target).catch(() => undefined))) {
       throw new Error(`Cannot move story ${id}: ${path.relative(this.root, target)} already exists.`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    if (patch && Object.keys(patch).length) await this.patchFile(item.path, patch);
+    if (item.stage === to) {
+      await this.scan();
+      return this.items.get(id) ?? item;
+    }
+    await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.rename(item.path, target);
     await this.scan();
     const moved = this.items.get(id);

@@ -15,7 +15,7 @@ const SECRET_SHAPES: RegExp[] = [
   /\bAIza[0-9A-Za-z_-]{20,}/g,
   /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
 ];
-const SECRET_ASSIGNMENT = /\b([A-Z0-9_]*(?:API_KEY|AUTH_TOKEN|OAUTH_TOKEN|SECRET|PASSWORD)[A-Z0-9_]*\s*[=:]\s*)("?)[^\s"']{4,}\2/gi;
+const SECRET_ASSIGNMENT = /\b((?:[A-Z0-9_]*(?:API_KEY|AUTH_TOKEN|OAUTH_TOKEN|SECRET|PASSWORD)(?:_[A-Z0-9]+)*|[a-z0-9_]*(?:api_key|auth_token|oauth_token|secret|password)(?:_[a-z0-9]+)*)\s*[=:]\s*)("?)[^\s"']{4,}\2/g;
 
 /** Masks well-known secret shapes, KEY=value assignments and the given secret values. */
 export function redact(text: string, secrets: readonly string[] = []): string {

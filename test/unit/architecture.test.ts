@@ -1,0 +1,158 @@
+// The direction of dependence: src/core never imports 'vscode'; the webview shares only src/protocol/.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as ts from 'typescript';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** Module specifiers found by regular expressions over the text (comments removed first). */
+function regexSpecifiers(source: string): string[] {
+  // comments would hide nothing and must not add anything: drop them first (strings stay as they are)
+  const text = source.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+  const out: string[] = [];
+  const patterns = [
+    // import x from 'm'; import type { X } from 'm'; import * as x from 'm'; export { x } from 'm'; export * from 'm'
+    /\b(?:import|export)\s+(?:type\s+)?(?:[\w*${}\s,]+?\s+from\s+)?["']([^"'\n]+)["']/g,
+    // import x = require('m')  and  require('m')
+    /\brequire\s*\(\s*["'`]([^"'`\n]+)["'`]\s*\)/g,
+    // import('m'), await import("m")
+    /\bimport\s*\(\s*["'`]([^"'`\n]+)["'`]\s*[,)]/g,
+  ];
+  for (const re of patterns) for (const m of text.matchAll(re)) out.push(m[1]);
+  return out;
+}
+
+/** Module specifiers found by TypeScript's own scanner (imports, exports, require, import(), import types). */
+function tsSpecifiers(source: string): string[] {
+  return ts.preProcessFile(source, true, true).importedFiles.map((f) => f.fileName);
+}
+
+/** Every module specifier a TypeScript/JavaScript file names; a file is caught when either scanner sees it. */
+function specifiers(source: string): string[] {
+  return [...new Set([...regexSpecifiers(source), ...tsSpecifiers(source)])];
+}
+
+function filesUnder(dir: string, exts: RegExp): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (e.name !== 'node_modules') out.push(...filesUnder(p, exts));
+    } else if (exts.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+const isVscode = (spec: string) => spec === 'vscode' || spec.startsWith('vscode/');
+
+/** Files under dir (recursively) that import vscode, relative to dir. */
+function vscodeImporters(dir: string): string[] {
+  return filesUnder(dir, /\.(ts|tsx|mts|cts|js|mjs|cjs)$/)
+    .filter((f) => specifiers(fs.readFileSync(f, 'utf8')).some(isVscode))
+    .map((f) => path.relative(dir, f));
+}
+
+/** For a webview file: imports that resolve into src/ but not into src/protocol/. */
+function forbiddenWebviewImports(file: string, source: string): string[] {
+  const bad: string[] = [];
+  const src = path.join(ROOT, 'src') + path.sep;
+  const protocol = path.join(ROOT, 'src', 'protocol') + path.sep;
+  for (const spec of specifiers(source)) {
+    if (isVscode(spec)) {
+      bad.push(spec); // the webview talks to the host through acquireVsCodeApi, never the vscode module
+      continue;
+    }
+    let target: string | undefined;
+    if (spec.startsWith('.')) target = path.resolve(path.dirname(file), spec);
+    else if (spec.startsWith('/')) target = spec;
+    else if (/^(?:@\/|~\/|src\/)/.test(spec)) target = path.join(ROOT, spec.replace(/^(?:@|~)\//, 'src/'));
+    if (target && (target + path.sep).startsWith(src) && !(target + path.sep).startsWith(protocol)) bad.push(spec);
+  }
+  return bad;
+}
+
+describe('architecture', () => {
+  describe('the import scanner (negative controls)', () => {
+    it('catches every way of naming the vscode module', () => {
+      const samples = [
+        'import * as vscode from "vscode"',
+        "import * as vscode from 'vscode';",
+        "import vscode from 'vscode'",
+        "import { window, commands } from 'vscode';",
+        "import {\n  window,\n  type Disposable,\n} from 'vscode';",
+        "import type { ExtensionContext } from 'vscode';",
+        "import type * as vs from 'vscode'",
+        "import 'vscode';",
+        "export { window } from 'vscode';",
+        "export * from 'vscode';",
+        "export type { Uri } from 'vscode';",
+        "import vscode = require('vscode');",
+        "const vscode = require('vscode');",
+        'const v = require ( "vscode" )',
+        "const v = await import('vscode');",
+        'type T = typeof import("vscode");',
+        "const { window } = require(`vscode`);",
+      ];
+      for (const s of samples) {
+        assert.ok(regexSpecifiers(s).some(isVscode), `not caught by the regex: ${s}`);
+        assert.ok(tsSpecifiers(s).some(isVscode), `not caught by the TypeScript scanner: ${s}`);
+      }
+    });
+
+    it('does not report what is not an import of vscode', () => {
+      const samples = [
+        "import * as fs from 'node:fs';",
+        "import { x } from './vscodeApi';",
+        "import { y } from '../vscode-helpers';",
+        "const s = 'the vscode module';",
+        '// import * as vscode from "vscode" is not allowed here',
+        '/* require("vscode") */',
+        "import { vscode } from './shim';",
+      ];
+      for (const s of samples) assert.ok(!specifiers(s).some(isVscode), `false alarm: ${s} → ${specifiers(s).join(', ')}`);
+      assert.deepEqual(regexSpecifiers("import a from './a';\nimport type { B } from \"../b\";\nexport * from './c';\nconst d = require('d');\nconst e = import('e');"), ['./a', '../b', './c', 'd', 'e']);
+    });
+
+    it('finds an offending file deep in a folder tree', () => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'huskies-arch-'));
+      try {
+        fs.mkdirSync(path.join(tmp, 'a', 'b'), { recursive: true });
+        fs.writeFileSync(path.join(tmp, 'clean.ts'), "import * as fs from 'node:fs';\n// vscode is not imported here\n");
+        fs.writeFileSync(path.join(tmp, 'a', 'b', 'deep.ts'), "const x = 1;\nimport type { Uri } from 'vscode';\n");
+        assert.deepEqual(vscodeImporters(tmp), [path.join('a', 'b', 'deep.ts')]);
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+
+    it('flags webview imports of src/ outside src/protocol/', () => {
+      const file = path.join(ROOT, 'webview', 'board.ts');
+      assert.deepEqual(forbiddenWebviewImports(file, "import type { BoardState } from '../src/protocol/messages';"), []);
+      assert.deepEqual(forbiddenWebviewImports(file, "import { x } from './toolkit';\nimport { provideVSCodeDesignSystem } from '@vscode/webview-ui-toolkit';"), []);
+      assert.deepEqual(forbiddenWebviewImports(file, "import { WorkStore } from '../src/core/store/workStore';"), ['../src/core/store/workStore']);
+      assert.deepEqual(forbiddenWebviewImports(file, "import type { Snapshot } from '../src/core/orchestrator';"), ['../src/core/orchestrator']);
+      assert.deepEqual(forbiddenWebviewImports(file, "export * from '../src/extension/boardModel';"), ['../src/extension/boardModel']);
+      assert.deepEqual(forbiddenWebviewImports(file, "import x from '../src/protocol/../core/model';"), ['../src/protocol/../core/model']);
+      assert.deepEqual(forbiddenWebviewImports(file, "import x from '../src/protocolish/a';"), ['../src/protocolish/a']);
+      assert.deepEqual(forbiddenWebviewImports(file, "import * as vscode from 'vscode';"), ['vscode']);
+    });
+  });
+
+  it('no file under src/core imports vscode', () => {
+    const files = filesUnder(path.join(ROOT, 'src', 'core'), /\.(ts|tsx|mts|cts|js|mjs|cjs)$/);
+    assert.ok(files.length > 10, `expected the core sources, found ${files.length}`);
+    assert.ok(files.some((f) => f.endsWith(path.join('store', 'workStore.ts'))));
+    const offenders = vscodeImporters(path.join(ROOT, 'src', 'core'));
+    assert.deepEqual(offenders, [], `src/core must not import 'vscode': ${offenders.join(', ')}`);
+  });
+
+  it('no file under webview/ imports src/ other than src/protocol/', () => {
+    const files = filesUnder(path.join(ROOT, 'webview'), /\.(ts|tsx|mts|cts|js|mjs|cjs)$/);
+    assert.ok(files.length > 0, 'expected webview sources');
+    const offenders = files.flatMap((f) => forbiddenWebviewImports(f, fs.readFileSync(f, 'utf8')).map((s) => `${path.relative(ROOT, f)} → ${s}`));
+    assert.deepEqual(offenders, [], offenders.join('\n'));
+  });
+});

@@ -1,0 +1,253 @@
+// The board's view model, built from a hand-made orchestrator snapshot.
+import * as assert from 'node:assert/strict';
+import { buildBoardState, runView, statusText } from '../../src/extension/boardModel';
+import type { Snapshot } from '../../src/core/orchestrator';
+import type { RunRecord } from '../../src/core/agents/runRegistry';
+import type { WorkItem } from '../../src/core/model/workItem';
+import type { Stage } from '../../src/core/model/stage';
+
+function item(id: number, stage: Stage, extra: Partial<WorkItem> = {}): WorkItem {
+  return {
+    id,
+    type: 'story',
+    slug: `s${id}`,
+    stage,
+    fileName: `${id}_story_s${id}.md`,
+    path: `/work/proj/.huskies/work/x/${id}_story_s${id}.md`,
+    name: `Story ${id}`,
+    frontMatter: {},
+    body: '',
+    criteria: [],
+    dependsOn: [],
+    blocked: false,
+    mtimeMs: 0,
+    ...extra,
+  };
+}
+
+function run(runId: string, storyId: number, extra: Partial<RunRecord> = {}): RunRecord {
+  return {
+    runId,
+    storyId,
+    agent: 'coder-1',
+    runtime: 'claude',
+    status: 'succeeded',
+    queuedAt: 1,
+    transcript: `/work/proj/.huskies/logs/${runId}.jsonl`,
+    lastSeq: 0,
+    attempt: 1,
+    stage: 'current',
+    ...extra,
+  };
+}
+
+/** A snapshot with every field the board reads; later optional fields stay absent. */
+function snapshot(extra: Record<string, unknown> = {}): Snapshot {
+  return {
+    root: '/work/my-project',
+    initialized: true,
+    items: [],
+    runs: [],
+    latestRun: new Map(),
+    running: 0,
+    queued: 0,
+    maxCoders: 3,
+    problems: [],
+    agents: [],
+    trusted: true,
+    timers: [],
+    rateLimits: {},
+    drained: {},
+    preflight: [],
+    costByStory: new Map(),
+    costByAgent: new Map(),
+    spentToday: 0,
+    ...extra,
+  } as unknown as Snapshot;
+}
+
+/** Only the listed keys of o, so new fields in the view model do not break these tests. */
+function pick<T extends object>(o: T | undefined, keys: string[]): Record<string, unknown> {
+  assert.ok(o);
+  return Object.fromEntries(keys.map((k) => [k, (o as Record<string, unknown>)[k]]));
+}
+
+const CARD_KEYS = ['id', 'type', 'name', 'stage', 'fileName', 'criteriaDone', 'criteriaTotal', 'agent', 'blocked', 'blockedReason', 'invalid', 'run', 'costUsd'];
+const RUN_KEYS = ['runId', 'storyId', 'agent', 'runtime', 'status', 'startedAt', 'endedAt', 'reason', 'costUsd', 'inputTokens', 'outputTokens', 'lastSeq'];
+
+describe('boardModel: buildBoardState', () => {
+  it('maps the snapshot to board state', () => {
+    const items = [
+      item(1, 'backlog', { criteria: [{ text: 'a', done: true }, { text: 'b', done: false }, { text: 'c', done: true }], agent: 'pinned-agent' }),
+      item(2, 'current', { type: 'bug', name: 'Crash on start' }),
+      item(3, 'qa', { blocked: true, blockedReason: 'retries used up' }),
+      item(4, 'merge', { invalid: '4_story_s4.md:2: bad yaml' }),
+    ];
+    const old = run('r-old', 2, { agent: 'coder-old', costUsd: 0.5, queuedAt: 1, status: 'failed', reason: 'rate limited' });
+    const latest = run('r-new', 2, {
+      agent: 'coder-2',
+      costUsd: 0.25,
+      queuedAt: 2,
+      status: 'running',
+      startedAt: 100,
+      usage: { inputTokens: 10, outputTokens: 20, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      lastSeq: 77,
+    });
+    const other = run('r-3', 3, { costUsd: 1 });
+    const snap = snapshot({
+      items,
+      runs: [old, latest, other],
+      latestRun: new Map([
+        [2, latest],
+        [3, other],
+      ]),
+      running: 1,
+      queued: 2,
+      maxCoders: 4,
+      problems: ['.huskies/project.toml:3: key "max_coders" must be a positive whole number'],
+      trusted: false,
+    });
+    const b = buildBoardState(snap);
+    assert.equal(b.projectName, 'my-project');
+    assert.equal(b.initialized, true);
+    assert.equal(b.trusted, false);
+    assert.equal(b.running, 1);
+    assert.equal(b.queued, 2);
+    assert.equal(b.maxCoders, 4);
+    assert.deepEqual(b.problems, snap.problems);
+    assert.deepEqual(
+      b.cards.map((c) => c.id),
+      [1, 2, 3, 4],
+    );
+
+    const [c1, c2, c3, c4] = b.cards;
+    assert.deepEqual(pick(c1, CARD_KEYS), {
+      id: 1,
+      type: 'story',
+      name: 'Story 1',
+      stage: 'backlog',
+      fileName: '1_story_s1.md',
+      criteriaDone: 2,
+      criteriaTotal: 3,
+      agent: 'pinned-agent',
+      blocked: false,
+      blockedReason: undefined,
+      invalid: undefined,
+      run: undefined,
+      costUsd: undefined,
+    });
+    assert.equal(c2.type, 'bug');
+    assert.equal(c2.name, 'Crash on start');
+    assert.equal(c2.agent, 'coder-2', 'the agent of the latest run');
+    assert.equal(c2.costUsd, 0.75, 'cost is summed over all runs of the story');
+    assert.deepEqual(pick(c2.run, RUN_KEYS), {
+      runId: 'r-new',
+      storyId: 2,
+      agent: 'coder-2',
+      runtime: 'claude',
+      status: 'running',
+      startedAt: 100,
+      endedAt: undefined,
+      reason: undefined,
+      costUsd: 0.25,
+      inputTokens: 10,
+      outputTokens: 20,
+      lastSeq: 77,
+    });
+    assert.equal(c3.blocked, true);
+    assert.equal(c3.blockedReason, 'retries used up');
+    assert.equal(c3.costUsd, 1);
+    assert.equal(c4.invalid, '4_story_s4.md:2: bad yaml');
+    assert.equal(c4.run, undefined);
+  });
+
+  it('does not leak transcript paths or prompts to the webview', () => {
+    const r = run('r', 1, { prompt: 'SECRET PROMPT', worktree: '/work/proj/.huskies/worktrees/1', history: ['x'] });
+    const b = buildBoardState(snapshot({ items: [item(1, 'current')], runs: [r], latestRun: new Map([[1, r]]) }));
+    const json = JSON.stringify(b);
+    assert.ok(!json.includes('SECRET PROMPT'));
+    assert.ok(!json.includes('.jsonl'));
+    assert.ok(!json.includes('worktrees'));
+  });
+
+  it('an uninitialized folder gives an empty board', () => {
+    const b = buildBoardState(snapshot({ initialized: false, root: '/home/u/empty' }));
+    assert.equal(b.initialized, false);
+    assert.equal(b.projectName, 'empty');
+    assert.deepEqual(b.cards, []);
+  });
+
+  it('the result is plain JSON (it crosses to the webview)', () => {
+    const r = run('r', 1, { costUsd: 0.1 });
+    const b = buildBoardState(snapshot({ items: [item(1, 'current')], runs: [r], latestRun: new Map([[1, r]]) }));
+    // nothing is lost on the way through JSON (no Maps, Sets, Dates or functions); undefined fields may drop
+    const strip = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(strip) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, strip(x)])) : v;
+    assert.deepEqual(JSON.parse(JSON.stringify(b)), strip(b));
+    const walk = (v: unknown): void => {
+      if (v && typeof v === 'object') {
+        assert.ok(Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype, `not plain: ${Object.prototype.toString.call(v)}`);
+        Object.values(v).forEach(walk);
+      } else assert.notEqual(typeof v, 'function');
+    };
+    walk(b);
+  });
+
+  it('agent rows: running count, preflight, the latest future rate limit, drain and cost', () => {
+    const now = Date.now();
+    const agents = [
+      { name: 'coder-1', stage: 'coder', runtime: 'claude', args: [], env: {} },
+      { name: 'coder-2', stage: 'coder', runtime: 'codex', args: [], env: {} },
+    ];
+    const runs = [run('a', 1, { agent: 'coder-1', status: 'running' }), run('b', 2, { agent: 'coder-1', status: 'running' }), run('c', 3, { agent: 'coder-2', status: 'failed' })];
+    const b = buildBoardState(
+      snapshot({
+        agents,
+        runs,
+        preflight: [{ agent: 'coder-2', runtime: 'codex', ok: false, message: 'codex was not found' }],
+        rateLimits: {
+          'coder-1': { until: now + 60_000, reason: 'x' },
+          'runtime:claude': { until: now + 120_000, reason: 'y' },
+          'coder-2': { until: now - 1000, reason: 'over' },
+        },
+        drained: { 'coder-2': { since: now, failures: 2, reason: 'failed twice' } },
+        costByAgent: new Map([['coder-1', { costUsd: 2.5, inputTokens: 0, outputTokens: 0, runs: 2 }]]),
+      }),
+    );
+    const rows = (b as unknown as { agents: Record<string, unknown>[] }).agents;
+    assert.equal(rows.length, 2);
+    assert.deepEqual(pick(rows[0], ['name', 'runtime', 'running', 'ok', 'rateLimitedUntil', 'drained', 'costUsd']), {
+      name: 'coder-1',
+      runtime: 'claude',
+      running: 2,
+      ok: true,
+      rateLimitedUntil: now + 120_000,
+      drained: undefined,
+      costUsd: 2.5,
+    });
+    assert.deepEqual(pick(rows[1], ['name', 'running', 'ok', 'status', 'rateLimitedUntil', 'drained', 'costUsd']), {
+      name: 'coder-2',
+      running: 0,
+      ok: false,
+      status: 'codex was not found',
+      rateLimitedUntil: undefined,
+      drained: 'failed twice',
+      costUsd: 0,
+    });
+  });
+
+  it('runView copies the token counts from usage', () => {
+    assert.equal(runView(run('r', 1)).inputTokens, undefined);
+    assert.equal(runView(run('r', 1, { usage: { inputTokens: 5, outputTokens: 6, cacheReadTokens: 7, cacheWriteTokens: 8 } })).outputTokens, 6);
+  });
+});
+
+describe('boardModel: statusText', () => {
+  it('says what is running and queued', () => {
+    assert.equal(statusText({ initialized: false, running: 3, queued: 1 }), '$(circle-outline) Huskies');
+    assert.equal(statusText({ initialized: true, running: 0, queued: 0 }), '$(check) Huskies: idle');
+    assert.equal(statusText({ initialized: true, running: 2, queued: 0 }), '$(sync~spin) Huskies: 2 running');
+    assert.equal(statusText({ initialized: true, running: 2, queued: 5 }), '$(sync~spin) Huskies: 2 running, 5 queued');
+    assert.equal(statusText({ initialized: true, running: 0, queued: 4 }), '$(clock) Huskies: 4 queued');
+  });
+});
