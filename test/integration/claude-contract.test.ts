@@ -45,7 +45,7 @@ describe('contract: the real Claude Code program driven by the orchestrator', fu
       return r && r.status !== 'running' && r.status !== 'queued' ? r : undefined;
     }, 'the run to end', 60_000) as Promise<RunRecord>;
 
-  const storyScript = (wtFile: (cwd: string) => string): MockScript => (req, i) => {
+  const storyScript = (wtFile: (cwd: string) => string) => (req: Parameters<Exclude<MockScript, unknown[]>>[0], i: number) => {
     if (i === 0) return reply([text('I will write the greeting.'), toolUse('Write', { file_path: wtFile(String(req.body?.system ? '' : '')), content: 'hello world\n' })], { stop_reason: 'tool_use' });
     if (i === 1) return reply([toolUse('Bash', { command: 'git add greeting.txt && git commit -m "Add greeting"', description: 'Commit' })], { stop_reason: 'tool_use' });
     return reply('Done: greeting.txt added and committed.');
