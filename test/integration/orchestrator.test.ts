@@ -135,4 +135,61 @@ describe('orchestrator with the simulated agent (integration)', function () {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(o.registry.forStory(8).length, 1);
   });
+
+  it('runs any command: plain lines become text, secrets from the environment are masked in the transcript', async () => {
+    repo.write('.huskies/agents.toml', `[[agent]]\nname = "cmd"\ncommand = ["sh", "-c", "echo working on $HUSKIES_STORY_ID; echo token=$MY_API_KEY; echo ok > done.txt; git add done.txt; git -c user.name=t -c user.email=t@t commit -qm done"]\nenv = { MY_API_KEY = "sk-test-0123456789abcdef0123" }\n`);
+    repo.story(9, 'Shell agent');
+    const o = await startOrch();
+    const run = await o.startAgent(9);
+    await waitFor(() => o.store.get(9)?.stage === 'qa', 'story 9 in qa');
+    const raw = fs.readFileSync(o.registry.get(run.runId)!.transcript, 'utf8');
+    assert.match(raw, /working on 9/);
+    assert.ok(!raw.includes('sk-test-0123456789abcdef0123'), 'the secret never reaches the transcript');
+    assert.match(raw, /token=\*\*\*/);
+  });
+
+  it('never runs an agent in an untrusted workspace', async () => {
+    repo.story(10, 'Untrusted');
+    const o = await startOrch({ trusted: false });
+    await assert.rejects(o.startAgent(10), /not trusted/);
+    fs.renameSync(path.join(repo.dir, '.huskies/work/1_backlog/10_story_untrusted.md'), path.join(repo.dir, '.huskies/work/2_current/10_story_untrusted.md'));
+    await waitFor(() => o.store.get(10)?.stage === 'current', 'moved by hand');
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.equal(o.registry.forStory(10).length, 0, 'auto-assign does not start it either');
+    o.setTrusted(true);
+    await waitFor(() => o.store.get(10)?.stage === 'qa', 'runs once trusted', 30_000);
+  });
+
+  it('a broken agents.toml keeps the last good config running and reports file, line and key', async () => {
+    const o = await startOrch();
+    assert.equal(o.agents()[0].name, 'sim-1');
+    repo.write('.huskies/agents.toml', '[[agent]]\nname = "sim-1"\nruntime = "sim"\nmax_turns = "lots"\n');
+    await waitFor(() => o.snapshot().problems.some((p) => p.includes('agents.toml:4') && p.includes('max_turns')), 'the problem is reported');
+    assert.ok(o.snapshot().problems.some((p) => /last good configuration/.test(p)));
+    assert.equal(o.agents()[0].name, 'sim-1', 'the last good agents stay');
+    repo.story(11, 'Still works');
+    await o.startAgent(11);
+    await waitFor(() => o.store.get(11)?.stage === 'qa', 'runs on the last good config', 30_000);
+  });
+
+  it('a malformed story is shown as invalid, never dropped or rewritten, and no agent starts on it', async () => {
+    const bad = '---\nname: [unclosed\n---\n# Broken\n- [ ] x\n';
+    const file = repo.write('.huskies/work/2_current/12_story_broken.md', bad);
+    const o = await startOrch();
+    const item = o.store.get(12)!;
+    assert.ok(item.invalid && /12_story_broken\.md:[23]: front matter is not valid YAML: Flow sequence/.test(item.invalid), item.invalid);
+    await assert.rejects(o.startAgent(12), /invalid/);
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.equal(o.registry.forStory(12).length, 0);
+    assert.equal(fs.readFileSync(file, 'utf8'), bad, 'the file is untouched');
+  });
+
+  it('the same number in two stage folders is a conflict, never two agents', async () => {
+    repo.write('.huskies/work/2_current/13_story_one.md', '---\nname: One\n---\n');
+    repo.write('.huskies/work/3_qa/13_story_two.md', '---\nname: Two\n---\n');
+    const o = await startOrch();
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.ok(o.snapshot().problems.some((p) => /Story 13 is in two places/.test(p)));
+    assert.equal(o.registry.forStory(13).length, 0);
+  });
 });

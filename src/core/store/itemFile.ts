@@ -83,7 +83,7 @@ export function parseItem(text: string, fileName: string, filePath: string, stag
     if (doc.errors.length > 0) {
       const e = doc.errors[0] as YAMLParseError;
       const line = (e.linePos?.[0]?.line ?? lineAt(yaml, e.pos?.[0] ?? 0)) + 1; // +1 for the opening --- line
-      problems.push(`${fileName}:${line}: front matter is not valid YAML: ${e.message.split('\n')[0]}`);
+      problems.push(`${fileName}:${line}: front matter is not valid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
     } else if (doc.contents !== null && !isMap(doc.contents)) {
       problems.push(`${fileName}:2: front matter must be a mapping of key: value lines`);
     } else {
