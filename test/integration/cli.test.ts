@@ -1,0 +1,98 @@
+// The huskies command as a user runs it: a real process on a real repository.
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ensureSimBuilt, gitIn, groupAlive, REPO_ROOT, waitFor } from '../fixtures/repo';
+
+const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+
+function buildCli(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  esbuild.buildSync({ entryPoints: [path.join(REPO_ROOT, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: CLI, external: ['fsevents'], logLevel: 'warning' });
+}
+
+describe('the huskies command (integration)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  const env = { ...process.env, HUSKIES_SIM_DELAY_MS: '20', PATH: '/usr/bin:/bin' }; // no claude on PATH: the sim is the default
+  const huskies = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 30_000 });
+
+  before(() => {
+    ensureSimBuilt();
+    buildCli();
+  });
+  beforeEach(() => {
+    dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'huskies-cli-')));
+    gitIn(dir, 'init', '-q', '-b', 'main');
+    gitIn(dir, 'config', 'user.email', 't@huskies.invalid');
+    gitIn(dir, 'config', 'user.name', 'T');
+    fs.writeFileSync(path.join(dir, 'README.md'), 'x\n');
+    gitIn(dir, 'add', '-A');
+    gitIn(dir, 'commit', '-qm', 'init');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('init, new, start, status: a story goes to QA with the simulated agent', () => {
+    const init = huskies('init');
+    assert.equal(init.status, 0, init.stderr);
+    assert.match(init.stdout, /created \.huskies\/project\.toml/);
+    assert.match(fs.readFileSync(path.join(dir, '.huskies/agents.toml'), 'utf8'), /^runtime = "sim"/m);
+    const created = huskies('new', 'Add greeting', '-c', 'Says hello; Says bye');
+    assert.equal(created.status, 0, created.stderr);
+    assert.match(created.stdout, /#1 Add greeting → \.huskies\/work\/1_backlog\/1_story_add_greeting\.md/);
+    const start = huskies('start', '1');
+    assert.equal(start.status, 0, start.stdout + start.stderr);
+    assert.match(start.stdout, /#1: backlog → current/);
+    assert.match(start.stdout, /→ Write: .*01_says_hello\.md/);
+    assert.match(start.stdout, /#1: current → qa/);
+    const status = huskies('status');
+    assert.equal(status.status, 0);
+    assert.match(status.stdout, /QA \(1\)\n  #1 Add greeting 0\/2 \[sim-1: succeeded\]/);
+    assert.match(status.stdout, /✓ sim-1 \(sim\)/);
+  });
+
+  it('bad input gets a clear error and a usage exit code', () => {
+    huskies('init');
+    const r = huskies('start', 'abc');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /expected a story number, got "abc"/);
+    const m = huskies('move', '99', 'qa');
+    assert.equal(m.status, 1);
+    assert.match(m.stderr, /There is no story 99/);
+  });
+
+  it('run: Ctrl+C stops the agents cleanly; the next run resumes the interrupted story', async () => {
+    huskies('init');
+    fs.writeFileSync(path.join(dir, '.huskies/agents.toml'), '[[agent]]\nname = "sim-1"\nruntime = "sim"\n');
+    fs.writeFileSync(path.join(dir, '.huskies/work/2_current/1_story_long.md'), '---\nname: Long\nsim: hang\n---\n- [ ] x\n');
+    const child = spawn(process.execPath, [CLI, 'run'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const runs = () => (fs.existsSync(path.join(dir, '.huskies/runs.json')) ? JSON.parse(fs.readFileSync(path.join(dir, '.huskies/runs.json'), 'utf8')).runs : []);
+    const pid = await waitFor(() => runs().find((r: { pid?: number }) => r.pid)?.pid as number | undefined, 'the agent to start');
+    assert.ok(groupAlive(pid));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    assert.equal(code, 0, out);
+    assert.match(out, /SIGINT: stopping agents/);
+    await waitFor(() => !groupAlive(pid), 'no agent process left', 3_000);
+    assert.equal(runs()[0].outcome, 'orphaned');
+    assert.ok(!fs.existsSync(path.join(dir, '.huskies/orchestrator.lock')), 'the lock is released');
+    // The next run picks the interrupted story up again, in the same session.
+    fs.writeFileSync(path.join(dir, '.huskies/work/2_current/1_story_long.md'), '---\nname: Long\n---\n- [ ] x\n');
+    const again = spawn(process.execPath, [CLI, 'run'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      await waitFor(() => fs.existsSync(path.join(dir, '.huskies/work/3_qa/1_story_long.md')), 'the story resumed and in qa', 30_000);
+    } finally {
+      again.kill('SIGINT');
+      await new Promise((r) => again.on('exit', r));
+    }
+    const all = runs();
+    assert.equal(all.length, 2);
+    assert.equal(all[1].sessionId, all[0].sessionId, 'resumed the same session');
+  });
+});
