@@ -3,7 +3,7 @@
 // holds at most MAX_RENDERED records; the rest stays on disk and is paged back in.
 import type { AgentMessage, HostMessage, RunView, TranscriptRecord } from '../src/protocol/messages';
 import { makeButton, makeSpinner, registerToolkit } from './toolkit';
-import { onMessage, post } from './vscodeApi';
+import { onMessage, post, setState } from './vscodeApi';
 
 const MAX_RENDERED = 2000;
 /** Longest tool input/result/thinking text put in the DOM; the transcript file has it all. */
@@ -196,6 +196,8 @@ class OutputPanel {
     switch (m.type) {
       case 'output':
         this.replace(m.run, m.records, m.hasOlder, m.story);
+        // Lets VS Code restore this panel after a window reload; the host then catches up from disk.
+        setState({ storyId: m.run.storyId });
         break;
       case 'outputAppend':
         if (this.run && m.runId === this.run.runId) this.enqueue(m.records);

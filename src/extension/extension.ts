@@ -249,6 +249,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     await startOrchestrator().catch((err) => logger.error(`could not start: ${(err as Error).message}`));
     if (!vscode.workspace.isTrusted) logger.warn('The workspace is not trusted: no agent will run until it is.');
   }
+  // Registered once the orchestrator runs, so a restored output panel has something to catch up from.
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer('huskies.agentOutput', {
+      deserializeWebviewPanel: async (panel, state) => outputs.restore(panel, state),
+    }),
+  );
 }
 
 export async function deactivate(): Promise<void> {

@@ -102,6 +102,22 @@ export class OutputPanels implements vscode.Disposable {
     if (!o) return;
     const item = o.store.get(storyId);
     const panel = vscode.window.createWebviewPanel('huskies.agentOutput', `Agent: #${storyId} ${item?.name ?? ''}`.trim(), vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
+    this.adopt(panel, storyId);
+  }
+
+  /** A panel VS Code restored after a window reload: it catches up from the transcript on disk. */
+  restore(panel: vscode.WebviewPanel, state: unknown): void {
+    const storyId = typeof state === 'object' && state && typeof (state as { storyId?: unknown }).storyId === 'number' ? (state as { storyId: number }).storyId : undefined;
+    if (storyId === undefined || !this.orch() || this.panels.has(storyId)) {
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = webviewOptions(this.extensionUri);
+    this.adopt(panel, storyId);
+  }
+
+  private adopt(panel: vscode.WebviewPanel, storyId: number): void {
+    const o = this.orch()!;
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'huskies.svg');
     const p = new OutputPanel(panel, this.extensionUri, o, storyId);
     this.panels.set(storyId, p);
