@@ -82,13 +82,15 @@ describe('contract: the real Claude Code program driven by the orchestrator', fu
   });
 
   it('a subscription usage limit → rate-limited with the reset time and a persisted resume timer; the resume continues the same session', async () => {
-    const resetsAt = Math.floor(Date.now() / 1000) + 4;
+    const resetsAt = Math.floor(Date.now() / 1000) + 8;
     let worktree = '';
     const turns = storyScript(() => path.join(worktree, 'greeting.txt'));
     const o = await setup((req, i) => (i === 0 ? usageLimited(resetsAt) : turns(req, i - 1)), 'oauth');
     repo.story(2, 'Limited greeting');
     worktree = path.join(repo.dir, '.huskies', 'worktrees', '2_limited_greeting');
+    const limited = new Promise<void>((r) => o.once('rateLimited', () => r()));
     const first = await ended(o, (await o.startAgent(2)).runId);
+    await limited; // the timer is saved before the event
     assert.equal(first.outcome, 'rate_limited', first.reason);
     assert.ok((first.retryAt ?? 0) >= resetsAt * 1000 && (first.retryAt ?? 0) <= Math.max(resetsAt * 1000, (first.endedAt ?? 0) + 1000) + 100, `retryAt ${first.retryAt} vs resetsAt ${resetsAt * 1000}`);
     const timers = JSON.parse(fs.readFileSync(path.join(repo.dir, '.huskies/timers.json'), 'utf8')).timers;

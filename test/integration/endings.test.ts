@@ -82,9 +82,11 @@ describe('every ending of a run (integration, simulated agent)', function () {
   });
 
   it('rate limit → agent marked, resume timer persisted, same session resumed in the same worktree', async () => {
-    const o = await setup(simAgents({ HUSKIES_SIM: 'rate_limit', HUSKIES_SIM_RESET_S: '2' }));
+    const o = await setup(simAgents({ HUSKIES_SIM: 'rate_limit', HUSKIES_SIM_RESET_S: '5' }));
     repo.story(5, 'Limited');
+    const limited = new Promise<void>((r) => o.once('rateLimited', () => r()));
     const first = await ended(o, (await o.startAgent(5)).runId);
+    await limited; // the timer is saved before the event
     assert.equal(first.outcome, 'rate_limited');
     assert.ok(first.retryAt && first.retryAt > Date.now() - 1000);
     const timers = JSON.parse(fs.readFileSync(path.join(repo.dir, '.huskies/timers.json'), 'utf8')).timers;
@@ -104,9 +106,11 @@ describe('every ending of a run (integration, simulated agent)', function () {
   });
 
   it('a rate-limit timer survives a restart', async () => {
-    const o = await setup(simAgents({ HUSKIES_SIM: 'rate_limit', HUSKIES_SIM_RESET_S: '3' }));
+    const o = await setup(simAgents({ HUSKIES_SIM: 'rate_limit', HUSKIES_SIM_RESET_S: '6' }));
     repo.story(6, 'Limited across restarts');
+    const limited = new Promise<void>((r) => o.once('rateLimited', () => r()));
     const first = await ended(o, (await o.startAgent(6)).runId);
+    await limited;
     assert.equal(first.outcome, 'rate_limited');
     await o.dispose();
     orch = new Orchestrator({ root: repo.dir, simAgentPath: SIM_AGENT, graceMs: 300 });

@@ -3,7 +3,7 @@
 // written before live fan-out, and every ending reported once.
 import * as path from 'node:path';
 import type { AgentSpec, HuskiesConfig } from '../config/config';
-import type { AgentMessage, RunOutcome } from '../model/agentMessage';
+import type { AgentMessage, RunOutcome, Usage } from '../model/agentMessage';
 import type { WorkItem } from '../model/workItem';
 import { AgentProcess, type Clock } from './agentProcess';
 import { createParser } from './parsers';
@@ -137,7 +137,9 @@ export class AgentPool {
         resumeSessionId: run.sessionId,
       });
       write([{ kind: 'notice', level: 'info', message: `${spec.label} started on story ${item.id} in ${path.relative(this.d.root, wt.dir)} (branch ${wt.branch})${run.sessionId ? `, resuming session ${run.sessionId}` : ''}` }]);
-      const proc = new AgentProcess(spec, createParser(agent.runtime), write, this.d.limits(agent), this.d.clock);
+      // Codex reports usage cumulated over its thread: give the parser what earlier runs of this session used.
+      const previousUsage = run.sessionId ? sumUsage(this.d.registry.all().filter((r) => r.sessionId === run.sessionId && r.runId !== run.runId && r.usage).map((r) => r.usage!)) : undefined;
+      const proc = new AgentProcess(spec, createParser(agent.runtime, { previousUsage }), write, this.d.limits(agent), this.d.clock);
       this.procs.set(run.runId, proc);
       proc.start();
       run.pid = proc.pid;
@@ -200,6 +202,11 @@ export class AgentPool {
     });
     await Promise.all(waits);
   }
+}
+
+function sumUsage(list: Usage[]): Usage | undefined {
+  if (!list.length) return undefined;
+  return list.reduce((a, u) => ({ inputTokens: a.inputTokens + u.inputTokens, outputTokens: a.outputTokens + u.outputTokens, cacheReadTokens: a.cacheReadTokens + u.cacheReadTokens, cacheWriteTokens: a.cacheWriteTokens + u.cacheWriteTokens }));
 }
 
 function priorityOf(item: WorkItem | undefined): number {
