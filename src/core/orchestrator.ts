@@ -98,6 +98,11 @@ export class FollowerError extends Error {
   }
 }
 
+/** The program says the session to resume does not exist. */
+function isLostSession(reason: string | undefined): boolean {
+  return !!reason && /No previous sessions found|Error resuming session|No conversation found|session (?:id )?.*not found|thread .*not found/i.test(reason);
+}
+
 /** Reads and removes the question file an agent left in its worktree. */
 async function takeQuestion(worktree: string, keep: string): Promise<string | undefined> {
   const file = path.join(worktree, QUESTION_FILE);
@@ -129,6 +134,7 @@ export class Orchestrator extends EventEmitter {
   readonly agentState: AgentState;
   readonly usage: UsageLog;
   private preflights: Preflight[] = [];
+  private pendingWork = new Set<Promise<void>>();
   private audit: AuditLog;
   private logger: Logger;
   private clock: Clock;
@@ -179,7 +185,11 @@ export class Orchestrator extends EventEmitter {
       prompt: (item, agent, run, worktree) => this.prompt(item, agent, run, worktree),
       unavailable: (agent) => this.unavailable(agent),
       onRunChanged: (run) => this.changed(run.storyId),
-      onRunEnded: (run, outcome) => void this.onRunEnded(run, outcome),
+      onRunEnded: (run, outcome) => {
+        // dispose() waits for this work, so nothing is written after the orchestrator is gone.
+        const p = this.onRunEnded(run, outcome).finally(() => this.pendingWork.delete(p));
+        this.pendingWork.add(p);
+      },
       limits: (agent) => ({
         timeoutMs: agent.timeout ? agent.timeout * 1000 : undefined,
         inactivityMs: agent.inactivityTimeout ? agent.inactivityTimeout * 1000 : undefined,
@@ -487,6 +497,13 @@ export class Orchestrator extends EventEmitter {
         this.record({ id: item.id, from: item.stage, to: item.stage, source: 'orchestrator:question', reason: question });
       } else if (outcome.kind === 'rate_limited' || outcome.kind === 'overloaded') {
         await this.onRateLimited(run, outcome);
+      } else if (!outcome.ok && run.sessionId && item && item.stage === 'current' && isLostSession(outcome.reason)) {
+        // The program has no such session (e.g. the earlier run never got a reply before its limit):
+        // start afresh in the same worktree rather than fail on the resume again.
+        run.handled = 'session-lost';
+        this.registry.upsert(run);
+        this.logger.warn(`#${item.id}: session ${run.sessionId} cannot be resumed (${outcome.reason}); starting a new session in the same worktree.`);
+        this.enqueue(item, { agent: run.agent, attempt: run.attempt, history: run.history });
       } else if (outcome.ok && item && item.stage === 'current' && run.worktree) {
         const ahead = run.baseCommit ? await commitsAhead(run.worktree, run.baseCommit).catch(() => 0) : 0;
         if (ahead > 0) {
@@ -500,7 +517,7 @@ export class Orchestrator extends EventEmitter {
         }
       }
       if (run.status === 'succeeded' && agent) this.agentState.recordSuccess(agent.name);
-      if (run.status === 'failed' && run.outcome !== 'rate_limited' && run.outcome !== 'overloaded' && run.outcome !== 'orphaned') this.afterFailure(run);
+      if (run.status === 'failed' && run.outcome !== 'rate_limited' && run.outcome !== 'overloaded' && run.outcome !== 'orphaned' && run.handled !== 'session-lost') this.afterFailure(run);
     } catch (err) {
       this.logger.error(`after run ${run.runId}: ${(err as Error).message}`);
       run.reason = `${run.reason ?? 'finished'}; then: ${(err as Error).message}`;
@@ -681,13 +698,15 @@ export class Orchestrator extends EventEmitter {
     const item = this.store.get(t.storyId);
     if (!item || item.stage !== 'current' || item.blocked || this.activeRun(t.storyId)) return;
     const last = t.runId ? this.registry.get(t.runId) : this.registry.latest(t.storyId);
-    this.logger.info(`#${t.storyId}: the rate limit has lifted; resuming ${t.sessionId ? `session ${t.sessionId}` : 'the story'}.`);
+    // A session the model never answered in holds nothing to resume (and some programs refuse it).
+    const sessionId = t.sessionId && this.registry.all().some((r) => r.sessionId === t.sessionId && r.modelReplied) ? t.sessionId : undefined;
+    this.logger.info(`#${t.storyId}: the rate limit has lifted; ${sessionId ? `resuming session ${sessionId}` : 'starting the story again in its worktree'}.`);
     this.enqueue(item, {
       agent: t.agent,
       attempt: last?.attempt ?? 1,
       history: last?.history,
-      sessionId: t.sessionId,
-      prompt: t.sessionId ? 'The rate limit has lifted. Continue the story where you left off, and commit your work when it is done.' : undefined,
+      sessionId,
+      prompt: sessionId ? 'The rate limit has lifted. Continue the story where you left off, and commit your work when it is done.' : undefined,
     });
   }
 
@@ -766,6 +785,7 @@ export class Orchestrator extends EventEmitter {
     await this.watcher?.close();
     await this.rootWatcher?.close();
     await this.pool.dispose();
+    while (this.pendingWork.size) await Promise.all([...this.pendingWork]);
     if (!this.follower) await this.registry.saveNow();
     this.lock?.release();
     this.hub.flush();

@@ -85,7 +85,8 @@ describe('contract: the real Claude Code program driven by the orchestrator', fu
     const resetsAt = Math.floor(Date.now() / 1000) + 8;
     let worktree = '';
     const turns = storyScript(() => path.join(worktree, 'greeting.txt'));
-    const o = await setup((req, i) => (i === 0 ? usageLimited(resetsAt) : turns(req, i - 1)), 'oauth');
+    // The limit hits mid-story: after the first tool call, so there is a conversation to resume.
+    const o = await setup((req, i) => (i === 1 ? usageLimited(resetsAt) : turns(req, i === 0 ? 0 : i - 1)), 'oauth');
     repo.story(2, 'Limited greeting');
     worktree = path.join(repo.dir, '.huskies', 'worktrees', '2_limited_greeting');
     const limited = new Promise<void>((r) => o.once('rateLimited', () => r()));

@@ -9,7 +9,6 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Orchestrator } from '../../src/core/orchestrator';
-import { buildLaunch } from '../../src/core/agents/runtimes';
 import type { RunRecord } from '../../src/core/agents/runRegistry';
 import type { AgentMessage, TranscriptRecord } from '../../src/core/model/agentMessage';
 import { gitIn, makeRepo, SIM_AGENT, waitFor, type TempRepo } from '../fixtures/repo';
@@ -30,7 +29,7 @@ import {
   type MockOpenAI,
   type MockScript,
 } from '../fixtures/mockOpenAI';
-import { agentsToml, baseEnv, codexSetup, hasCodexBinary, makeAgentHome, type AgentHome, type CodexSetupOptions } from '../fixtures/agentEnvs';
+import { agentsToml, baseEnv, codexLaunchArgs, codexSetup, hasCodexBinary, makeAgentHome, type AgentHome, type CodexSetupOptions } from '../fixtures/agentEnvs';
 
 const describeIf = hasCodexBinary() ? describe : describe.skip;
 
@@ -53,6 +52,9 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     }
     await orch?.dispose(); // stops any run still going (its whole process group)
     orch = undefined;
+    // dispose() does not wait for the end-of-run work already under way (usage log, runs.json, a
+    // block in audit.log); let it land before the folder goes, or it recreates .huskies/.
+    await new Promise((res) => setTimeout(res, 400));
     await mock?.close();
     mock = undefined;
     repo?.cleanup();
@@ -148,19 +150,17 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     assert.deepEqual(r.usage, usage);
   });
 
-  it("buildLaunch's own codex flags let the agent commit in its worktree (fails while they say `-s workspace-write`)", async () => {
+  it("buildLaunch's own codex flags let the agent `git commit` in its worktree (fails while they pass `-s workspace-write`, which mounts .git read-only)", async () => {
     // Only the flags buildLaunch passes: no --dangerously-bypass-approvals-and-sandbox from agents.toml.
     const o = await setUp(editAndCommit(), { codex: { sandbox: 'as-launched' }, projectToml: 'max_retries = 0\n' });
     const run = await o.startAgent(1);
     const r = await ended(o, run.runId);
-    // What the model was told about its `git commit` (codex's --json stream does not always carry a
-    // command that ends at once: see the report of these tests).
+    // What the model was told about its `git commit`. (Read from the mock: codex 0.169's --json stream
+    // has no command_execution item for a command the sandbox refused.)
     const commit = mock!.requests.length > 2 ? toolOutputs(mock!.requests[2]).at(-1)?.output : undefined;
-    const launched = buildLaunch(o.agents()[0], {
-      prompt: 'p', worktree: r.worktree!, storyId: 1, storyFile: 'f', simAgentPath: SIM_AGENT, nodePath: process.execPath, baseEnv: {}, isRoot: false,
-    }).args;
     assert.equal(r.status, 'succeeded',
-      `flags ${JSON.stringify(launched.slice(0, 8))}: ${r.reason}; what the commit printed: ${commit?.match(/fatal:.*$/m)?.[0] ?? commit}`);
+      `flags ${JSON.stringify(codexLaunchArgs().slice(1, 6))}: ${r.reason}; the commit printed: ${commit?.match(/fatal:.*$/m)?.[0] ?? commit}`);
+    assert.equal(o.store.get(1)?.stage, 'qa');
   });
 
   it('usage limit (429 usage_limit_reached): the run fails as rate_limited with the reset time parsed, and a resume timer is saved', async () => {

@@ -112,6 +112,7 @@ export class AgentPool {
       run.lastSeq = writer.lastSeq;
       for (const m of clean) {
         if ((m.kind === 'init' || m.kind === 'result') && m.sessionId) run.sessionId = m.sessionId;
+        else if (m.kind === 'text' || m.kind === 'thinking' || m.kind === 'tool_use') run.modelReplied = true;
       }
       this.d.hub.publish(run.runId, recs);
     };

@@ -59,8 +59,9 @@ export async function preflight(agent: AgentSpec, opts: { env: NodeJS.ProcessEnv
     if (!loggedIn) return { ...base, ok: false, program: found, version, loggedIn, message: `${label} ${version} is not logged in: run \`claude\` once and log in, or set ANTHROPIC_API_KEY (in agents.toml env or your environment)` };
   } else if (agent.runtime === 'codex') {
     const a = await run(found, ['login', 'status'], env);
-    loggedIn = a.code === 0;
-    if (!loggedIn) return { ...base, ok: false, program: found, version, loggedIn, message: `${label} ${version} is not logged in: run \`codex login\`, or set OPENAI_API_KEY` };
+    // `codex login status` knows only the built-in provider; an API key or a custom provider counts too.
+    loggedIn = a.code === 0 || !!env.CODEX_API_KEY || agent.args.some((x) => x.startsWith('model_provider='));
+    if (!loggedIn) return { ...base, ok: false, program: found, version, loggedIn, message: `${label} ${version} is not logged in: run \`codex login\`, or set CODEX_API_KEY` };
   } else if (agent.runtime === 'gemini') {
     const home = env.HOME ?? os.homedir();
     const hasKey = !!(env.GEMINI_API_KEY || env.GOOGLE_API_KEY || env.GOOGLE_GENAI_USE_VERTEXAI);

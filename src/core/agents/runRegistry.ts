@@ -20,6 +20,8 @@ export interface RunRecord extends AgentRun {
   baseCommit?: string;
   retryAt?: number;
   prompt?: string;
+  /** The model answered at least once: only then is there a conversation worth resuming. */
+  modelReplied?: boolean;
 }
 
 export class RunRegistry {

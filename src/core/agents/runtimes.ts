@@ -104,7 +104,9 @@ export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
       return { ...base, env: { ...env, ELECTRON_RUN_AS_NODE: '1' }, program: agent.program ?? ctx.nodePath, args };
     }
     case 'codex': {
-      const flags = ['--json', '-s', 'workspace-write', '-c', 'approval_policy="never"', '--skip-git-repo-check', '-C', ctx.worktree];
+      // workspace-write makes every .git read-only, including the main repository's gitdir that a
+      // worktree points to, so the agent could not commit; the story's worktree is the boundary instead.
+      const flags = ['--json', '-s', 'danger-full-access', '-c', 'approval_policy="never"', '--skip-git-repo-check', '-C', ctx.worktree];
       if (agent.model) flags.push('-m', agent.model);
       if (agent.systemPrompt) flags.push('-c', `developer_instructions=${JSON.stringify(agent.systemPrompt)}`);
       flags.push(...agent.args);

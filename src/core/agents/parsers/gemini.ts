@@ -115,7 +115,8 @@ export function createGeminiParser(opts: ParserOptions = {}): FormatParser {
           const text = str(ev.content) ?? '';
           if (!text) return [];
           finalText += text;
-          return [{ kind: 'text', text }];
+          // Streamed fragments of one reply: marked so they are joined without a separator.
+          return [ev.delta === true ? { kind: 'text', text, delta: true } : { kind: 'text', text }];
         }
         case 'tool_use':
           finalText = '';

@@ -126,6 +126,7 @@ async function main(): Promise<void> {
     }
     case 'rate_limit': {
       if (args.resume) break; // the limit has lifted by the time the orchestrator resumes the session
+      assistant({ type: 'text', text: `Starting story ${story.id}; the usage limit is about to hit.` });
       const resetsAt = Math.floor(Date.now() / 1000) + Number(process.env.HUSKIES_SIM_RESET_S ?? 3600);
       emit({ type: 'rate_limit_event', rate_limit_info: { status: 'rejected', resetsAt, rateLimitType: 'five_hour', isUsingOverage: false } });
       const when = new Date(resetsAt * 1000).toISOString().slice(11, 16);
