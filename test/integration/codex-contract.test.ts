@@ -160,7 +160,7 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     const commit = mock!.requests.length > 2 ? toolOutputs(mock!.requests[2]).at(-1)?.output : undefined;
     assert.equal(r.status, 'succeeded',
       `flags ${JSON.stringify(codexLaunchArgs().slice(1, 6))}: ${r.reason}; the commit printed: ${commit?.match(/fatal:.*$/m)?.[0] ?? commit}`);
-    assert.equal(o.store.get(1)?.stage, 'qa');
+    await waitFor(() => o.store.get(1)?.stage === 'qa', 'story 1 in qa', 10_000);
   });
 
   it('usage limit (429 usage_limit_reached): the run fails as rate_limited with the reset time parsed, and a resume timer is saved', async () => {
@@ -213,7 +213,8 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
   it("after a usage limit that has already lifted, the timer resumes the same thread and the story reaches qa", async () => {
     // Reset "now": codex prints the current minute, which the parser reads as just passed → resume in about a second.
     const turns = editAndCommit();
-    const o = await setUp((req, i) => (i === 0 ? usageLimitReached({ resetsAt: Date.now() }) : turns[i - 1] ?? reply('extra')));
+    // The limit hits mid-story, after the first edit, so the thread holds a conversation to resume.
+    const o = await setUp((req, i) => (i === 1 ? usageLimitReached({ resetsAt: Date.now() }) : turns[i === 0 ? 0 : i - 1] ?? reply('extra')));
     const run = await o.startAgent(1);
     const first = await ended(o, run.runId);
     assert.equal(first.outcome, 'rate_limited', first.reason);
@@ -224,9 +225,9 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     assert.equal(second.status, 'succeeded', second.reason);
     assert.equal(second.sessionId, first.sessionId, 'same thread');
     assert.equal(second.worktree, first.worktree, 'same worktree');
-    assert.equal(mock!.requests[1].headers['thread-id'], first.sessionId);
+    assert.equal(mock!.requests[2].headers['thread-id'], first.sessionId);
     // The resumed request carries the first prompt, then the resume prompt.
-    const texts = userTexts(mock!.requests[1]);
+    const texts = userTexts(mock!.requests[2]);
     assert.ok(texts.some((t) => t.includes('Add greeting')), 'the original prompt is still in the conversation');
     assert.match(texts.at(-1) ?? '', /rate limit has lifted/);
     assert.deepEqual(readTimers(), []);
