@@ -135,6 +135,7 @@ export class Orchestrator extends EventEmitter {
   readonly usage: UsageLog;
   private preflights: Preflight[] = [];
   private pendingWork = new Set<Promise<void>>();
+  private starting = new Set<number>();
   private audit: AuditLog;
   private logger: Logger;
   private clock: Clock;
@@ -415,10 +416,19 @@ export class Orchestrator extends EventEmitter {
     const stop = this.budgetStop();
     if (stop) throw new Error(stop);
     await this.timers.removeForStory(id);
-    if (item.stage === 'backlog') item = await this.transition(id, 'start', 'agent started');
-    if (this.follower) throw new FollowerError(id, this.follower);
-    const prev = this.registry.latest(id);
-    return this.enqueue(item, { agent: opts.agent, prompt: opts.prompt, attempt: 1, sessionId: undefined, history: prev?.status === 'failed' ? prev.history : undefined });
+    // While this start is under way (the move to current is async), auto-assign leaves the story alone:
+    // one story never gets two agents.
+    this.starting.add(id);
+    try {
+      if (item.stage === 'backlog') item = await this.transition(id, 'start', 'agent started');
+      if (this.follower) throw new FollowerError(id, this.follower);
+      const already = this.activeRun(id);
+      if (already) return already;
+      const prev = this.registry.latest(id);
+      return this.enqueue(item, { agent: opts.agent, prompt: opts.prompt, attempt: 1, sessionId: undefined, history: prev?.status === 'failed' ? prev.history : undefined });
+    } finally {
+      this.starting.delete(id);
+    }
   }
 
   private enqueue(item: WorkItem, o: { agent?: string; prompt?: string; attempt: number; sessionId?: string; history?: string[] }): RunRecord {
@@ -620,7 +630,7 @@ export class Orchestrator extends EventEmitter {
       const budgetStop = this.budgetStop();
       for (const item of this.store.all()) {
         if (item.stage !== 'current' || item.blocked || item.invalid) continue;
-        if (this.activeRun(item.id)) continue;
+        if (this.starting.has(item.id) || this.activeRun(item.id)) continue;
         if (this.timers.forStory(item.id)) continue; // waiting for a rate limit to lift
         if (budgetStop) continue;
         if (canStartAgent(item, all)) continue;

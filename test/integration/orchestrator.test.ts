@@ -192,4 +192,16 @@ describe('orchestrator with the simulated agent (integration)', function () {
     assert.ok(o.snapshot().problems.some((p) => /Story 13 is in two places/.test(p)));
     assert.equal(o.registry.forStory(13).length, 0);
   });
+
+  it('starting many stories at once never gives one story two agents', async () => {
+    repo.write('.huskies/project.toml', 'max_coders = 12\n');
+    for (let i = 20; i < 32; i++) repo.story(i, `Parallel ${i}`);
+    const o = await startOrch();
+    // Auto-assign running right as each story lands in current (as a watcher event would) is the race.
+    o.on('transition', () => o.kick());
+    await Promise.all(Array.from({ length: 12 }, (_, k) => o.startAgent(20 + k)));
+    await waitFor(() => Array.from({ length: 12 }, (_, k) => o.store.get(20 + k)?.stage).every((st) => st === 'qa'), 'all in qa', 45_000);
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 20; i < 32; i++) assert.equal(o.registry.forStory(i).length, 1, `story ${i} has exactly one run`);
+  });
 });
