@@ -2,8 +2,9 @@
 # Installs the real-VS-Code test rig (code-server on Node 24, Debian's Chromium, vsce) into
 # .vscode-test/ next to the repository root. Idempotent: a second run checks markers and exits fast.
 #
-# Usage: bash scripts/vscode-rig.sh [--check]
-#   --check   only report what is missing (exit 1 if anything is); install nothing.
+# Usage: bash scripts/vscode-rig.sh [--check] [--print-npm-env]
+#   --check           only report what is missing (exit 1 if anything is); install nothing.
+#   --print-npm-env   print the environment the nested Node-24 npm installs run with, and exit.
 # Works as root (apt-get directly), as a user with password-less sudo, or as a plain user
 # (then Debian packages are only checked and the missing ones are explained).
 set -euo pipefail
@@ -24,13 +25,32 @@ VSCE_DIR="$RIG/vsce"
 VSCE_BIN="$VSCE_DIR/node_modules/@vscode/vsce/vsce"
 
 CHECK_ONLY=0
+PRINT_ENV=0
 for a in "$@"; do
   case "$a" in
     --check) CHECK_ONLY=1 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    --print-npm-env) PRINT_ENV=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "vscode-rig: unknown argument: $a" >&2; exit 2 ;;
   esac
 done
+
+# Run by `npm test` / `npm run demo`, this script inherits the outer npm's state (its user agent
+# names Node 20, which code-server's postinstall refuses): every npm below starts clean.
+# shellcheck source=scripts/npm-env.sh
+source "$SCRIPT_DIR/npm-env.sh"
+scrub_npm_env
+
+# Runs a command as the nested installs see it: Node 24 first on PATH and its headers for
+# node-gyp (a machine's npmrc may say nodedir=/usr, Node 20's).
+with_node24() {
+  PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" npm_config_update_notifier=false \
+    npm_config_fund=false npm_config_audit=false npm_config_loglevel=warn "$@"
+}
+if [ "$PRINT_ENV" = 1 ]; then
+  with_node24 env
+  exit 0
+fi
 
 now() { date +%s.%N; }
 T0=$(now)
@@ -113,12 +133,8 @@ if [ -z "$NPM_CLI" ]; then
   echo "vscode-rig: npm not found (need the machine's Node.js + npm)" >&2
   exit 1
 fi
-# Run npm with Node 24 and its headers: the machine's npmrc says nodedir=/usr (Node 20's).
-npm24() {
-  PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" npm_config_update_notifier=false \
-    npm_config_fund=false npm_config_audit=false npm_config_loglevel=warn \
-    "$N24/bin/node" "$NPM_CLI" "$@"
-}
+# The machine's npm, run by Node 24.
+npm24() { with_node24 "$N24/bin/node" "$NPM_CLI" "$@"; }
 
 # ---------------------------------------------------------------- Node 24
 node24_ok() {
