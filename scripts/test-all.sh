@@ -40,6 +40,12 @@ fi
 section "type check"
 if npx tsc -p . --noEmit; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); STATUS=1; fi
 
+section "lint"
+if npx eslint .; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); STATUS=1; fi
+
+section "format check"
+if npx prettier --check .; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); STATUS=1; fi
+
 section "build"
 node esbuild.mjs --log-level=warning >/dev/null || { echo "build failed"; exit 1; }
 
