@@ -50,8 +50,7 @@ function makeCorpus(file: string, targetBytes: number): number {
 async function bareParse(file: string): Promise<number> {
   const t = process.hrtime.bigint();
   const rl = readline.createInterface({ input: fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 64 * 1024 }), crlfDelay: Infinity });
-  let n = 0;
-  for await (const line of rl) if (line) n += JSON.parse(line) ? 1 : 0;
+  for await (const line of rl) if (line) JSON.parse(line);
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 

@@ -284,7 +284,7 @@ export async function startCodeServer({
     await stop();
     let tail = '';
     try { tail = readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n'); } catch { /* none */ }
-    throw new Error(`${e.message}\n--- ${logFile} (tail) ---\n${tail}`);
+    throw new Error(`${e.message}\n--- ${logFile} (tail) ---\n${tail}`, { cause: e });
   }
   log(`ready on ${base} in ${((Date.now() - t) / 1000).toFixed(1)}s (pid ${pid}, logs ${logFile})`);
   const folderUrl = workspace ? `${base}/?folder=${encodeURIComponent(resolve(workspace)).replace(/%2F/g, '/')}` : `${base}/`;

@@ -1,8 +1,7 @@
 // The board (sidebar view and editor panel) and the per-story agent output panels.
 // Both render the orchestrator's state; neither keeps state of its own.
 import * as vscode from 'vscode';
-import type { Orchestrator } from '../core/orchestrator';
-import type { TranscriptRecord } from '../core/model/agentMessage';
+import type { Huskies as Orchestrator, TranscriptRecord } from '../core/api';
 import { parseWebviewMessage, type HostMessage, type WebviewMessage } from '../protocol/messages';
 import { buildBoardState, runView } from './boardModel';
 import { makeNonce, webviewHtml } from './webviewHtml';
@@ -129,7 +128,7 @@ export class OutputPanels implements vscode.Disposable {
 
   /** Called on every orchestrator change: a new run on a story switches its panel to it. */
   refresh(): void {
-    for (const p of this.panels.values()) p.refresh();
+    for (const p of this.panels.values()) void p.refresh();
   }
 
   dispose(): void {
