@@ -35,7 +35,7 @@ describe('config: parseProjectToml', () => {
 
   it('does not share mutable defaults between results', () => {
     const a = parseProjectToml('');
-    a.components.push({ name: 'x', path: '.', setup: [], teardown: [] });
+    a.components.push({ name: 'x', path: '.', setup: [], teardown: [], test: [] });
     assert.deepEqual(parseProjectToml('').components, []);
     assert.deepEqual(DEFAULT_PROJECT.components, []);
   });
@@ -53,7 +53,7 @@ describe('config: parseProjectToml', () => {
         'timezone = "Europe/Berlin"',
         'daily_budget_usd = 12.5',
         'drain_after_failures = 4',
-        'unknown_key_from_huskies = "ignored"',
+        'unknown_key_from_huskies = "only a warning"',
         '',
         '[[component]]',
         'name = "server"',
@@ -75,8 +75,8 @@ describe('config: parseProjectToml', () => {
     assert.equal(p.dailyBudgetUsd, 12.5);
     assert.equal(p.drainAfterFailures, 4);
     assert.deepEqual(p.components, [
-      { name: 'server', path: 'server', setup: ['cargo build'], teardown: ['cargo clean', 'rm -rf x'] },
-      { name: 'web', path: '.', setup: [], teardown: [] },
+      { name: 'server', path: 'server', setup: ['cargo build'], teardown: ['cargo clean', 'rm -rf x'], test: [] },
+      { name: 'web', path: '.', setup: [], teardown: [], test: [] },
     ]);
   });
 
@@ -298,10 +298,12 @@ describe('config: parseAgentsToml', () => {
     const [a, b] = parseAgentsToml('[[agent]]\nname = "a"\nenv = { FOO = "bar", N = "1" }\n\n[[agent]]\nname = "b"\n[agent.env]\nX = "y"\n');
     assert.deepEqual({ ...a.env }, { FOO: 'bar', N: '1' });
     assert.deepEqual({ ...b.env }, { X: 'y' });
-    for (const v of ['{ N = 1 }', '["FOO=bar"]', '"FOO=bar"']) {
+    for (const v of ['["FOO=bar"]', '"FOO=bar"']) {
       const [p] = problemsOf(() => parseAgentsToml(`[[agent]]\nname = "a"\nenv = ${v}\n`));
-      assert.match(p, /^\.huskies\/agents\.toml:3: agent "a": key "env"/, v);
+      assert.match(p, /^\.huskies\/agents\.toml:3: agent "a": key "env" must be a table of strings/, v);
     }
+    const [n] = problemsOf(() => parseAgentsToml('[[agent]]\nname = "a"\n[agent.env]\nOK = "1"\nN = 1\n'));
+    assert.equal(n, '.huskies/agents.toml:5: agent "a": key "env.N" must be a string');
   });
 
   it('bad values name the agent, the key and the line', () => {
@@ -399,7 +401,7 @@ describe('config: loadConfig and ConfigStore', () => {
     assert.deepEqual(store.config.agents, []);
   });
 
-  it('ConfigStore uses the defaults when the first load fails, and says so', async () => {
+  it('ConfigStore shows the defaults when the first load fails, and starts no agent', async () => {
     const store = new ConfigStore(root);
     write('project.toml', 'max_coders = = 1\n');
     assert.equal(await store.reload(), false);
@@ -407,6 +409,7 @@ describe('config: loadConfig and ConfigStore', () => {
     assert.deepEqual(store.config.project, DEFAULT_PROJECT);
     const problems = store.getProblems();
     assert.ok(problems.some((p) => /project\.toml:1:\d+/.test(p)), problems.join('\n'));
-    assert.ok(problems.some((p) => /defaults/i.test(p)));
+    assert.ok(problems.some((p) => /no agent starts/.test(p)), problems.join('\n'));
+    assert.match(store.agentsUnavailable() ?? '', /^\.huskies\/project\.toml has errors .*\(line 1: /);
   });
 });
