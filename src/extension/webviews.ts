@@ -1,7 +1,8 @@
 // The board (sidebar view and editor panel) and the per-story agent output panels.
 // Both render the orchestrator's state; neither keeps state of its own.
 import * as vscode from 'vscode';
-import type { Huskies as Orchestrator, TranscriptRecord } from '../core/api';
+import type { Orchestrator } from '../core/orchestrator';
+import type { TranscriptRecord } from '../core/model/agentMessage';
 import { parseWebviewMessage, type HostMessage, type WebviewMessage } from '../protocol/messages';
 import { buildBoardState, runView } from './boardModel';
 import { makeNonce, webviewHtml } from './webviewHtml';
