@@ -1,9 +1,11 @@
-// The direction of dependence: src/core never imports 'vscode'; the webview shares only src/protocol/.
+// The direction of dependence: src/core never imports 'vscode'; the edges reach the core only through
+// src/core/api; the webview shares only src/protocol/. The lint configuration must say the same.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { ESLint } from 'eslint';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -74,6 +76,18 @@ function forbiddenWebviewImports(file: string, source: string): string[] {
   return bad;
 }
 
+const CORE = path.join(ROOT, 'src', 'core');
+const CORE_API = path.join(CORE, 'api');
+
+/** For an edge file (src/extension, src/cli): relative imports that resolve into src/core other than src/core/api. */
+function coreInternalImports(file: string, source: string): string[] {
+  return specifiers(source).filter((spec) => {
+    if (!spec.startsWith('.')) return false;
+    const target = path.resolve(path.dirname(file), spec).replace(/\.(ts|js)$/, '');
+    return (target === CORE || target.startsWith(CORE + path.sep)) && target !== CORE_API;
+  });
+}
+
 describe('architecture', () => {
   describe('the import scanner (negative controls)', () => {
     it('catches every way of naming the vscode module', () => {
@@ -94,7 +108,7 @@ describe('architecture', () => {
         'const v = require ( "vscode" )',
         "const v = await import('vscode');",
         'type T = typeof import("vscode");',
-        "const { window } = require(`vscode`);",
+        'const { window } = require(`vscode`);',
       ];
       for (const s of samples) {
         assert.ok(regexSpecifiers(s).some(isVscode), `not caught by the regex: ${s}`);
@@ -113,7 +127,13 @@ describe('architecture', () => {
         "import { vscode } from './shim';",
       ];
       for (const s of samples) assert.ok(!specifiers(s).some(isVscode), `false alarm: ${s} → ${specifiers(s).join(', ')}`);
-      assert.deepEqual(regexSpecifiers("import a from './a';\nimport type { B } from \"../b\";\nexport * from './c';\nconst d = require('d');\nconst e = import('e');"), ['./a', '../b', './c', 'd', 'e']);
+      assert.deepEqual(regexSpecifiers("import a from './a';\nimport type { B } from \"../b\";\nexport * from './c';\nconst d = require('d');\nconst e = import('e');"), [
+        './a',
+        '../b',
+        './c',
+        'd',
+        'e',
+      ]);
     });
 
     it('finds an offending file deep in a folder tree', () => {
@@ -139,6 +159,19 @@ describe('architecture', () => {
       assert.deepEqual(forbiddenWebviewImports(file, "import x from '../src/protocolish/a';"), ['../src/protocolish/a']);
       assert.deepEqual(forbiddenWebviewImports(file, "import * as vscode from 'vscode';"), ['vscode']);
     });
+
+    it('flags edge imports of the core other than src/core/api', () => {
+      const file = path.join(ROOT, 'src', 'extension', 'panel.ts');
+      assert.deepEqual(coreInternalImports(file, "import { Huskies } from '../core/api';\nimport type { X } from '../protocol/messages';\nimport * as vscode from 'vscode';"), []);
+      assert.deepEqual(coreInternalImports(file, "import { Huskies } from '../core/api.ts';\nimport { y } from './boardModel';"), []);
+      assert.deepEqual(coreInternalImports(file, "import { Orchestrator } from '../core/orchestrator';"), ['../core/orchestrator']);
+      assert.deepEqual(coreInternalImports(file, "import type { Stage } from '../core/model/stage';"), ['../core/model/stage']);
+      assert.deepEqual(coreInternalImports(file, "export * from '../core';"), ['../core']);
+      assert.deepEqual(coreInternalImports(file, "const a = require('../core/api/../git/git');"), ['../core/api/../git/git']);
+      assert.deepEqual(coreInternalImports(file, "import x from '../corex/a';\nimport y from '../core-utils';"), []);
+      const nested = path.join(ROOT, 'src', 'cli', 'sub', 'x.ts');
+      assert.deepEqual(coreInternalImports(nested, "import { a } from '../../core/api';\nimport { b } from '../../core/util/log';"), ['../../core/util/log']);
+    });
   });
 
   it('no file under src/core imports vscode', () => {
@@ -154,5 +187,65 @@ describe('architecture', () => {
     assert.ok(files.length > 0, 'expected webview sources');
     const offenders = files.flatMap((f) => forbiddenWebviewImports(f, fs.readFileSync(f, 'utf8')).map((s) => `${path.relative(ROOT, f)} → ${s}`));
     assert.deepEqual(offenders, [], offenders.join('\n'));
+  });
+
+  it('src/extension and src/cli import the core only through src/core/api', function () {
+    // Until the facade exists the edges have nothing else to import: the check starts with src/core/api.ts.
+    if (!fs.existsSync(CORE_API + '.ts')) this.skip();
+    const files = [path.join(ROOT, 'src', 'extension'), path.join(ROOT, 'src', 'cli')].flatMap((d) => filesUnder(d, /\.(ts|tsx|mts|cts|js|mjs|cjs)$/));
+    assert.ok(files.length > 2, 'expected the extension and CLI sources');
+    const offenders = files.flatMap((f) => coreInternalImports(f, fs.readFileSync(f, 'utf8')).map((s) => `${path.relative(ROOT, f)} → ${s}`));
+    assert.deepEqual(offenders, [], offenders.join('\n'));
+  });
+
+  describe('the lint configuration', function () {
+    this.timeout(60_000); // loads ESLint and the TypeScript parser once
+
+    // Type information is not needed for import rules, and these files exist only as text.
+    const eslint = new ESLint({
+      cwd: ROOT,
+      overrideConfig: {
+        languageOptions: { parserOptions: { projectService: false } },
+        rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/no-misused-promises': 'off' },
+      },
+    });
+    async function restricted(filePath: string, code: string): Promise<string[]> {
+      const [result] = await eslint.lintText(code, { filePath });
+      const fatal = result.messages.filter((m) => m.fatal);
+      assert.deepEqual(fatal, [], `${filePath} did not parse`);
+      return result.messages.filter((m) => m.ruleId === '@typescript-eslint/no-restricted-imports').map((m) => m.message);
+    }
+
+    it('refuses vscode in src/core, in every import form', async () => {
+      for (const code of [
+        "import * as vscode from 'vscode';",
+        "import type { Uri } from 'vscode';",
+        "import vscode = require('vscode');",
+        "export * from 'vscode';",
+        "export { x } from 'vscode/y';",
+      ]) {
+        assert.equal((await restricted('src/core/store/probe.ts', code)).length, 1, code);
+      }
+      assert.deepEqual(await restricted('src/core/store/probe.ts', "export { x } from './vscodeApi';"), []);
+    });
+
+    it('lets the edges reach the core only through src/core/api, and not each other', async () => {
+      for (const dir of ['extension', 'cli']) {
+        const file = `src/${dir}/probe.ts`;
+        assert.deepEqual(await restricted(file, "export { Huskies } from '../core/api';\nexport type { X } from '../protocol/messages';\nexport * from './local';"), [], file);
+        for (const spec of ['../core/orchestrator', '../core/model/stage', '../core', '../core/api/x']) {
+          assert.equal((await restricted(file, `export * from '${spec}';`)).length, 1, `${file}: ${spec}`);
+        }
+      }
+      assert.equal((await restricted('src/extension/probe.ts', "export * from '../cli/format';")).length, 1);
+      assert.equal((await restricted('src/cli/probe.ts', "export * from '../extension/boardModel';")).length, 1);
+    });
+
+    it('lets the webview import only src/protocol from src, and never vscode', async () => {
+      assert.deepEqual(await restricted('webview/probe.ts', "export type { BoardState } from '../src/protocol/messages';\nexport * from './toolkit';"), []);
+      assert.equal((await restricted('webview/probe.ts', "export * from '../src/core/api';")).length, 1);
+      assert.equal((await restricted('webview/probe.ts', "export * from '../src/extension/boardModel';")).length, 1);
+      assert.equal((await restricted('webview/probe.ts', "import * as vscode from 'vscode';\nexport const v = vscode;")).length, 1);
+    });
   });
 });
