@@ -2,11 +2,14 @@
 # Runs every test level: type check, build, unit, integration (real git, real processes, the real
 # Claude Code program against a scripted local API) and end to end in a real VS Code (code-server).
 # Installs what is missing first (npm packages, then the VS Code rig via the e2e runner).
-# Ends with one line "Total: N passed, M failed, K skipped"; exits non-zero if anything failed.
+# Ends with one line "Total: N passed, M failed, K skipped" (also when a step stops the run early);
+# exits non-zero if anything failed. Runs with GIT_CONFIG_GLOBAL=/dev/null: the tests set their own
+# git identity, and a developer's ~/.gitconfig (identity, signing, hooks) neither helps nor hurts.
 #
 # Usage: bash scripts/test-all.sh [--no-e2e]
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export GIT_CONFIG_GLOBAL=/dev/null
 
 RUN_E2E=1
 for a in "$@"; do
@@ -23,18 +26,33 @@ T0=$(date +%s)
 
 section() { printf '\n=== %s ===\n' "$*"; }
 
-# Adds the counts from a mocha log ("N passing", "N failing", "N pending").
+finish() {
+  echo
+  echo "Test run took $(( $(date +%s) - T0 )) s."
+  echo "Total: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+  [ "$FAILED" = 0 ] || STATUS=1
+  exit $STATUS
+}
+# A step that stops the run counts as one failure.
+stop_failed() { echo "$1"; FAILED=$((FAILED + 1)); STATUS=1; finish; }
+
+# Adds the counts from a mocha log ("N passing", "N failing", "N pending") and its exit status:
+# mocha failing without a "failing" line (a test file that does not load, a crash) counts as one.
 count_mocha() {
-  local log=$1 p f s
+  local log=$1 status=$2 p f s
   p=$(grep -Eo '^\s+[0-9]+ passing' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
   f=$(grep -Eo '^\s+[0-9]+ failing' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
   s=$(grep -Eo '^\s+[0-9]+ pending' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
+  if [ "$status" != 0 ]; then
+    STATUS=1
+    [ "${f:-0}" != 0 ] || f=1
+  fi
   PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-0})); SKIPPED=$((SKIPPED + ${s:-0}))
 }
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   section "npm ci"
-  npm ci --no-audit --no-fund || exit 1
+  npm ci --no-audit --no-fund || stop_failed "npm ci failed"
 fi
 
 section "type check"
@@ -47,17 +65,15 @@ section "format check"
 if npx prettier --check .; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); STATUS=1; fi
 
 section "build"
-node esbuild.mjs --log-level=warning >/dev/null || { echo "build failed"; exit 1; }
+node esbuild.mjs --log-level=warning >/dev/null || stop_failed "build failed"
 
 section "unit tests"
 npx mocha 'test/unit/**/*.test.ts' 2>&1 | tee "$LOGDIR/unit.log"
-[ "${PIPESTATUS[0]}" = 0 ] || STATUS=1
-count_mocha "$LOGDIR/unit.log"
+count_mocha "$LOGDIR/unit.log" "${PIPESTATUS[0]}"
 
 section "integration tests"
 npx mocha --timeout 90000 'test/integration/**/*.test.ts' 2>&1 | tee "$LOGDIR/integration.log"
-[ "${PIPESTATUS[0]}" = 0 ] || STATUS=1
-count_mocha "$LOGDIR/integration.log"
+count_mocha "$LOGDIR/integration.log" "${PIPESTATUS[0]}"
 
 if [ "$RUN_E2E" = 1 ]; then
   section "end to end (real VS Code)"
@@ -71,8 +87,4 @@ if [ "$RUN_E2E" = 1 ]; then
   fi
 fi
 
-echo
-echo "Test run took $(( $(date +%s) - T0 )) s."
-echo "Total: $PASSED passed, $FAILED failed, $SKIPPED skipped"
-[ "$FAILED" = 0 ] || STATUS=1
-exit $STATUS
+finish
