@@ -13,7 +13,7 @@ import { AgentProcess } from '../src/core/agents/agentProcess';
 import { createParser } from '../src/core/agents/parsers';
 import { TranscriptWriter } from '../src/core/agents/transcript';
 import { LiveHub } from '../src/core/agents/liveHub';
-import { Orchestrator } from '../src/core/orchestrator';
+import { Huskies as Orchestrator } from '../src/core/api';
 import { ensureSimBuilt, makeRepo, SIM_AGENT, waitFor } from '../test/fixtures/repo';
 
 const arg = (name: string, d: number) => {

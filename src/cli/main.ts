@@ -1,16 +1,9 @@
-// The `huskies` command: the same orchestrator core, headless.
+// The `huskies` command: the same orchestrator core, headless, through the core's facade.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FollowerError, Orchestrator } from '../core/orchestrator';
-import { initProject } from '../core/project';
-import { isGitRepo, git } from '../core/git/git';
-import { which } from '../core/agents/runtimes';
-import { STAGES, STAGE_TITLES, isStage, type Stage } from '../core/model/stage';
-import { consoleLogger, nullLogger } from '../core/util/log';
-import { signalGroup } from '../core/agents/agentProcess';
+import { Huskies, HuskiesError, STAGES, STAGE_TITLES, consoleLogger, git, initProject, isGitRepo, isStage, nullLogger, redact, which, type HuskiesOptions, type RunRecord, type Stage } from '../core/api';
 import { formatMessage } from './format';
-import type { RunRecord } from '../core/agents/runRegistry';
 
 const USAGE = `Usage: huskies [-C dir] <command> [options]
 
@@ -22,12 +15,16 @@ Commands:
   start <n> [--agent name]   start an agent on story n and follow it until it ends
   stop <n>                   stop the agent on story n (its whole process group)
   move <n> <stage>           move story n to backlog|current|qa|merge|done|archived
+  unblock <n>                clear the block on story n (its agent starts again)
   log <n>                    print the latest transcript of story n
   followup <n> <text>        resume the latest session on story n with a new prompt, and follow it
   answer <n> <text>          answer the question an agent asked on story n, and follow the resumed run
   ack <agent>                let a drained agent take work again
   agents                     check each agent's program, version and login
   run                        run the orchestrator in the foreground (Ctrl+C stops it)
+
+While another orchestrator (VS Code, or \`huskies run\`) drives the project, the commands that
+change something are sent to it and it carries them out; nothing changes if it does not answer.
 `;
 
 function simAgentPath(): string {
@@ -53,7 +50,7 @@ function storyNumber(v: string | undefined): number {
   return Number(v);
 }
 
-const out = (s = '') => process.stdout.write(`${s}\n`);
+const out = (s = '') => process.stdout.write(`${redact(s)}\n`);
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -78,8 +75,20 @@ export async function main(argv: string[]): Promise<number> {
   // Transitions and run endings are printed by the commands themselves; the log adds warnings and errors.
   const log = consoleLogger();
   const warnings = { ...log, info: () => undefined };
-  const make = (opts: { watch?: boolean; autoAssign?: boolean; quiet?: boolean } = {}) =>
-    new Orchestrator({ root, simAgentPath: simAgentPath(), logger: opts.quiet ? nullLogger : warnings, owner: 'cli', watch: opts.watch ?? false, autoAssign: opts.autoAssign ?? false });
+  const make = (opts: { watch?: boolean; autoAssign?: boolean; quiet?: boolean; readOnly?: boolean } = {}) => {
+    const o: HuskiesOptions = { root, simAgentPath: simAgentPath(), supervisorPath: supervisorPath(), logger: opts.quiet ? nullLogger : warnings, owner: 'cli', watch: opts.watch ?? false, autoAssign: opts.autoAssign ?? false, readOnly: opts.readOnly };
+    return new Huskies(o);
+  };
+  /** A one-shot command: start, act, and leave running agents alone (another process may follow them). */
+  const once = async <T>(fn: (o: Huskies) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> => {
+    const o = make({ quiet: true, readOnly: opts.readOnly });
+    await o.start();
+    try {
+      return await fn(o);
+    } finally {
+      await o.dispose({ stopAgents: false });
+    }
+  };
 
   switch (cmd) {
     case 'init': {
@@ -97,37 +106,36 @@ export async function main(argv: string[]): Promise<number> {
       if (!title) throw new UsageError('new needs a title, e.g. huskies new "Add a login form"');
       const type = values.type ?? 'story';
       if (!['story', 'bug', 'spike', 'refactor'].includes(type)) throw new UsageError(`--type must be story, bug, spike or refactor, not "${type}"`);
-      const o = make({ quiet: true });
-      await o.start();
-      try {
-        const item = await o.createStory({ name: title, type: type as 'story', criteria: (values.criteria ?? '').split(';').map((s) => s.trim()).filter(Boolean) });
+      return once(async (o) => {
+        const item = await o.createStory({ name: title, type: type as 'story', source: 'cli', criteria: (values.criteria ?? '').split(';').map((s) => s.trim()).filter(Boolean) });
         out(`#${item.id} ${item.name} → ${path.relative(root, item.path)}`);
-      } finally {
-        await o.dispose();
-      }
-      return 0;
+        return 0;
+      });
     }
     case 'status':
-      return status(make({ quiet: true }));
+      return status(make({ quiet: true, readOnly: true }));
     case 'move': {
       const id = storyNumber(rest[0]);
       const stage = rest[1];
       if (!isStage(stage)) throw new UsageError(`the stage must be one of ${STAGES.join(', ')}`);
-      const o = make({ quiet: true });
-      await o.start();
-      try {
-        const it = await o.store.move(id, stage as Stage);
-        out(`#${id} is now in ${it.stage} (${path.relative(root, it.path)})`);
-      } finally {
-        await o.dispose();
-      }
-      return 0;
+      return once(async (o) => {
+        await o.moveStory(id, stage as Stage, 'cli');
+        const it = o.store.get(id);
+        out(`#${id} is now in ${it?.stage ?? stage}${it ? ` (${path.relative(root, it.path)})` : ''}`);
+        return 0;
+      });
+    }
+    case 'unblock': {
+      const id = storyNumber(rest[0]);
+      return once(async (o) => {
+        await o.unblock(id, 'cli');
+        out(`Story ${id} is unblocked.`);
+        return 0;
+      });
     }
     case 'log': {
       const id = storyNumber(rest[0]);
-      const o = make({ quiet: true });
-      await o.start();
-      try {
+      return once(async (o) => {
         const run = o.snapshot().latestRun.get(id);
         if (!run) {
           out(`No agent has run on story ${id}.`);
@@ -137,66 +145,40 @@ export async function main(argv: string[]): Promise<number> {
           const line = formatMessage(r.msg);
           if (line) out(`${String(r.seq).padStart(5)} ${line}`);
         }
-      } finally {
-        await o.dispose();
-      }
-      return 0;
+        return 0;
+      }, { readOnly: true });
     }
     case 'stop': {
       const id = storyNumber(rest[0]);
-      const o = make({ quiet: true });
-      await o.start();
-      try {
-        const run = o.activeRun(id);
-        if (!run) {
-          out(`Story ${id} has no agent running or queued.`);
-          return 1;
-        }
-        if (o.follower) {
-          // The process that drives the project owns the run; its group ends and that process records it.
-          if (run.pid && signalGroup(run.pid, 'SIGTERM')) out(`Sent SIGTERM to the agent's process group (${run.pid}) on story ${id}.`);
-          else out(`The agent on story ${id} is not running any more.`);
-        } else {
-          o.stopAgent(id);
-          out(`Stopped the agent on story ${id}.`);
-        }
-      } finally {
-        await o.dispose();
-      }
-      return 0;
+      return once(async (o) => {
+        await o.stopAgent(id, 'cli');
+        out(o.follower ? `Asked the orchestrator that drives the project (pid ${o.follower.pid}) to stop the agent on story ${id}; the stop sticks.` : `Stopped the agent on story ${id}.`);
+        return 0;
+      });
     }
     case 'start':
-      return start(make({ watch: true, autoAssign: false }), storyNumber(rest[0]), (o) => o.startAgent(storyNumber(rest[0]), { agent: values.agent }), !!values.quiet);
+      return start(make({ watch: true, autoAssign: false }), storyNumber(rest[0]), (o) => o.startAgent(storyNumber(rest[0]), { agent: values.agent, source: 'cli' }), !!values.quiet);
     case 'followup':
     case 'answer': {
       const id = storyNumber(rest[0]);
       const text = rest.slice(1).join(' ').trim();
       if (!text) throw new UsageError(`${cmd} needs the text after the story number`);
-      return start(make({ watch: true, autoAssign: false }), id, (o) => (cmd === 'answer' ? o.answer(id, text) : o.followUp(id, text)), !!values.quiet);
+      return start(make({ watch: true, autoAssign: false }), id, (o) => (cmd === 'answer' ? o.answer(id, text, 'cli') : o.followUp(id, text, 'cli')), !!values.quiet);
     }
     case 'ack': {
       const name = rest[0];
       if (!name) throw new UsageError('ack needs an agent name');
-      const o = make({ quiet: true });
-      await o.start();
-      try {
-        out(o.acknowledgeAgent(name) ? `${name} takes work again.` : `${name} was not drained.`);
-      } finally {
-        await o.dispose();
-      }
-      return 0;
+      return once(async (o) => {
+        out((await o.acknowledgeAgent(name, 'cli')) ? `${name} takes work again.` : `${name} was not drained.`);
+        return 0;
+      });
     }
-    case 'agents': {
-      const o = make({ quiet: true });
-      await o.start();
-      try {
+    case 'agents':
+      return once(async (o) => {
         const res = await o.runPreflight();
         for (const p of res) out(`${p.ok ? '✓' : '✗'} ${p.agent} (${p.runtime}): ${p.message}`);
         return res.every((p) => p.ok) ? 0 : 1;
-      } finally {
-        await o.dispose();
-      }
-    }
+      }, { readOnly: true });
     case 'run':
       return run(make({ watch: true, autoAssign: true }), !!values.quiet);
     default:
@@ -204,7 +186,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function status(o: Orchestrator): Promise<number> {
+function supervisorPath(): string | undefined {
+  const candidates = [path.join(__dirname, 'supervisor.js'), path.join(__dirname, '..', '..', 'dist', 'supervisor.js')];
+  return process.env.HUSKIES_SUPERVISOR ?? candidates.find((c) => fs.existsSync(c));
+}
+
+const iso = (ms: number) => (Number.isFinite(new Date(ms).getTime()) ? new Date(ms).toISOString() : 'an unknown time');
+
+async function status(o: Huskies): Promise<number> {
   await o.start();
   try {
     const snap = o.snapshot();
@@ -214,7 +203,7 @@ async function status(o: Orchestrator): Promise<number> {
     }
     out(`Project ${snap.root}`);
     out(`max_coders ${snap.maxCoders}`);
-    if (o.follower) out(`Driven by pid ${o.follower.pid} (${o.follower.by}) since ${o.follower.startedAt}`);
+    if (snap.leader) out(`Driven by pid ${snap.leader.pid} (${snap.leader.by}) since ${snap.leader.startedAt}`);
     for (const p of snap.problems) out(`! ${p}`);
     for (const stage of STAGES) {
       const items = snap.items.filter((i) => i.stage === stage);
@@ -223,30 +212,31 @@ async function status(o: Orchestrator): Promise<number> {
         const run = snap.latestRun.get(it.id);
         const runText = run ? ` [${run.agent || 'agent'}: ${run.status}${run.reason ? ` — ${run.reason}` : ''}]` : '';
         const crit = it.criteria.length ? ` ${it.criteria.filter((c) => c.done).length}/${it.criteria.length}` : '';
-        out(`  #${it.id} ${it.name}${crit}${it.blocked ? ` BLOCKED: ${it.blockedReason ?? ''}` : ''}${it.invalid ? ` INVALID: ${it.invalid}` : ''}${runText}`);
+        const wait = snap.waits.get(it.id);
+        out(`  #${it.id} ${it.name}${crit}${it.invalid ? ` INVALID: ${it.invalid}` : it.blocked ? ` BLOCKED: ${it.blockedReason ?? ''}` : ''}${runText}${wait && !it.blocked && !it.invalid ? ` · WAITS: ${wait}` : ''}`);
       }
     }
     await o.runPreflight();
     const s2 = o.snapshot();
     out('\nAgents');
+    const now = Date.now();
     for (const a of s2.agents) {
       const pf = s2.preflight.find((p) => p.agent === a.name);
-      const rl = o.agentState.rateLimit(a, Date.now());
+      const rl = [s2.rateLimits[a.name], s2.rateLimits[`runtime:${a.runtime}`]].filter((r) => r && r.until > now).sort((x, y) => y!.until - x!.until)[0];
       const drained = s2.drained[a.name];
       const cost = s2.costByAgent.get(a.name);
-      out(`  ${pf?.ok === false ? '✗' : '✓'} ${a.name} (${a.runtime}${a.builtIn ? ', built-in default' : ''}): ${pf?.message ?? ''}${rl ? ` · RATE-LIMITED until ${new Date(rl.until).toISOString()}` : ''}${drained ? ` · DRAINED (${drained.reason}); \`huskies ack ${a.name}\`` : ''}${cost ? ` · $${cost.costUsd.toFixed(4)} over ${cost.runs} runs` : ''}`);
+      out(`  ${pf?.ok === false ? '✗' : '✓'} ${a.name} (${a.runtime}${a.builtIn ? ', built-in default' : ''}): ${pf?.message ?? ''}${rl ? ` · RATE-LIMITED until ${iso(rl.until)}` : ''}${drained ? ` · DRAINED (${drained.reason}); \`huskies ack ${a.name}\`` : ''}${cost ? ` · $${cost.costUsd.toFixed(4)} over ${cost.runs} runs` : ''}`);
     }
-    for (const t of s2.timers) out(`  ⏲ story #${t.storyId} resumes at ${new Date(t.at).toISOString()} (${t.reason})`);
+    for (const t of s2.timers) out(`  ⏲ story #${t.storyId} resumes at ${iso(t.at)} (${t.reason})`);
     if (s2.paused) out(`! ${s2.paused}`);
-    const total = o.usage.totals().all;
-    out(`\n${snap.running} running, ${snap.queued} queued · ${snap.runs.length} runs recorded · today $${s2.spentToday.toFixed(4)} · all time $${total.costUsd.toFixed(4)} (${total.inputTokens} in / ${total.outputTokens} out tokens)`);
+    out(`\n${snap.running} running, ${snap.queued} queued · ${snap.runs.length} runs recorded · today $${s2.spentToday.toFixed(4)}`);
     return 0;
   } finally {
-    await o.dispose();
+    await o.dispose({ stopAgents: false });
   }
 }
 
-function follow(o: Orchestrator, filter?: number): { dispose(): void } {
+function follow(o: Huskies, filter?: number): { dispose(): void } {
   const names = new Map<string, string>();
   return o.subscribe('*', (batch) => {
     const run = o.registry.get(batch.runId);
@@ -259,6 +249,9 @@ function follow(o: Orchestrator, filter?: number): { dispose(): void } {
   });
 }
 
+/** Ctrl+C, kill, closing the terminal (SIGHUP) and SIGQUIT all stop the agents cleanly and release the lock. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+
 function onSignal(stop: () => Promise<void>): void {
   let stopping = false;
   const handler = (sig: string) => {
@@ -270,54 +263,58 @@ function onSignal(stop: () => Promise<void>): void {
     out(`\n${sig}: stopping agents (their sessions resume on the next start)…`);
     void stop().then(() => process.exit(0));
   };
-  process.once('SIGINT', () => handler('SIGINT'));
-  process.once('SIGTERM', () => handler('SIGTERM'));
+  for (const sig of STOP_SIGNALS) process.once(sig, () => handler(sig));
 }
 
-async function start(o: Orchestrator, id: number, begin: (o: Orchestrator) => Promise<RunRecord>, quiet: boolean): Promise<number> {
+const printTransition = (e: { id: number; from: string | null; to: string | null; source: string; reason?: string }) => out(`#${e.id}: ${e.from ?? '∅'} → ${e.to ?? '∅'} (${e.source})${e.reason ? ` ${e.reason}` : ''}`);
+
+async function start(o: Huskies, id: number, begin: (o: Huskies) => Promise<RunRecord>, quiet: boolean): Promise<number> {
   await o.start();
-  o.on('transition', (e: { id: number; from: string | null; to: string | null; source: string }) => out(`#${e.id}: ${e.from ?? '∅'} → ${e.to ?? '∅'} (${e.source})`));
+  o.on('transition', printTransition);
   let run: RunRecord;
   try {
     run = await begin(o);
   } catch (err) {
-    await o.dispose();
-    if (err instanceof FollowerError) {
-      out(err.message);
-      return 0;
-    }
+    await o.dispose({ stopAgents: false });
     throw err;
   }
+  if (o.follower) {
+    out(`The Huskies orchestrator running as pid ${o.follower.pid} (${o.follower.by}) drives this project: it runs the agent on story ${id} (run ${run.runId}). Follow it with \`huskies log ${id}\`.`);
+    await o.dispose({ stopAgents: false });
+    return 0;
+  }
   const sub = quiet ? undefined : follow(o, id);
-  onSignal(() => o.dispose());
-  const ended = await new Promise<{ status: string; reason?: string }>((resolve) => {
-    o.on('runEnded', (r: { runId: string; status: string; reason?: string }) => {
+  onSignal(() => o.dispose({ stopAgents: true }));
+  const ended = await new Promise<RunRecord>((resolve) => {
+    o.on('runEnded', (r: RunRecord) => {
       if (r.runId === run.runId) resolve(r);
     });
   });
   o.hub.flush();
   sub?.dispose();
   const stage = o.store.get(id)?.stage;
-  await o.dispose();
+  await o.dispose({ stopAgents: true });
   out(`Story ${id}: agent ${ended.status}${ended.reason ? ` — ${ended.reason}` : ''}; the story is in ${stage}.`);
   return ended.status === 'succeeded' ? 0 : 1;
 }
 
-async function run(o: Orchestrator, quiet: boolean): Promise<number> {
+async function run(o: Huskies, quiet: boolean): Promise<number> {
   await o.start();
   if (o.follower) {
     out(`Another Huskies orchestrator (pid ${o.follower.pid}, ${o.follower.by}) already drives ${o.root}.`);
-    await o.dispose();
+    await o.dispose({ stopAgents: false });
     return 1;
   }
   out(`Huskies is running on ${o.root} (Ctrl+C to stop).`);
-  o.on('transition', (e: { id: number; from: string | null; to: string | null; source: string; reason?: string }) => out(`#${e.id}: ${e.from ?? '∅'} → ${e.to ?? '∅'} (${e.source})${e.reason ? ` ${e.reason}` : ''}`));
-  o.on('runEnded', (r: { storyId: number; agent: string; status: string; reason?: string }) => out(`#${r.storyId}: ${r.agent} ${r.status}${r.reason ? ` — ${r.reason}` : ''}`));
+  o.on('transition', printTransition);
+  o.on('runEnded', (r: RunRecord) => out(`#${r.storyId}: ${r.agent} ${r.status}${r.reason ? ` — ${r.reason}` : ''}`));
   if (!quiet) follow(o);
-  await new Promise<void>((resolve) => onSignal(async () => {
-    await o.dispose();
-    resolve();
-  }));
+  await new Promise<void>((resolve) =>
+    onSignal(async () => {
+      await o.dispose({ stopAgents: true });
+      resolve();
+    }),
+  );
   return 0;
 }
 
@@ -326,7 +323,7 @@ if (require.main === module) {
     (code) => process.exit(code),
     (err) => {
       if (err instanceof UsageError) process.stderr.write(`huskies: ${err.message}\n\n${USAGE}`);
-      else process.stderr.write(`huskies: ${(err as Error).message}\n`);
+      else process.stderr.write(`huskies: ${redact((err as Error).message)}\n`);
       process.exit(err instanceof UsageError ? 2 : 1);
     },
   );

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { STAGES, STAGE_FOLDERS } from './model/stage';
 import { exists, writeFileAtomic } from './util/fsAtomic';
 
-export const RUNTIME_FILES = ['worktrees/', 'logs/', 'token_usage.jsonl', 'timers.json', 'triggers.json', 'audit.log', 'runs.json', 'agents_state.json'];
+export const RUNTIME_FILES = ['worktrees/', 'logs/', 'requests/', '.claims/', 'token_usage.jsonl', 'timers.json', 'triggers.json', 'audit.log', 'runs.json', 'agents_state.json', 'orchestrator.lock', 'config.lastgood.json', '*.bad-*'];
 
 const PROJECT_TOML = `# Huskies pipeline settings. See the README for every key.
 default_qa = "server"          # server | agent | human

@@ -1,7 +1,6 @@
 // Turns the orchestrator's snapshot into what the board shows. No vscode import: unit-tested.
 import * as path from 'node:path';
-import type { Snapshot } from '../core/orchestrator';
-import type { RunRecord } from '../core/agents/runRegistry';
+import type { RunRecord, Snapshot } from '../core/api';
 import type { AgentView, BoardState, CardView, RunView } from '../protocol/messages';
 
 export function runView(r: RunRecord): RunView {

@@ -2,13 +2,7 @@
 // the output panels, the status bar, the commands, notifications, settings and trust to it.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { FollowerError, Orchestrator } from '../core/orchestrator';
-import { initProject } from '../core/project';
-import { isGitRepo, git } from '../core/git/git';
-import { which } from '../core/agents/runtimes';
-import type { RunRecord } from '../core/agents/runRegistry';
-import type { Logger } from '../core/util/log';
-import { redact } from '../core/util/log';
+import { Huskies as Orchestrator, git, initProject, isGitRepo, redact, which, type Logger, type RunRecord } from '../core/api';
 import type { WebviewMessage } from '../protocol/messages';
 import { CommandIds } from './commandIds';
 import { BoardHub, OutputPanels } from './webviews';
@@ -78,6 +72,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const o = new Orchestrator({
       root: folder.uri.fsPath,
       simAgentPath: context.asAbsolutePath(path.join('dist', 'sim-agent.js')),
+      supervisorPath: context.asAbsolutePath(path.join('dist', 'supervisor.js')),
       logger,
       owner: 'vscode',
       trusted: vscode.workspace.isTrusted,
@@ -108,8 +103,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     try {
       await fn(...args);
     } catch (err) {
-      if (err instanceof FollowerError) void vscode.window.showInformationMessage(err.message);
-      else void vscode.window.showErrorMessage(`Huskies: ${(err as Error).message}`);
+      void vscode.window.showErrorMessage(`Huskies: ${redact((err as Error).message)}`);
     }
   };
 
@@ -166,7 +160,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const o = requireOrch();
       const id = storyIdOf(arg) ?? (await pickStory('Stop Agent', (id) => !!o.activeRun(id)));
       if (id === undefined) return;
-      o.stopAgent(id);
+      await o.stopAgent(id);
     },
     [CommandIds.showAgentOutput]: async (arg) => {
       const o = requireOrch();
@@ -200,8 +194,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const drained = Object.keys(o.snapshot().drained);
       const name = typeof arg === 'string' && drained.includes(arg) ? arg : drained.length === 1 ? drained[0] : await vscode.window.showQuickPick(drained, { title: 'Acknowledge Drained Agent', placeHolder: drained.length ? 'Choose an agent' : 'No agent is drained' });
       if (!name) return;
-      o.acknowledgeAgent(name);
-      void vscode.window.showInformationMessage(`Huskies: ${name} takes work again.`);
+      const was = await o.acknowledgeAgent(name);
+      void vscode.window.showInformationMessage(was ? `Huskies: ${name} takes work again.` : `Huskies: ${name} was not drained.`);
     },
     [CommandIds.checkAgents]: async () => {
       const results = await requireOrch().runPreflight();
@@ -242,7 +236,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   context.subscriptions.push(
     vscode.workspace.onDidGrantWorkspaceTrust(() => orchestrator?.setTrusted(true)),
-    { dispose: () => void orchestrator?.dispose() },
+    // A window reload or close: supervised agents go on, and the next window re-attaches to them.
+    { dispose: () => void orchestrator?.dispose({ stopAgents: false }) },
   );
 
   if (folder) {
@@ -260,5 +255,5 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 export async function deactivate(): Promise<void> {
   const o = orchestrator;
   orchestrator = undefined;
-  await o?.dispose();
+  await o?.dispose({ stopAgents: false });
 }

@@ -1,8 +1,7 @@
 // The board (sidebar view and editor panel) and the per-story agent output panels.
 // Both render the orchestrator's state; neither keeps state of its own.
 import * as vscode from 'vscode';
-import type { Orchestrator } from '../core/orchestrator';
-import type { TranscriptRecord } from '../core/model/agentMessage';
+import type { Huskies as Orchestrator, TranscriptRecord } from '../core/api';
 import { parseWebviewMessage, type HostMessage, type WebviewMessage } from '../protocol/messages';
 import { buildBoardState, runView } from './boardModel';
 import { makeNonce, webviewHtml } from './webviewHtml';

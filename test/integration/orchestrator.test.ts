@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Orchestrator } from '../../src/core/orchestrator';
+import { Huskies as Orchestrator } from '../../src/core/api';
 import { ensureSimBuilt, gitIn, groupAlive, makeRepo, pidAlive, SIM_AGENT, waitFor, type TempRepo } from '../fixtures/repo';
 
 const SIM_AGENTS = `[[agent]]\nname = "sim-1"\nruntime = "sim"\nenv = { HUSKIES_SIM_DELAY_MS = "20" }\n`;

@@ -1,29 +1,11 @@
 // The board's view model, built from a hand-made orchestrator snapshot.
 import * as assert from 'node:assert/strict';
 import { buildBoardState, runView, statusText } from '../../src/extension/boardModel';
-import type { Snapshot } from '../../src/core/orchestrator';
-import type { RunRecord } from '../../src/core/agents/runRegistry';
-import type { WorkItem } from '../../src/core/model/workItem';
+import type { Snapshot } from '../../src/core/api';
+import type { RunRecord } from '../../src/core/model/run';
+import { item } from '../fixtures/memoryState';
 import type { Stage } from '../../src/core/model/stage';
 
-function item(id: number, stage: Stage, extra: Partial<WorkItem> = {}): WorkItem {
-  return {
-    id,
-    type: 'story',
-    slug: `s${id}`,
-    stage,
-    fileName: `${id}_story_s${id}.md`,
-    path: `/work/proj/.huskies/work/x/${id}_story_s${id}.md`,
-    name: `Story ${id}`,
-    frontMatter: {},
-    body: '',
-    criteria: [],
-    dependsOn: [],
-    blocked: false,
-    mtimeMs: 0,
-    ...extra,
-  };
-}
 
 function run(runId: string, storyId: number, extra: Partial<RunRecord> = {}): RunRecord {
   return {

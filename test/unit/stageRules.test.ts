@@ -2,26 +2,9 @@
 import * as assert from 'node:assert/strict';
 import { canStartAgent, checkTransition, targetOf, type TransitionKind } from '../../src/core/pipeline/stageRules';
 import { STAGES, type Stage } from '../../src/core/model/stage';
+import { item } from '../fixtures/memoryState';
 import type { WorkItem } from '../../src/core/model/workItem';
 
-function item(id: number, stage: Stage, extra: Partial<WorkItem> = {}): WorkItem {
-  return {
-    id,
-    type: 'story',
-    slug: `s${id}`,
-    stage,
-    fileName: `${id}_story_s${id}.md`,
-    path: `/p/${id}.md`,
-    name: `Story ${id}`,
-    frontMatter: {},
-    body: '',
-    criteria: [],
-    dependsOn: [],
-    blocked: false,
-    mtimeMs: 0,
-    ...extra,
-  };
-}
 
 const byId = (...items: WorkItem[]) => new Map(items.map((i) => [i.id, i]));
 

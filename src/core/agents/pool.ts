@@ -1,241 +1,240 @@
-// The agent pool: a queue of runs ordered by priority then story number, bounded concurrency
-// (max_coders, per agent, per runtime), one AgentProcess per running run, its transcript
-// written before live fan-out, and every ending reported once.
-import * as path from 'node:path';
+// The agent pool: it takes queued runs (ordered by priority, then story number) while slots are
+// free, picks an agent, prepares the worktree and starts the program through the spawner port.
+// Everything it learns (pid, session, ending) goes to the pipeline as a command the moment it is known.
 import type { AgentSpec, HuskiesConfig } from '../config/config';
-import type { AgentMessage, RunOutcome, Usage } from '../model/agentMessage';
+import type { Command, RunFacts } from '../model/commands';
+import type { RunRecord } from '../model/run';
+import type { Usage } from '../model/agentMessage';
 import type { WorkItem } from '../model/workItem';
-import { AgentProcess, type Clock } from './agentProcess';
-import { createParser } from './parsers';
-import { buildLaunch, type LaunchContext } from './runtimes';
-import { TranscriptWriter } from './transcript';
-import type { LiveHub } from './liveHub';
-import type { RunRecord, RunRegistry } from './runRegistry';
+import type { Clock, TimerHandle } from '../ports/clock';
+import { MAX_TIMER_MS } from '../ports/clock';
+import type { AgentLaunch, RunHandle, Spawner } from '../ports/spawner';
+import type { EventBus } from '../pipeline/eventBus';
+import type { RequestResult } from '../pipeline/pipeline';
+import type { StateView } from '../state/types';
+import { agentUnavailable, candidates } from '../policies/waits';
 import { ensureWorktree } from '../git/git';
 import type { Logger } from '../util/log';
-import { redact, secretValues } from '../util/log';
+import type { LiveHub } from './liveHub';
+import { buildLaunch, RUNTIME_LABELS, type LaunchContext } from './runtimes';
+import { buildPrompt } from './prompt';
+import { gatherFacts } from './runFacts';
 
 export interface PoolDeps {
   root: string;
-  registry: RunRegistry;
+  logsDir: string;
+  state: StateView;
+  bus: EventBus;
+  request(c: Command): Promise<RequestResult>;
+  spawner: Spawner;
   hub: LiveHub;
   clock: Clock;
   logger: Logger;
   config(): HuskiesConfig;
   agents(): AgentSpec[];
-  item(id: number): WorkItem | undefined;
   /** Everything the launch needs besides the run itself. */
-  launchContext(): Omit<LaunchContext, 'prompt' | 'worktree' | 'storyId' | 'storyFile' | 'resumeSessionId'>;
-  prompt(item: WorkItem, agent: AgentSpec, run: RunRecord, worktree: string): string;
-  /** Agents that may not take work now (rate-limited, drained), with the reason. */
-  unavailable(agent: AgentSpec): string | undefined;
-  onRunChanged(run: RunRecord): void;
-  onRunEnded(run: RunRecord, outcome: RunOutcome): void;
-  limits(agent: AgentSpec): { timeoutMs?: number; inactivityMs?: number; graceMs?: number };
+  launchContext(): Promise<Omit<LaunchContext, 'prompt' | 'worktree' | 'storyId' | 'storyFile' | 'resumeSessionId'>>;
+  /** Secret values to mask in everything a run writes. */
+  secrets(agent: AgentSpec): string[];
+  /** Why no run may start now, if so. */
+  stopped(): string | undefined;
+  graceMs?: number;
+  /** The story's worktree (created or reused); git in production, a fake in unit tests. */
+  workspace?(item: WorkItem): Promise<{ dir: string; branch: string; base: string }>;
+  /** What a finished run left behind; read from git in production. */
+  facts?(run: RunRecord): Promise<RunFacts>;
 }
 
 export class AgentPool {
-  private procs = new Map<string, AgentProcess>();
-  private launching = new Set<string>();
-  private stopped = new Set<string>();
+  private handles = new Map<string, RunHandle>();
+  private starting = new Map<string, Promise<void>>();
+  private endings = new Set<Promise<void>>();
+  private timers = new Map<string, TimerHandle>();
+  private subs: { dispose(): void }[] = [];
+  private pumping = false;
+  private again = false;
   private disposed = false;
 
   constructor(private readonly d: PoolDeps) {}
 
-  /** Whether this pool has a process (or a launch under way) for the run. */
-  owns(runId: string): boolean {
-    return this.procs.has(runId) || this.launching.has(runId);
+  start(): void {
+    this.subs.push(
+      this.d.bus.on('run.stopRequested', (e) => this.stopHandle(e.run)),
+      this.d.bus.on('*', (e) => {
+        if (e.type === 'run.queued' || e.type === 'run.ended' || e.type === 'timer.fired' || e.type.startsWith('agent.')) this.pump();
+      }),
+    );
   }
 
-  running(): number {
-    return this.procs.size + this.launching.size;
+  /** Whether this pool has a process (or a launch under way) for the run. */
+  owns(runId: string): boolean {
+    return this.handles.has(runId) || this.starting.has(runId);
   }
 
   queued(): RunRecord[] {
-    return this.d.registry
-      .all()
+    const prio = (r: RunRecord) => priorityOf(this.d.state.item(r.storyId));
+    return this.d.state
+      .activeRuns()
       .filter((r) => r.status === 'queued')
-      .sort((a, b) => priorityOf(this.d.item(a.storyId)) - priorityOf(this.d.item(b.storyId)) || a.storyId - b.storyId || a.queuedAt - b.queuedAt);
+      .sort((a, b) => prio(a) - prio(b) || a.storyId - b.storyId || a.queuedAt - b.queuedAt);
   }
 
   /** Starts queued runs while there are free slots. Safe to call on every event. */
   pump(): void {
     if (this.disposed) return;
-    const cfg = this.d.config();
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    void this.pumpOnce()
+      .catch((err) => this.d.logger.error(`pool: ${(err as Error).message}`))
+      .finally(() => {
+        this.pumping = false;
+        if (this.again) {
+          this.again = false;
+          this.pump();
+        }
+      });
+  }
+
+  private async pumpOnce(): Promise<void> {
+    if (this.d.stopped()) return;
+    const max = this.d.config().project.maxCoders;
     for (const run of this.queued()) {
-      if (this.running() >= cfg.project.maxCoders) return;
+      if (this.disposed) return;
+      const running = this.d.state.activeRuns().filter((r) => r.status === 'running').length;
+      if (running >= max) return;
       const agent = this.pickAgent(run);
       if (!agent) continue;
-      run.agent = agent.name;
-      run.runtime = agent.runtime;
-      this.launch(run, agent);
+      const r = await this.d.request({ type: 'run.launch', runId: run.runId, agent: agent.name, runtime: agent.runtime, maxCoders: max });
+      if (!r.ok) continue;
+      const launched = this.d.state.run(run.runId);
+      if (launched) this.launch(launched, agent);
     }
   }
 
-  /** The pinned agent, else the least busy eligible coder that is not rate-limited or drained. */
+  /** The pinned agent, else the least busy coder that is not rate-limited, drained or full. */
   pickAgent(run: RunRecord): AgentSpec | undefined {
-    const agents = this.d.agents();
-    const busy = (a: AgentSpec) => this.d.registry.active().filter((r) => r.status === 'running' && r.agent === a.name).length;
+    const running = this.d.state.activeRuns().filter((r) => r.status === 'running');
+    const busy = (a: AgentSpec) => running.filter((r) => r.agent === a.name).length;
     const perRuntime = this.d.config().project.maxPerRuntime;
-    const runtimeBusy = (rt: string) => this.d.registry.active().filter((r) => r.status === 'running' && r.runtime === rt).length;
+    const now = this.d.clock.now();
     const fits = (a: AgentSpec) =>
-      !this.d.unavailable(a) &&
+      !agentUnavailable(a, this.d.state.agentState(), now) &&
       (a.maxConcurrent === undefined || busy(a) < a.maxConcurrent) &&
-      (perRuntime[a.runtime] === undefined || runtimeBusy(a.runtime) < perRuntime[a.runtime]!);
-    const item = this.d.item(run.storyId);
-    const pinned = run.agent && run.agent !== '' ? run.agent : item?.agent;
-    if (pinned) {
-      const a = agents.find((x) => x.name === pinned) ?? agents.find((x) => x.model === pinned && x.stage === 'coder');
-      return a && fits(a) ? a : undefined;
-    }
-    const coders = agents.filter((a) => a.stage === 'coder' && fits(a));
-    coders.sort((a, b) => busy(a) - busy(b));
-    return coders[0];
+      (perRuntime[a.runtime] === undefined || running.filter((r) => r.runtime === a.runtime).length < perRuntime[a.runtime]!);
+    const { list } = candidates(run, this.d.state.item(run.storyId), this.d.agents());
+    return list.filter(fits).sort((a, b) => busy(a) - busy(b))[0];
   }
 
   private launch(run: RunRecord, agent: AgentSpec): void {
-    this.launching.add(run.runId);
-    run.status = 'running';
-    run.startedAt = this.d.clock.now();
-    this.d.registry.upsert(run);
-    this.d.onRunChanged(run);
-    void this.launchAsync(run, agent).finally(() => this.launching.delete(run.runId));
+    const p = this.launchAsync(run, agent)
+      .catch(async (err) => {
+        const reason = `could not start: ${(err as Error).message}`;
+        this.d.logger.warn(`#${run.storyId}: ${reason}`);
+        await this.d.request({ type: 'run.ended', runId: run.runId, outcome: { ok: false, kind: 'failed', reason }, facts: {}, lastSeq: run.lastSeq });
+      })
+      .finally(() => this.starting.delete(run.runId));
+    this.starting.set(run.runId, p);
   }
 
   private async launchAsync(run: RunRecord, agent: AgentSpec): Promise<void> {
-    const item = this.d.item(run.storyId);
-    const writer = new TranscriptWriter(run.transcript, run.lastSeq);
-    const secrets = [...secretValues(process.env), ...secretValues(agent.env)];
-    const write = (msgs: AgentMessage[]) => {
-      const clean = msgs.map((m) => redactMessage(m, secrets));
-      const recs = writer.append(clean, this.d.clock.now());
-      run.lastSeq = writer.lastSeq;
-      for (const m of clean) {
-        if ((m.kind === 'init' || m.kind === 'result') && m.sessionId) run.sessionId = m.sessionId;
-        else if (m.kind === 'text' || m.kind === 'thinking' || m.kind === 'tool_use') run.modelReplied = true;
-      }
-      this.d.hub.publish(run.runId, recs);
+    const item = this.d.state.item(run.storyId);
+    if (!item) throw new Error(`story ${run.storyId} is gone`);
+    const wt = await (this.d.workspace ? this.d.workspace(item) : ensureWorktree(this.d.root, item, this.d.config().project.baseBranch));
+    await this.d.request({ type: 'run.workspace', runId: run.runId, worktree: wt.dir, branch: wt.branch, baseCommit: wt.base });
+    const current = this.d.state.run(run.runId);
+    if (!current || current.status !== 'running') return; // ended while the worktree was made
+    if (current.stopRequested) {
+      await this.d.request({ type: 'run.ended', runId: run.runId, outcome: { ok: false, kind: current.stopRequested.kind, reason: current.stopRequested.reason }, facts: {}, lastSeq: run.lastSeq });
+      return;
+    }
+    const prompt = current.prompt ?? buildPrompt(item, agent, current, wt.dir);
+    const spec = buildLaunch(agent, { ...(await this.d.launchContext()), prompt, worktree: wt.dir, storyId: item.id, storyFile: item.path, resumeSessionId: current.sessionId });
+    const timeoutMs = agent.timeout ? agent.timeout * 1000 : undefined;
+    const launch: AgentLaunch = {
+      runId: run.runId,
+      runtime: agent.runtime,
+      label: RUNTIME_LABELS[agent.runtime],
+      spec,
+      // Node's own timers cannot wait longer than ~24.8 days: the pool keeps such a limit itself.
+      limits: { timeoutMs: timeoutMs && timeoutMs <= MAX_TIMER_MS ? timeoutMs : undefined, inactivityMs: agent.inactivityTimeout ? agent.inactivityTimeout * 1000 : undefined, graceMs: this.d.graceMs },
+      previousUsage: current.sessionId ? this.previousUsage(current) : undefined,
+      transcript: current.transcript,
+      fromSeq: current.lastSeq,
+      secrets: this.d.secrets(agent),
     };
-    const end = (outcome: RunOutcome) => {
-      writer.close();
-      this.finish(run, outcome);
-    };
-    try {
-      if (!item) throw new Error(`story ${run.storyId} is gone`);
-      if (this.stopped.has(run.runId)) return end({ ok: false, kind: 'cancelled', reason: 'stopped by the user before it started' });
-      const wt = await ensureWorktree(this.d.root, item, this.d.config().project.baseBranch);
-      run.worktree = wt.dir;
-      run.branch = wt.branch;
-      run.baseCommit ??= wt.base;
-      if (this.stopped.has(run.runId) || this.disposed) return end({ ok: false, kind: 'cancelled', reason: 'stopped by the user before it started' });
-      const prompt = run.prompt ?? this.d.prompt(item, agent, run, wt.dir);
-      const spec = buildLaunch(agent, {
-        ...this.d.launchContext(),
-        prompt,
-        worktree: wt.dir,
-        storyId: item.id,
-        storyFile: item.path,
-        resumeSessionId: run.sessionId,
-      });
-      write([{ kind: 'notice', level: 'info', message: `${spec.label} started on story ${item.id} in ${path.relative(this.d.root, wt.dir)} (branch ${wt.branch})${run.sessionId ? `, resuming session ${run.sessionId}` : ''}` }]);
-      // Codex reports usage cumulated over its thread: give the parser what earlier runs of this session used.
-      const previousUsage = run.sessionId ? sumUsage(this.d.registry.all().filter((r) => r.sessionId === run.sessionId && r.runId !== run.runId && r.usage).map((r) => r.usage!)) : undefined;
-      const proc = new AgentProcess(spec, createParser(agent.runtime, { previousUsage }), write, this.d.limits(agent), this.d.clock);
-      this.procs.set(run.runId, proc);
-      proc.start();
-      run.pid = proc.pid;
-      this.d.registry.upsert(run);
-      this.d.onRunChanged(run);
-      const outcome = await proc.done;
-      this.procs.delete(run.runId);
-      end(outcome);
-    } catch (err) {
-      this.procs.delete(run.runId);
-      const reason = `could not start: ${(err as Error).message}`;
-      write([{ kind: 'error', message: reason }]);
-      end({ ok: false, kind: 'failed', reason });
+    const handle = this.d.spawner.launch(launch);
+    if (timeoutMs && timeoutMs > MAX_TIMER_MS) {
+      this.timers.set(run.runId, this.d.clock.setTimeout(() => handle.stop('timeout', `stopped after the time limit of ${Math.round(timeoutMs / 86_400_000)} days`), timeoutMs));
     }
+    this.follow(current, handle);
   }
 
-  private finish(run: RunRecord, outcome: RunOutcome): void {
-    run.status = outcome.ok ? 'succeeded' : outcome.kind === 'cancelled' ? 'stopped' : 'failed';
-    run.outcome = outcome.kind;
-    run.reason = outcome.ok ? undefined : outcome.reason;
-    run.endedAt = this.d.clock.now();
-    run.usage = outcome.usage ?? run.usage;
-    run.costUsd = outcome.costUsd ?? run.costUsd;
-    run.sessionId = outcome.sessionId ?? run.sessionId;
-    run.retryAt = outcome.retryAt;
-    run.pid = undefined;
-    this.stopped.delete(run.runId);
-    this.d.registry.upsert(run);
-    this.d.hub.flush(); // subscribers see a run's last records before they hear it ended
-    this.d.onRunEnded(run, outcome);
-    this.pump();
-  }
-
-  /** Stops a run: a queued one is dropped, a running one's process group is stopped. */
-  stop(runId: string, kind: RunOutcome['kind'] = 'cancelled', reason = 'stopped by the user'): boolean {
-    const run = this.d.registry.get(runId);
-    if (!run) return false;
-    const proc = this.procs.get(runId);
-    if (proc) {
-      proc.stop(kind, reason);
-      return true;
-    }
-    if (this.launching.has(runId)) {
-      this.stopped.add(runId);
-      return true;
-    }
-    if (run.status === 'queued') {
-      this.finish(run, { ok: false, kind, reason: reason === 'stopped by the user' ? 'removed from the queue by the user' : reason });
-      return true;
-    }
-    return false;
-  }
-
-  /** Stops every running process group and waits for them to end. */
-  async dispose(): Promise<void> {
-    this.disposed = true;
-    const waits = [...this.procs.entries()].map(([, p]) => {
-      p.stop('orphaned', 'the orchestrator shut down while this run was going; it is resumed on the next start');
-      return p.done;
+  /** Wires a handle to the pipeline: a started run (or one re-attached after a restart). */
+  follow(run: RunRecord, handle: RunHandle): void {
+    this.handles.set(run.runId, handle);
+    let lastSeq = run.lastSeq;
+    const sub = handle.onSignal((s) => {
+      if (s.kind === 'records') {
+        lastSeq = s.records[s.records.length - 1]?.seq ?? lastSeq;
+        this.d.hub.publish(run.runId, s.records);
+      } else if (s.kind === 'started') void this.d.request({ type: 'run.started', runId: run.runId, pid: s.pid, pidStart: s.startTime, supervisorPid: s.supervisorPid });
+      else if (s.kind === 'session') void this.d.request({ type: 'run.session', runId: run.runId, sessionId: s.sessionId });
+      else if (s.kind === 'replied') void this.d.request({ type: 'run.replied', runId: run.runId });
     });
-    await Promise.all(waits);
+    const stop = this.d.state.run(run.runId)?.stopRequested;
+    if (stop) handle.stop(stop.kind, stop.reason);
+    const ended = handle.done.then(async (outcome) => {
+      sub.dispose();
+      this.timers.get(run.runId)?.dispose();
+      this.timers.delete(run.runId);
+      this.d.hub.flush(); // subscribers see a run's last records before they hear it ended
+      const cur = this.d.state.run(run.runId) ?? run;
+      const facts = outcome.kind === 'orphaned' ? {} : await (this.d.facts ? this.d.facts(cur) : gatherFacts(cur, this.d.logsDir)).catch(() => ({}));
+      await this.d.request({ type: 'run.ended', runId: run.runId, outcome, facts, lastSeq });
+      this.handles.delete(run.runId);
+      this.pump();
+    });
+    const tracked = ended.finally(() => this.endings.delete(tracked));
+    this.endings.add(tracked);
   }
-}
 
-function sumUsage(list: Usage[]): Usage | undefined {
-  if (!list.length) return undefined;
-  return list.reduce((a, u) => ({ inputTokens: a.inputTokens + u.inputTokens, outputTokens: a.outputTokens + u.outputTokens, cacheReadTokens: a.cacheReadTokens + u.cacheReadTokens, cacheWriteTokens: a.cacheWriteTokens + u.cacheWriteTokens }));
+  private stopHandle(run: RunRecord): void {
+    const h = this.handles.get(run.runId);
+    if (h && run.stopRequested) h.stop(run.stopRequested.kind, run.stopRequested.reason);
+    // A run still being prepared checks stopRequested before its program starts.
+  }
+
+  private previousUsage(run: RunRecord): Usage | undefined {
+    const list = this.d.state.runs().filter((r) => r.sessionId === run.sessionId && r.runId !== run.runId && r.usage).map((r) => r.usage!);
+    if (!list.length) return undefined;
+    return list.reduce((a, u) => ({ inputTokens: a.inputTokens + u.inputTokens, outputTokens: a.outputTokens + u.outputTokens, cacheReadTokens: a.cacheReadTokens + u.cacheReadTokens, cacheWriteTokens: a.cacheWriteTokens + u.cacheWriteTokens }));
+  }
+
+  /**
+   * Stops following the runs. With stopAgents their process groups are stopped (they resume on the
+   * next start); without, supervised runs go on and the next host re-attaches to them.
+   */
+  async dispose(opts: { stopAgents: boolean }): Promise<void> {
+    this.disposed = true;
+    for (const s of this.subs) s.dispose();
+    for (const t of this.timers.values()) t.dispose();
+    await Promise.all([...this.starting.values()]);
+    const handles = [...this.handles.values()];
+    if (opts.stopAgents) {
+      for (const h of handles) h.stop('orphaned', 'the orchestrator shut down while this run was going; it is resumed on the next start');
+      await Promise.all(handles.map((h) => h.done.catch(() => undefined)));
+      while (this.endings.size) await Promise.all([...this.endings]);
+    } else {
+      await Promise.all(handles.map((h) => h.detach()));
+    }
+  }
+
 }
 
 function priorityOf(item: WorkItem | undefined): number {
   const p = item?.frontMatter.priority;
-  return typeof p === 'number' ? -p : 0;
-}
-
-function redactMessage(m: AgentMessage, secrets: string[]): AgentMessage {
-  switch (m.kind) {
-    case 'text':
-    case 'thinking':
-      return { ...m, text: redact(m.text, secrets) };
-    case 'tool_result':
-      return { ...m, content: redact(m.content, secrets) };
-    case 'error':
-    case 'notice':
-      return { ...m, message: redact(m.message, secrets) };
-    case 'tool_use': {
-      const s = JSON.stringify(m.input ?? null);
-      const r = redact(s, secrets);
-      if (r === s) return m;
-      try {
-        return { ...m, input: JSON.parse(r) };
-      } catch {
-        return { ...m, input: r };
-      }
-    }
-    default:
-      return m;
-  }
+  return typeof p === 'number' && Number.isFinite(p) ? -p : 0;
 }

@@ -3,7 +3,9 @@
 import type { Stage } from '../model/stage';
 import type { WorkItem } from '../model/workItem';
 
-export type TransitionKind = 'start' | 'coded' | 'qa_passed' | 'merged' | 'archive' | 'demote' | 'fixup' | 'qa_failed' | 'abandon';
+import type { TransitionKind } from '../model/commands';
+
+export type { TransitionKind };
 
 const ALLOWED: Record<TransitionKind, { from: Stage[]; to: Stage }> = {
   start: { from: ['backlog'], to: 'current' },

@@ -1,0 +1,41 @@
+// What a finished run left behind, read once when its program exits: the commits on the story
+// branch, uncommitted changes, and a question the agent asked through a file.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunFacts } from '../model/commands';
+import type { RunRecord } from '../model/run';
+import { commitsAhead, isDirty } from '../git/git';
+import { QUESTION_FILE } from './prompt';
+
+export async function gatherFacts(run: Pick<RunRecord, 'worktree' | 'baseCommit' | 'runId'>, logsDir: string): Promise<RunFacts> {
+  if (!run.worktree) return {};
+  const question = await takeQuestion(run.worktree, path.join(logsDir, `${run.runId}.question.json`));
+  const ahead = run.baseCommit ? await commitsAhead(run.worktree, run.baseCommit).catch(() => 0) : 0;
+  const dirty = await isDirty(run.worktree).catch(() => false);
+  return { commitsAhead: ahead, dirty, ...(question ? { question } : {}) };
+}
+
+/** Reads and removes the question file an agent left in its worktree (a copy is kept with the run's logs). */
+async function takeQuestion(worktree: string, keep: string): Promise<string | undefined> {
+  const file = path.join(worktree, QUESTION_FILE);
+  let text: string;
+  try {
+    const st = await fs.promises.lstat(file);
+    if (!st.isFile() || st.size > 64 * 1024) {
+      await fs.promises.rm(file, { force: true });
+      return undefined;
+    }
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  await fs.promises.mkdir(path.dirname(keep), { recursive: true });
+  await fs.promises.rename(file, keep).catch(() => fs.promises.rm(file, { force: true }));
+  try {
+    const j = JSON.parse(text) as { question?: unknown };
+    if (typeof j.question === 'string' && j.question.trim()) return j.question.trim().slice(0, 2000);
+  } catch {
+    /* not JSON: take the text itself */
+  }
+  return text.trim().slice(0, 2000) || undefined;
+}

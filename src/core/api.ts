@@ -1,0 +1,22 @@
+// The facade: the only module src/extension and src/cli import from the core. Everything they
+// need — the Huskies class, the types they render, and a few helpers — comes from here.
+export { Huskies } from './facade/huskies';
+export type { Snapshot } from './facade/snapshot';
+export type { OrchestratorOptions as HuskiesOptions } from './orchestrator';
+export type { HuskiesEvent, Drain, RateLimit } from './model/events';
+export type { Command, Source, Timer } from './model/commands';
+export type { RunRecord, RunStatus } from './model/run';
+export type { WorkItem, ItemType, Criterion } from './model/workItem';
+export { ITEM_TYPES } from './model/workItem';
+export { STAGES, STAGE_TITLES, STAGE_FOLDERS, isStage, type Stage } from './model/stage';
+export type { AgentMessage, TranscriptRecord, RunOutcome, Usage } from './model/agentMessage';
+export { HuskiesError, RefusedError, NotFoundError, NotTrustedError, NotInitializedError, LeaderUnavailableError } from './model/errors';
+export type { AgentSpec, HuskiesConfig } from './config/config';
+export type { Preflight } from './agents/preflight';
+export type { LiveBatch, LiveListener } from './agents/liveHub';
+export type { Logger } from './util/log';
+export { consoleLogger, nullLogger, redact } from './util/log';
+export { initProject, type InitResult } from './project';
+export { isGitRepo, git } from './git/git';
+export { which } from './agents/runtimes';
+export { signalGroup } from './agents/agentProcess';

@@ -1,0 +1,255 @@
+// The facade behind api.ts: what a user can do (start, stop, follow up, answer, move, create,
+// acknowledge) as commands to the one writer — or, when another process drives the project, as
+// requests to it — and what a user can see (snapshot, transcripts, live output, events).
+import { EventEmitter } from 'node:events';
+import type { Command, Source } from '../model/commands';
+import type { HuskiesEvent } from '../model/events';
+import { NotFoundError, NotInitializedError, NotTrustedError, RefusedError } from '../model/errors';
+import type { RunRecord } from '../model/run';
+import type { Stage } from '../model/stage';
+import type { ItemType, WorkItem } from '../model/workItem';
+import { Orchestrator, type OrchestratorOptions } from '../orchestrator';
+import { canStartAgent } from '../pipeline/stageRules';
+import { preflight, type Preflight } from '../agents/preflight';
+import { readAfter, readBefore } from '../agents/transcript';
+import type { LiveListener } from '../agents/liveHub';
+import { dependencyWait } from '../policies/waits';
+import { buildSnapshot, type Snapshot } from './snapshot';
+
+export class Huskies extends EventEmitter {
+  readonly o: Orchestrator;
+  private preflights: Preflight[] = [];
+  private changedTimer?: NodeJS.Timeout;
+  private disposed = false;
+
+  constructor(opts: OrchestratorOptions) {
+    super();
+    this.setMaxListeners(50);
+    this.o = new Orchestrator(opts);
+    this.o.bus.on('*', (e) => this.onEvent(e));
+  }
+
+  get root(): string {
+    return this.o.root;
+  }
+  get follower() {
+    return this.o.follower;
+  }
+  /** Read-only views for the board and tests. */
+  get store() {
+    const s = this.o.state;
+    return { get: (id: number) => s.item(id), all: () => s.items(), itemsById: () => s.itemsById() };
+  }
+  get registry() {
+    const s = this.o.state;
+    return { get: (id: string) => s.run(id), all: () => s.runs(), forStory: (id: number) => s.runsForStory(id), latest: (id: number) => s.latestRun(id), active: () => s.activeRuns() };
+  }
+  get hub() {
+    return this.o.hub;
+  }
+  agents() {
+    return this.o.agents();
+  }
+  isInitialized(): boolean {
+    return this.o.initialized;
+  }
+
+  async start(): Promise<void> {
+    await this.o.start();
+    void this.runPreflight();
+    this.changed();
+  }
+
+  setTrusted(trusted: boolean): void {
+    this.o.trusted = trusted;
+    this.changed();
+    this.o.kick();
+  }
+
+  reloadConfig(): Promise<void> {
+    return this.o.reloadConfig();
+  }
+  rescan(): Promise<void> {
+    return this.o.rescan();
+  }
+  kick(): void {
+    this.o.kick();
+  }
+  onTick(): Promise<void> {
+    return this.o.onTick();
+  }
+
+  // ---- doing ----
+
+  /** Starts an agent on a story: a backlog story moves to current in the same write. */
+  async startAgent(id: number, opts: { agent?: string; prompt?: string; source?: Source } = {}): Promise<RunRecord> {
+    this.mayRunAgents();
+    let item = this.o.state.item(id);
+    if (!item) {
+      await this.o.rescan(); // written a moment ago, before the watcher said so
+      item = this.o.state.item(id);
+    }
+    if (!item) throw new NotFoundError(`There is no story ${id}.`);
+    const active = this.o.state.activeRun(id);
+    if (active) throw new RefusedError(`Story ${id} already has an agent ${active.status === 'queued' ? 'queued' : 'running'} (${active.agent || 'unassigned'}).`);
+    const why = canStartAgent(item, this.o.state.itemsById() as Map<number, WorkItem>) ?? dependencyWait(item, this.o.state);
+    if (why) throw new RefusedError(why.startsWith('Story') ? why : `Story ${id} ${why}.`);
+    if (opts.agent && !this.o.agents().some((a) => a.name === opts.agent)) throw new RefusedError(`There is no agent named "${opts.agent}" in .huskies/agents.toml.`);
+    this.budget();
+    const prev = this.o.state.latestRun(id);
+    return this.enqueue({ type: 'run.enqueue', id, source: opts.source ?? 'user', agent: opts.agent, prompt: opts.prompt, attempt: 1, history: prev?.status === 'failed' ? prev.history : undefined, clearTimers: true, reason: 'started by the user' });
+  }
+
+  /** Sends a follow-up prompt to the latest run of a story: same session, same worktree. */
+  async followUp(id: number, prompt: string, source: Source = 'user'): Promise<RunRecord> {
+    this.mayRunAgents();
+    if (!prompt.trim()) throw new RefusedError('The follow-up needs some text.');
+    const item = this.o.state.item(id);
+    if (!item) throw new NotFoundError(`There is no story ${id}.`);
+    if (this.o.state.activeRun(id)) throw new RefusedError(`Story ${id} already has an agent running or queued.`);
+    const last = this.o.state.latestRun(id);
+    if (!last) throw new RefusedError(`No agent has run on story ${id} yet: start one first.`);
+    if (!last.sessionId) throw new RefusedError(`The last run on story ${id} has no session to resume (the program reported none).`);
+    if (item.stage !== 'current' && item.stage !== 'qa') throw new RefusedError(`Story ${id} is in ${item.stage}; follow-ups go to stories in current or qa.`);
+    this.budget();
+    return this.enqueue({ type: 'run.enqueue', id, source, agent: last.agent, prompt, attempt: 1, sessionId: last.sessionId, clearTimers: true, reason: 'follow-up', ...(last.handled ? {} : { supersedes: { runId: last.runId, handled: 'followed-up' } }) });
+  }
+
+  /** Answers the question that blocked a story; the agent's session resumes with the answer. */
+  async answer(id: number, answer: string, source: Source = 'user'): Promise<RunRecord> {
+    this.mayRunAgents();
+    if (!answer.trim()) throw new RefusedError('The answer needs some text.');
+    return this.enqueue({ type: 'item.answer', id, answer, source });
+  }
+
+  /** Stops a story's agent (its whole process group); the stop sticks: nothing restarts it on its own. */
+  async stopAgent(id: number, source: Source = 'user'): Promise<void> {
+    await this.send({ type: 'run.stop', id, kind: 'cancelled', reason: 'stopped by the user', byUser: true, source });
+  }
+
+  async moveStory(id: number, to: Stage, source: Source = 'user'): Promise<WorkItem | undefined> {
+    await this.send({ type: 'item.move', id, to, source });
+    return this.o.state.item(id);
+  }
+
+  async unblock(id: number, source: Source = 'user'): Promise<void> {
+    await this.send({ type: 'item.unblock', id, source });
+  }
+
+  async createStory(opts: { name: string; criteria?: string[]; description?: string; type?: ItemType; source?: Source }): Promise<WorkItem> {
+    if (!this.o.initialized) throw new NotInitializedError();
+    if (!opts.name.trim()) throw new RefusedError('A story needs a title.');
+    const r = await this.send({ type: 'item.create', name: opts.name.trim(), itemType: opts.type ?? 'story', criteria: opts.criteria ?? [], description: opts.description, source: opts.source ?? 'user' });
+    const id = r.itemId;
+    const item = id !== undefined ? this.o.state.item(id) : undefined;
+    if (!item) throw new NotFoundError('The story was written but cannot be read back.');
+    return item;
+  }
+
+  /** Lets a drained agent take work again; false when it was not drained. */
+  async acknowledgeAgent(name: string, source: Source = 'user'): Promise<boolean> {
+    try {
+      await this.send({ type: 'agent.acknowledge', name, source });
+      return true;
+    } catch (err) {
+      if (err instanceof RefusedError && /was not drained/.test(err.message)) return false;
+      throw err;
+    }
+  }
+
+  activeRun(id: number): RunRecord | undefined {
+    return this.o.state.activeRun(id);
+  }
+
+  /** Checks every agent's program and login; results are shown on the board and by `huskies status`. */
+  async runPreflight(): Promise<Preflight[]> {
+    const env = this.o.opts.env ?? process.env;
+    this.preflights = await Promise.all(this.o.agents().map((a) => preflight(a, { env, simAgentPath: this.o.opts.simAgentPath, programOverride: this.o.opts.programOverride })));
+    for (const p of this.preflights) if (!p.ok) this.o.logger.warn(`preflight ${p.agent}: ${p.message}`);
+    this.changed();
+    return this.preflights;
+  }
+
+  // ---- seeing ----
+
+  snapshot(): Snapshot {
+    return buildSnapshot(this.o, this.preflights);
+  }
+
+  /** The last `limit` records of a run's transcript before `beforeSeq` (or its end). */
+  readTranscript(runId: string, beforeSeq: number | undefined, limit = 500) {
+    const run = this.o.state.run(runId);
+    if (!run) return Promise.resolve({ records: [], hasOlder: false });
+    return readBefore(run.transcript, beforeSeq, limit);
+  }
+
+  readTranscriptAfter(runId: string, afterSeq: number, limit = 5000) {
+    const run = this.o.state.run(runId);
+    if (!run) return Promise.resolve([]);
+    return readAfter(run.transcript, afterSeq, limit);
+  }
+
+  subscribe(runId: string | '*', listener: LiveListener): { dispose(): void } {
+    return this.o.hub.subscribe(runId, listener);
+  }
+
+  async dispose(opts: { stopAgents?: boolean } = {}): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.changedTimer) clearTimeout(this.changedTimer);
+    await this.o.dispose(opts);
+    this.removeAllListeners();
+  }
+
+  // ---- inside ----
+
+  private mayRunAgents(): void {
+    if (!this.o.trusted) throw new NotTrustedError();
+    if (!this.o.initialized) throw new NotInitializedError();
+  }
+
+  private budget(): void {
+    const stop = this.o.policyContext().budgetStop;
+    if (stop) throw new RefusedError(stop);
+  }
+
+  /** A command here, or a request to the process that drives the project. */
+  private async send(c: Command): Promise<{ runId?: string; itemId?: number }> {
+    if (this.o.follower) {
+      const r = await this.o.requests.send(c);
+      if (!r.ok) throw new RefusedError(r.refusal ?? 'refused');
+      await this.o.state.load(); // what the leader wrote
+      return { runId: r.runId, itemId: r.itemId };
+    }
+    if (!this.o.leads()) throw new RefusedError('This process cannot change the project (read-only, or no project here).');
+    const events = await this.o.pipeline.require(c);
+    const queued = events.find((e) => e.type === 'run.queued');
+    const created = events.find((e) => e.type === 'item.created');
+    return { runId: queued?.type === 'run.queued' ? queued.run.runId : undefined, itemId: created?.type === 'item.created' ? created.item.id : undefined };
+  }
+
+  private async enqueue(c: Command): Promise<RunRecord> {
+    const r = await this.send(c);
+    const run = r.runId ? this.o.state.run(r.runId) : undefined;
+    if (!run) throw new NotFoundError('The run was queued but cannot be read back.');
+    return run;
+  }
+
+  private onEvent(e: HuskiesEvent): void {
+    this.emit('event', e);
+    if (e.type === 'item.moved') this.emit('transition', { id: e.id, from: e.from, to: e.to, source: e.kind ? `${e.source}:${e.kind}` : e.source, reason: e.reason });
+    else if (e.type === 'run.ended') this.emit('runEnded', e.run, e.outcome);
+    else if (e.type === 'run.waiting') this.emit('rateLimited', e.run, e.until);
+    else if (e.type === 'agent.failed' && e.drain) this.emit('agentDrained', e.name, e.drain);
+    this.changed();
+  }
+
+  /** Tells listeners that the state changed, at most every 50 ms. */
+  private changed(): void {
+    if (this.changedTimer || this.disposed) return;
+    this.changedTimer = setTimeout(() => {
+      this.changedTimer = undefined;
+      this.emit('changed');
+    }, 50);
+  }
+}

@@ -1,0 +1,88 @@
+// Every change of pipeline state is asked for as one Command and goes through the one writer
+// (src/core/pipeline/pipeline.ts). Facts from outside (a file moved by hand, an agent that exited)
+// are commands too: recorded, never refused for being inconvenient.
+import type { OutcomeKind, RunOutcome } from './agentMessage';
+import type { RunDisposition, RunRecord } from './run';
+import type { Stage } from './stage';
+import type { ItemType, WorkItem } from './workItem';
+
+/** Who asked: shown in the audit log and on the board. */
+export type Source = 'user' | 'board' | 'cli' | 'orchestrator' | 'agent' | 'watcher' | 'timer' | 'mcp' | 'startup';
+
+export type TransitionKind = 'start' | 'coded' | 'qa_passed' | 'merged' | 'archive' | 'demote' | 'fixup' | 'qa_failed' | 'abandon';
+
+export interface Timer {
+  id: string;
+  kind: 'resume';
+  storyId: number;
+  /** Epoch ms. */
+  at: number;
+  /** The run to resume (same worktree, same session). */
+  runId?: string;
+  sessionId?: string;
+  agent?: string;
+  reason: string;
+}
+
+/** What the pool found out about a run when its program exited. */
+export interface RunFacts {
+  /** Commits on the story branch since the run's base commit. */
+  commitsAhead?: number;
+  /** Uncommitted changes left in the worktree. */
+  dirty?: boolean;
+  /** A question the agent left for the user (.huskies-question.json). */
+  question?: string;
+}
+
+/** A change seen on disk that the pipeline did not make. */
+export type ExternalChange =
+  | { kind: 'added'; item: WorkItem }
+  | { kind: 'removed'; item: WorkItem }
+  | { kind: 'moved'; item: WorkItem; from: Stage }
+  | { kind: 'changed'; item: WorkItem };
+
+export type Command =
+  | { type: 'item.create'; name: string; itemType: ItemType; criteria: string[]; description?: string; source: Source }
+  | { type: 'item.transition'; id: number; kind: TransitionKind; source: Source; reason?: string }
+  /** A user's explicit move to any stage (`huskies move`, the board). */
+  | { type: 'item.move'; id: number; to: Stage; source: Source; reason?: string }
+  | { type: 'item.block'; id: number; reason: string; source: Source; runId?: string; handled?: RunDisposition }
+  | { type: 'item.unblock'; id: number; source: Source }
+  | { type: 'item.ask'; id: number; runId: string; question: string; source: Source }
+  | { type: 'item.answer'; id: number; answer: string; source: Source }
+  | { type: 'item.external'; change: ExternalChange }
+  | {
+      type: 'run.enqueue';
+      id: number;
+      source: Source;
+      agent?: string;
+      prompt?: string;
+      attempt: number;
+      sessionId?: string;
+      history?: readonly string[];
+      reason?: string;
+      /** The ended run this one follows up; it is marked handled in the same write, once. */
+      supersedes?: { runId: string; handled: RunDisposition };
+      /** Drop the story's pending resume timers in the same write. */
+      clearTimers?: boolean;
+    }
+  /** The pool takes a queued run: it counts as running from now on. */
+  | { type: 'run.launch'; runId: string; agent: string; runtime: string; maxCoders: number }
+  | { type: 'run.started'; runId: string; pid: number; pidStart?: number; supervisorPid?: number; worktree?: string; branch?: string; baseCommit?: string }
+  | { type: 'run.workspace'; runId: string; worktree: string; branch: string; baseCommit: string }
+  | { type: 'run.session'; runId: string; sessionId: string }
+  | { type: 'run.replied'; runId: string }
+  | { type: 'run.stop'; id: number; kind: OutcomeKind; reason: string; byUser: boolean; source: Source; handled?: RunDisposition }
+  | { type: 'run.ended'; runId: string; outcome: RunOutcome; facts: RunFacts; lastSeq: number }
+  | { type: 'run.handled'; runId: string; handled: RunDisposition; history?: readonly string[] }
+  /** A rate limit or an overload: the agent (or its runtime) waits, and a timer resumes the story. */
+  | { type: 'run.wait'; runId: string; limitKey?: string; until: number; reason: string; resumeSession: boolean }
+  | { type: 'agent.failure'; name: string; reason: string; threshold: number }
+  | { type: 'agent.success'; name: string }
+  | { type: 'agent.acknowledge'; name: string; source: Source }
+  | { type: 'agent.expireLimits'; now: number }
+  | { type: 'timer.fire'; timerId: string; source: Source };
+
+export type CommandType = Command['type'];
+
+export type { RunRecord };

@@ -1,0 +1,42 @@
+// One typed event per change the pipeline applied. Subscribers (policies, the pool, the
+// extension, the CLI) react to these and never to each other.
+import type { RunOutcome } from './agentMessage';
+import type { RunFacts, Source, Timer, TransitionKind } from './commands';
+import type { RunRecord } from './run';
+import type { Stage } from './stage';
+import type { WorkItem } from './workItem';
+
+export interface Drain {
+  since: number;
+  failures: number;
+  reason: string;
+}
+
+export interface RateLimit {
+  until: number;
+  reason: string;
+}
+
+export type HuskiesEvent =
+  | { type: 'item.created'; item: WorkItem; source: Source }
+  /** A stage change: from null is a new file, to null a removed one. */
+  | { type: 'item.moved'; id: number; from: Stage | null; to: Stage | null; source: Source; kind?: TransitionKind; reason?: string }
+  | { type: 'item.changed'; id: number; source: Source }
+  | { type: 'item.blocked'; id: number; reason: string; source: Source }
+  | { type: 'item.unblocked'; id: number; source: Source }
+  | { type: 'item.questionAsked'; id: number; runId: string; question: string }
+  | { type: 'item.answered'; id: number; answer: string; source: Source }
+  | { type: 'run.queued'; run: RunRecord; source: Source }
+  | { type: 'run.launched'; run: RunRecord }
+  | { type: 'run.updated'; run: RunRecord }
+  | { type: 'run.stopRequested'; run: RunRecord }
+  | { type: 'run.ended'; run: RunRecord; outcome: RunOutcome; facts: RunFacts }
+  | { type: 'run.handled'; run: RunRecord }
+  | { type: 'run.waiting'; run: RunRecord; key?: string; until: number; reason: string }
+  | { type: 'agent.failed'; name: string; failures: number; drain?: Drain }
+  | { type: 'agent.succeeded'; name: string }
+  | { type: 'agent.acknowledged'; name: string }
+  | { type: 'agent.limitsExpired'; keys: string[] }
+  | { type: 'timer.fired'; timer: Timer; run?: RunRecord; skipped?: string };
+
+export type EventType = HuskiesEvent['type'];

@@ -1,0 +1,62 @@
+// Runs the policies: each event goes to each policy, and what they answer goes to the pipeline.
+// Refusals of policy commands are expected (another event got there first) and only logged.
+import type { Command } from '../model/commands';
+import type { HuskiesEvent } from '../model/events';
+import type { EventBus } from '../pipeline/eventBus';
+import type { RequestResult } from '../pipeline/pipeline';
+import type { StateView } from '../state/types';
+import type { Logger } from '../util/log';
+import { autoAssign } from './autoAssign';
+import { runEndings } from './runEndings';
+import { stageGuard } from './stageGuard';
+import type { PolicyContext } from './types';
+
+export class PolicyRunner {
+  private sub?: { dispose(): void };
+  private assignQueued = false;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly state: StateView,
+    private readonly context: () => PolicyContext,
+    private readonly request: (c: Command) => Promise<RequestResult>,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.sub = this.bus.on('*', (e) => this.onEvent(e));
+  }
+
+  dispose(): void {
+    this.sub?.dispose();
+  }
+
+  /** Runs auto-assign once soon (coalesced): after start-up, a config change, a tick. */
+  kick(): void {
+    if (this.assignQueued) return;
+    this.assignQueued = true;
+    queueMicrotask(() => {
+      this.assignQueued = false;
+      this.submit(autoAssign(this.state, this.context()));
+    });
+  }
+
+  private onEvent(e: HuskiesEvent): void {
+    const ctx = this.context();
+    const cmds: Command[] = [...stageGuard(e, this.state)];
+    if (e.type === 'run.ended') cmds.push(...runEndings(e, this.state, ctx));
+    this.submit(cmds);
+    this.kick();
+  }
+
+  private submit(cmds: Command[]): void {
+    for (const c of cmds) {
+      void this.request(c).then(
+        (r) => {
+          if (!r.ok) this.logger.info(`policy: ${c.type} not applied: ${r.refusal}`);
+        },
+        (err) => this.logger.error(`policy: ${c.type} failed: ${(err as Error).message}`),
+      );
+    }
+  }
+}
