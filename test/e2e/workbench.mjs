@@ -61,7 +61,7 @@ export async function waitInWebviews(page, selector, fn, { timeout = 30_000, int
       last = await fn(loc);
       if (last) return last;
     } catch (e) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${e.message}`);
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${e.message}`, { cause: e });
     }
     if (Date.now() > until) throw new Error(`timed out waiting for ${what} (last value ${JSON.stringify(last)})`);
     await sleep(interval);
