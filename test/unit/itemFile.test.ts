@@ -1,6 +1,6 @@
 // Unit tests for one work-item file: name, front matter, checklist, rewrite and creation.
 import * as assert from 'node:assert/strict';
-import { parseCriteria, parseFileName, parseItem, patchFrontMatter, renderNewItem, splitFrontMatter } from '../../src/core/store/itemFile';
+import { notWorkItemReason, parseCriteria, parseFileName, parseItem, patchFrontMatter, renderNewItem, splitFrontMatter } from '../../src/core/store/itemFile';
 import type { Stage } from '../../src/core/model/stage';
 
 const parse = (text: string, fileName = '42_story_add_login.md', stage: Stage = 'backlog') => parseItem(text, fileName, `/p/.huskies/work/1_backlog/${fileName}`, stage, 1234);
@@ -187,13 +187,11 @@ describe('itemFile: parseItem', () => {
     assert.match(item.invalid ?? '', /story, bug, spike, refactor/);
   });
 
-  it('a file name without a number gets a stable negative id and is invalid', () => {
-    const a = parse('# x', 'notes.md');
-    const b = parse('# y', 'notes.md');
-    assert.ok(a.id < 0);
-    assert.equal(a.id, b.id);
-    assert.notEqual(parse('# x', 'other.md').id, a.id);
-    assert.match(a.invalid ?? '', /notes\.md: the file name must look like/);
+  // A stray notes.md used to become a card with an invented negative number.
+  it('a file name that is not a work item\'s is refused, never given an invented number', () => {
+    assert.throws(() => parse('# x', 'notes.md'), /notes\.md: not a work item: the file name must look like <number>_<type>_<slug>\.md/);
+    assert.equal(notWorkItemReason('42_story_a.md'), undefined);
+    assert.match(notWorkItemReason('notes.md') ?? '', /must look like .*42_story_add_login\.md/);
   });
 
   it('several problems are all reported', () => {

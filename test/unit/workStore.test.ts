@@ -1,35 +1,32 @@
 // WorkStore on a temp project: scan, numbering, create, move, patch, diffs, conflicts, malformed files.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { WorkStore, isWorkFileName } from '../../src/core/store/workStore';
-import { STAGES, STAGE_FOLDERS, type Stage } from '../../src/core/model/stage';
+import { STAGES, type Stage } from '../../src/core/model/stage';
+import { storyText as item, tempProject, type TempProject } from './store-fixture';
 
 describe('store: WorkStore', () => {
+  let project: TempProject;
   let root: string;
   let store: WorkStore;
 
-  const dir = (stage: Stage) => path.join(root, '.huskies', 'work', STAGE_FOLDERS[stage]);
-  const put = (stage: Stage, name: string, text: string) => {
-    fs.mkdirSync(dir(stage), { recursive: true });
-    fs.writeFileSync(path.join(dir(stage), name), text);
-    return path.join(dir(stage), name);
-  };
-  const item = (title: string, extra = '') => `---\nname: ${title}\n${extra}---\n# ${title}\n\n- [ ] c\n`;
-  const filesIn = (stage: Stage) => (fs.existsSync(dir(stage)) ? fs.readdirSync(dir(stage)).sort() : []);
+  const dir = (stage: Stage) => project.dir(stage);
+  const put = (stage: Stage, name: string, text: string) => project.put(stage, name, text);
+  const filesIn = (stage: Stage) => project.filesIn(stage);
   const bumpMtime = (file: string) => {
     const t = new Date(Date.now() + 5000);
     fs.utimesSync(file, t, t);
   };
 
   beforeEach(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'huskies-store-'));
+    project = tempProject();
+    root = project.root;
     store = new WorkStore(root);
   });
 
   afterEach(() => {
-    fs.rmSync(root, { recursive: true, force: true });
+    project.remove();
   });
 
   it('scans all six stage folders', async () => {

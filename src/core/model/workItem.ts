@@ -32,3 +32,13 @@ export interface WorkItem {
   invalid?: string;
   mtimeMs: number;
 }
+
+/** A file in a stage folder that is not a work item (its name has no number, type and slug): reported, never numbered. */
+export interface StrayFile {
+  stage: Stage;
+  fileName: string;
+  /** Absolute path of the file. */
+  path: string;
+  /** What is wrong, naming the file relative to the project root, e.g. ".huskies/work/1_backlog/notes.md: not a work item: …". */
+  problem: string;
+}

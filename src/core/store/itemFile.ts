@@ -1,12 +1,23 @@
 // Parsing and rewriting one work-item file: file name, YAML front matter, checklist.
-// A file that cannot be parsed is still returned, marked invalid with what is wrong and where.
-import { parseDocument, isMap, YAMLParseError } from 'yaml';
+// Bad content never throws: the item comes back marked invalid with what is wrong and where,
+// and a rewrite is refused rather than made from a file that could not be read faithfully.
+import { LineCounter, isAlias, isMap, isNode, isScalar, parseDocument, visit, type Document } from 'yaml';
 import type { Criterion, ItemType, WorkItem } from '../model/workItem';
 import { ITEM_TYPES } from '../model/workItem';
 import type { Stage } from '../model/stage';
 
-const FILE_NAME = /^(\d{1,9})_([a-z]+)_([a-z0-9_-]*)\.md$/;
+/** File names carry at most 9 digits, so this is the highest number `create` may hand out. */
+export const MAX_ITEM_NUMBER = 999_999_999;
+/** Larger files are not read at all: a story is a page of text, not a log or a data dump. */
+export const MAX_ITEM_BYTES = 2 * 1024 * 1024;
+/** Bounds the cost of the YAML parse, which grows with the number of keys. */
+export const MAX_FRONT_MATTER_BYTES = 64 * 1024;
+
+// Editors on Windows and macOS may write the extension as .MD; the rest of the name is lower case.
+const FILE_NAME = /^(\d{1,9})_([a-z]+)_([a-z0-9_-]*)\.[mM][dD]$/;
 const CHECKBOX = /^\s*[-*+]\s+\[([ xX])\]\s+(.*)$/;
+const LINE_BREAK = /\r\n?|\n/;
+const OPENING = /^---(\r\n|\r|\n)/;
 
 export interface FileNameParts {
   id: number;
@@ -20,26 +31,49 @@ export function parseFileName(fileName: string): FileNameParts | undefined {
   return { id: Number(m[1]), type: m[2], slug: m[3] };
 }
 
-/** Splits `---\n yaml \n---\n body`. Returns the yaml source, the body and the line the yaml starts on. */
+/** Why a file in a stage folder is not a work item at all, or undefined when its name makes it one. */
+export function notWorkItemReason(fileName: string): string | undefined {
+  if (parseFileName(fileName)) return undefined;
+  if (/^\d{10,}_/.test(fileName)) return `the number has more than 9 digits (the highest a story can have is ${MAX_ITEM_NUMBER})`;
+  return 'the file name must look like <number>_<type>_<slug>.md, e.g. 42_story_add_login.md';
+}
+
+/** The text of a file, or why its bytes are not text a story can be read from (and rewritten). */
+export function decodeItemBytes(bytes: Uint8Array): { text: string } | { problem: string } {
+  if (bytes.length > MAX_ITEM_BYTES) return { problem: `the file is ${bytes.length} bytes; a story file may have at most ${MAX_ITEM_BYTES}` };
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return { problem: 'the file is UTF-16 text; save it as UTF-8' };
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) return { problem: `the file contains a NUL byte (at byte ${nul}): it is not a text file` };
+  try {
+    // ignoreBOM keeps a BOM in the text, so a rewrite can keep it too
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes) };
+  } catch {
+    return { problem: 'the file is not valid UTF-8 text' };
+  }
+}
+
+/** Splits `---\n yaml \n---\n body`. CRLF and lone CR line breaks count like LF; both parts keep their own. */
 export function splitFrontMatter(text: string): { yaml?: string; body: string } {
   const src = text.replace(/^\uFEFF/, '');
-  if (!/^---\r?\n/.test(src)) return { body: src };
-  const end = /\r?\n---[ \t]*(\r?\n|$)/.exec(src.slice(3));
+  const open = OPENING.exec(src);
+  if (!open) return { body: src };
+  // Searching from the opening line's break lets an empty front matter (---, ---) close at once.
+  const end = /(\r\n|\r|\n)---[ \t]*(\r\n|\r|\n|$)/.exec(src.slice(3));
   if (!end) return { yaml: undefined, body: src };
-  const yaml = src.slice(src.indexOf('\n') + 1, 3 + end.index + 1);
+  const yaml = src.slice(open[0].length, 3 + end.index + end[1].length);
   const body = src.slice(3 + end.index + end[0].length);
   return { yaml, body };
 }
 
-function lineAt(text: string, offset: number): number {
-  return text.slice(0, offset).split('\n').length;
+function toLf(text: string): string {
+  return text.replace(/\r\n?/g, '\n');
 }
 
 export function parseCriteria(body: string): Criterion[] {
   const out: Criterion[] = [];
   // A fence closes only with the same character, at least as long (CommonMark).
   let fence: { ch: string; len: number } | undefined;
-  for (const line of body.split(/\r?\n/)) {
+  for (const line of body.split(LINE_BREAK)) {
     const f = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
     if (f) {
       if (!fence) fence = { ch: f[1][0], len: f[1].length };
@@ -63,97 +97,147 @@ function unslug(slug: string): string {
   return s ? s[0].toUpperCase() + s.slice(1) : slug;
 }
 
-export function parseItem(text: string, fileName: string, filePath: string, stage: Stage, mtimeMs: number): WorkItem {
-  const parts = parseFileName(fileName);
-  const problems: string[] = [];
-  const id = parts?.id ?? syntheticId(fileName);
-  if (!parts) problems.push(`${fileName}: the file name must look like <number>_<type>_<slug>.md (e.g. 42_story_add_login.md)`);
-  let type: ItemType = 'story';
-  if (parts) {
-    if ((ITEM_TYPES as readonly string[]).includes(parts.type)) type = parts.type as ItemType;
-    else problems.push(`${fileName}: unknown type "${parts.type}" in the file name (expected one of ${ITEM_TYPES.join(', ')})`);
-  }
+type FrontMatterRead = { doc: Document.Parsed; keyLines: Map<string, number> } | { problem: string; line: number };
 
-  const { yaml, body } = splitFrontMatter(text);
+/**
+ * Parses LF-normalised front matter, refusing what cannot be read safely: anchors and aliases
+ * (an alias bomb expands exponentially), duplicate keys, and absurd sizes. Lines are file lines.
+ */
+function readFrontMatter(yaml: string): FrontMatterRead {
+  const bytes = Buffer.byteLength(yaml);
+  if (bytes > MAX_FRONT_MATTER_BYTES) {
+    return { line: 2, problem: `front matter is too large (${Math.ceil(bytes / 1024)} KiB; at most ${MAX_FRONT_MATTER_BYTES / 1024} KiB)` };
+  }
+  const lines = new LineCounter();
+  // The library's own duplicate-key check compares every key with every other one (seconds for
+  // 20,000 keys); the check below does the same job with a Set.
+  const doc = parseDocument(yaml, { lineCounter: lines, uniqueKeys: false });
+  const lineOf = (offset: number | undefined) => lines.linePos(offset ?? 0).line + 1; // +1: the opening --- line
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    return { line: lineOf(e.pos[0]), problem: `front matter is not valid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` };
+  }
+  if (doc.contents !== null && !isMap(doc.contents)) return { line: 2, problem: 'front matter must be a mapping of key: value lines' };
+  let found: { problem: string; line: number } | undefined;
+  visit(doc, (_key, node) => {
+    if (isAlias(node)) found = { line: lineOf(node.range?.[0]), problem: `front matter uses the YAML alias *${node.source}; aliases and anchors are not allowed in front matter` };
+    else if (isNode(node) && node.anchor) found = { line: lineOf(node.range?.[0]), problem: `front matter sets the YAML anchor &${node.anchor}; aliases and anchors are not allowed in front matter` };
+    else if (isMap(node)) {
+      const first = new Map<string, number>();
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const name = String(pair.key.value);
+        const line = lineOf(pair.key.range?.[0]);
+        const before = first.get(name);
+        if (before !== undefined) {
+          found = { line, problem: `front matter is not valid YAML: key "${name}" is set twice (first on line ${before})` };
+          break;
+        }
+        first.set(name, line);
+      }
+    }
+    return found ? visit.BREAK : undefined;
+  });
+  if (found) return found;
+  const keyLines = new Map<string, number>();
+  if (isMap(doc.contents)) for (const pair of doc.contents.items) if (isScalar(pair.key)) keyLines.set(String(pair.key.value), lineOf(pair.key.range?.[0]));
+  return { doc, keyLines };
+}
+
+const isStoryNumber = (n: unknown) => Number.isSafeInteger(n) && (n as number) > 0 && (n as number) <= MAX_ITEM_NUMBER;
+const isBoolean = (v: unknown) => typeof v === 'boolean';
+const isString = (v: unknown) => typeof v === 'string';
+
+/** Keys the orchestrator acts on: a wrong type must show, not be read as "unset" (blocked: "yes" would run an agent). */
+const KEY_RULES: Record<string, { ok: (v: unknown) => boolean; must: string }> = {
+  name: { ok: isString, must: 'must be a string' },
+  agent: { ok: (v) => typeof v === 'string' && v.trim() !== '', must: 'must be an agent name' },
+  qa: { ok: (v) => v === 'server' || v === 'agent' || v === 'human', must: 'must be server, agent or human' },
+  depends_on: { ok: (v) => (Array.isArray(v) ? v : [v]).every(isStoryNumber), must: 'must be a list of story numbers, e.g. [40, 41]' },
+  blocked: { ok: isBoolean, must: 'must be true or false' },
+  blocked_reason: { ok: isString, must: 'must be a string' },
+  review_hold: { ok: isBoolean, must: 'must be true or false' },
+};
+
+/** The fields of an item that come from its file name alone; throws for a name that is not a work item's. */
+function itemShell(fileName: string, filePath: string, stage: Stage, mtimeMs: number): { item: WorkItem; problems: string[] } {
+  const parts = parseFileName(fileName);
+  if (!parts) throw new Error(`${fileName}: not a work item: ${notWorkItemReason(fileName)}`);
+  const problems: string[] = [];
+  let type: ItemType = 'story';
+  if ((ITEM_TYPES as readonly string[]).includes(parts.type)) type = parts.type as ItemType;
+  else problems.push(`${fileName}: unknown type "${parts.type}" in the file name (expected one of ${ITEM_TYPES.join(', ')})`);
+  const item: WorkItem = { id: parts.id, type, slug: parts.slug, stage, fileName, path: filePath, name: unslug(parts.slug), frontMatter: {}, body: '', criteria: [], dependsOn: [], blocked: false, mtimeMs };
+  return { item, problems };
+}
+
+/** An item whose file was not read (a symlink, binary, too large): shown, with the reason, never rewritten. */
+export function unreadableItem(fileName: string, filePath: string, stage: Stage, mtimeMs: number, problem: string): WorkItem {
+  const { item, problems } = itemShell(fileName, filePath, stage, mtimeMs);
+  return { ...item, invalid: [`${fileName}: ${problem}`, ...problems].join('; ') };
+}
+
+/** Parses a work item's text. The file name must be a work item's (see notWorkItemReason). */
+export function parseItem(text: string, fileName: string, filePath: string, stage: Stage, mtimeMs: number): WorkItem {
+  const { item, problems } = itemShell(fileName, filePath, stage, mtimeMs);
+  const { yaml, body } = splitFrontMatter(toLf(text));
   let fm: Record<string, unknown> = {};
-  if (yaml === undefined && /^---\r?\n/.test(text.replace(/^\uFEFF/, ''))) {
+  let keyLines = new Map<string, number>();
+  if (yaml === undefined && OPENING.test(body)) {
     problems.push(`${fileName}:1: the front matter starts with --- but has no closing --- line`);
   } else if (yaml !== undefined) {
-    const doc = parseDocument(yaml);
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0] as YAMLParseError;
-      const line = (e.linePos?.[0]?.line ?? lineAt(yaml, e.pos?.[0] ?? 0)) + 1; // +1 for the opening --- line
-      problems.push(`${fileName}:${line}: front matter is not valid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
-    } else if (doc.contents !== null && !isMap(doc.contents)) {
-      problems.push(`${fileName}:2: front matter must be a mapping of key: value lines`);
-    } else {
-      fm = (doc.toJS() as Record<string, unknown>) ?? {};
+    const read = readFrontMatter(yaml);
+    if ('problem' in read) problems.push(`${fileName}:${read.line}: ${read.problem}`);
+    else {
+      keyLines = read.keyLines;
+      try {
+        fm = (read.doc.toJS() as Record<string, unknown> | null) ?? {};
+      } catch (err) {
+        problems.push(`${fileName}:2: front matter could not be read: ${(err as Error).message}`);
+      }
     }
   }
 
-  const keyLine = (key: string) => lineOfKey(yaml ?? '', key);
-  let name = typeof fm.name === 'string' && fm.name.trim() ? fm.name.trim() : firstHeading(body) ?? unslug(parts?.slug ?? fileName);
-  if (fm.name !== undefined && typeof fm.name !== 'string') {
-    problems.push(`${fileName}:${keyLine('name')}: key "name" must be a string`);
-    name = String(fm.name);
+  const keyProblems: Array<[number, string]> = [];
+  for (const [key, rule] of Object.entries(KEY_RULES)) {
+    if (!Object.hasOwn(fm, key) || rule.ok(fm[key])) continue;
+    const line = keyLines.get(key) ?? 2;
+    keyProblems.push([line, `${fileName}:${line}: key "${key}" ${rule.must}`]);
   }
-  let dependsOn: number[] = [];
-  if (fm.depends_on !== undefined) {
-    const raw = Array.isArray(fm.depends_on) ? fm.depends_on : [fm.depends_on];
-    if (raw.every((n) => Number.isInteger(n) && (n as number) > 0)) dependsOn = raw as number[];
-    else problems.push(`${fileName}:${keyLine('depends_on')}: key "depends_on" must be a list of story numbers, e.g. [40, 41]`);
-  }
-  let agent: string | undefined;
-  if (fm.agent !== undefined) {
-    if (typeof fm.agent === 'string' && fm.agent.trim()) agent = fm.agent.trim();
-    else problems.push(`${fileName}:${keyLine('agent')}: key "agent" must be an agent name`);
-  }
-  const blocked = fm.blocked === true;
-  const blockedReason = typeof fm.blocked_reason === 'string' ? fm.blocked_reason : undefined;
+  problems.push(...keyProblems.sort((a, b) => a[0] - b[0]).map(([, p]) => p));
+  const valid = (key: string) => Object.hasOwn(fm, key) && KEY_RULES[key].ok(fm[key]);
 
+  let name = valid('name') && (fm.name as string).trim() ? (fm.name as string).trim() : firstHeading(body) ?? item.name;
+  if (Object.hasOwn(fm, 'name') && !valid('name')) name = String(fm.name);
   return {
-    id,
-    type,
-    slug: parts?.slug ?? '',
-    stage,
-    fileName,
-    path: filePath,
+    ...item,
     name,
     frontMatter: fm,
     body,
     criteria: parseCriteria(body),
-    agent,
-    dependsOn,
-    blocked,
-    blockedReason,
+    agent: valid('agent') ? (fm.agent as string).trim() : undefined,
+    dependsOn: valid('depends_on') ? ([] as number[]).concat(fm.depends_on as number | number[]) : [],
+    blocked: fm.blocked === true,
+    blockedReason: valid('blocked_reason') ? (fm.blocked_reason as string) : undefined,
     invalid: problems.length ? problems.join('; ') : undefined,
-    mtimeMs,
   };
-}
-
-function lineOfKey(yaml: string, key: string): number {
-  const lines = yaml.split(/\r?\n/);
-  const i = lines.findIndex((l) => l.startsWith(`${key}:`));
-  return i < 0 ? 1 : i + 2;
-}
-
-/** A stable negative id for a file whose name has no number, so it can still be shown. */
-function syntheticId(fileName: string): number {
-  let h = 0;
-  for (let i = 0; i < fileName.length; i++) h = (h * 31 + fileName.charCodeAt(i)) | 0;
-  return -(Math.abs(h) % 1_000_000_000) - 1;
 }
 
 /**
  * Returns the file text with front-matter keys set (or deleted when the value is undefined),
- * keeping every other key, comments and the body as they were.
+ * keeping every other key, comments, a BOM and the body byte for byte. The front matter is
+ * written with the line break the file already uses (CRLF stays CRLF). Throws rather than
+ * rewrite front matter it cannot read faithfully.
  */
 export function patchFrontMatter(text: string, patch: Record<string, unknown>): string {
-  const { yaml, body } = splitFrontMatter(text);
-  if (yaml === undefined && /^---\r?\n/.test(text.replace(/^\uFEFF/, ''))) throw new Error('cannot rewrite front matter: it starts with --- but has no closing --- line');
-  const doc = parseDocument(yaml ?? '');
-  if (doc.errors.length > 0) throw new Error(`cannot rewrite front matter: ${doc.errors[0].message.split('\n')[0]}`);
-  if (doc.contents !== null && !isMap(doc.contents)) throw new Error('cannot rewrite front matter: it is not a mapping of key: value lines');
+  const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
+  const src = text.slice(bom.length);
+  const eol = LINE_BREAK.exec(src)?.[0] ?? '\n';
+  const { yaml, body } = splitFrontMatter(src);
+  if (yaml === undefined && OPENING.test(src)) throw new Error('cannot rewrite front matter: it starts with --- but has no closing --- line');
+  const read = readFrontMatter(toLf(yaml ?? ''));
+  if ('problem' in read) throw new Error(`cannot rewrite front matter: line ${read.line}: ${read.problem}`);
+  const doc = read.doc;
   if (doc.contents === null) doc.contents = doc.createNode({}) as never;
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) doc.delete(k);
@@ -161,7 +245,9 @@ export function patchFrontMatter(text: string, patch: Record<string, unknown>): 
   }
   let out = doc.toString({ lineWidth: 0 });
   if (out.trim() === '{}') out = '';
-  return `---\n${out}${out.endsWith('\n') || !out ? '' : '\n'}---\n${yaml === undefined ? text.replace(/^\uFEFF/, '') : body}`;
+  if (out && !out.endsWith('\n')) out += '\n';
+  if (Buffer.byteLength(out) > MAX_FRONT_MATTER_BYTES) throw new Error(`cannot rewrite front matter: it would be larger than ${MAX_FRONT_MATTER_BYTES / 1024} KiB`);
+  return `${bom}${`---\n${out}---\n`.replace(/\n/g, eol)}${yaml === undefined ? src : body}`;
 }
 
 export function renderNewItem(opts: { name: string; type: ItemType; criteria: string[]; description?: string }): string {

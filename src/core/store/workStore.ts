@@ -1,11 +1,11 @@
 // The work items under .huskies/work/<stage>/: scan, number, create, move and patch,
 // with atomic writes. It keeps the last scan so a rescan reports only what changed.
-import { promises as fs } from 'node:fs';
+import { constants as FS, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { STAGES, STAGE_FOLDERS, type Stage } from '../model/stage';
-import type { ItemType, WorkItem } from '../model/workItem';
-import { parseFileName, parseItem, patchFrontMatter, renderNewItem } from './itemFile';
+import { ITEM_TYPES, type ItemType, type StrayFile, type WorkItem } from '../model/workItem';
+import { MAX_ITEM_BYTES, MAX_ITEM_NUMBER, decodeItemBytes, notWorkItemReason, parseFileName, parseItem, patchFrontMatter, renderNewItem, unreadableItem } from './itemFile';
 import { writeFileAtomic } from '../util/fsAtomic';
 import { slugify } from '../util/ids';
 
@@ -20,7 +20,23 @@ export interface ScanResult {
   /** The same number in two places: never start two agents; report it. */
   conflicts: string[];
   changes: StoreChange[];
+  /** Markdown files in stage folders that are not work items: reported, never numbered. */
+  strays: StrayFile[];
 }
+
+/** Each stage folder's entries, sorted: what one pass of a scan reads. */
+type Listing = Array<{ stage: Stage; names: string[] }>;
+
+interface Pass {
+  items: Map<number, WorkItem>;
+  conflicts: string[];
+  strays: StrayFile[];
+  seen: Set<string>;
+}
+
+// No symlink is followed, and a FIFO swapped in after lstat cannot block the read.
+const READ_FLAGS = FS.O_RDONLY | (FS.O_NOFOLLOW ?? 0) | (FS.O_NONBLOCK ?? 0);
+const SYMLINK_PROBLEM = 'the file is a symbolic link; a story must be a regular file in its stage folder (links are not followed)';
 
 export class WorkStore {
   readonly huskiesDir: string;
@@ -28,6 +44,7 @@ export class WorkStore {
   private items = new Map<number, WorkItem>();
   private cache = new Map<string, { mtimeMs: number; size: number; item: WorkItem }>();
   private conflicts: string[] = [];
+  private strays: StrayFile[] = [];
 
   constructor(readonly root: string) {
     this.huskiesDir = path.join(root, '.huskies');
@@ -54,57 +71,22 @@ export class WorkStore {
     return this.conflicts;
   }
 
+  /** Markdown files in stage folders that are not work items (e.g. notes.md), as of the last scan. */
+  getStrays(): StrayFile[] {
+    return this.strays;
+  }
+
+  /** Everything about the work folders a user should fix: conflicts, then stray files. */
+  getProblems(): string[] {
+    return [...this.conflicts, ...this.strays.map((s) => s.problem)];
+  }
+
   /** Reads every stage folder (re-parsing only files whose mtime or size changed) and diffs against the last scan. */
   async scan(): Promise<ScanResult> {
-    const next = new Map<number, WorkItem>();
-    const seenPaths = new Set<string>();
-    const conflicts: string[] = [];
-    for (const stage of STAGES) {
-      const dir = this.stageDir(stage);
-      let names: string[];
-      try {
-        names = await fs.readdir(dir);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
-      }
-      for (const name of names.sort()) {
-        if (!name.endsWith('.md') || name.startsWith('.')) continue;
-        const file = path.join(dir, name);
-        let st;
-        try {
-          st = await fs.stat(file);
-        } catch {
-          continue; // moved away between readdir and stat
-        }
-        if (!st.isFile()) continue;
-        seenPaths.add(file);
-        let item: WorkItem;
-        const cached = this.cache.get(file);
-        if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) {
-          item = cached.item;
-        } else {
-          let text: string;
-          try {
-            text = await fs.readFile(file, 'utf8');
-          } catch {
-            continue;
-          }
-          item = parseItem(text, name, file, stage, st.mtimeMs);
-          this.cache.set(file, { mtimeMs: st.mtimeMs, size: st.size, item });
-        }
-        const other = next.get(item.id);
-        if (other) {
-          const msg = `Story ${item.id} is in two places: ${path.relative(this.root, other.path)} and ${path.relative(this.root, item.path)}. Remove or renumber one; no agent starts on it until then.`;
-          conflicts.push(msg);
-          next.set(item.id, { ...other, invalid: other.invalid ? `${other.invalid}; ${msg}` : msg });
-          continue;
-        }
-        next.set(item.id, item);
-      }
-    }
-    for (const p of [...this.cache.keys()]) if (!seenPaths.has(p)) this.cache.delete(p);
+    const pass = await this.read(await this.list());
+    for (const p of [...this.cache.keys()]) if (!pass.seen.has(p)) this.cache.delete(p);
 
+    const next = pass.items;
     const changes: StoreChange[] = [];
     for (const [id, item] of next) {
       const prev = this.items.get(id);
@@ -114,24 +96,96 @@ export class WorkStore {
     }
     for (const [id, item] of this.items) if (!next.has(id)) changes.push({ kind: 'removed', item });
     this.items = next;
-    this.conflicts = conflicts;
-    return { items: next, conflicts, changes };
+    this.conflicts = pass.conflicts;
+    this.strays = pass.strays;
+    return { items: next, conflicts: pass.conflicts, changes, strays: pass.strays };
+  }
+
+  private async list(): Promise<Listing> {
+    const out: Listing = [];
+    for (const stage of STAGES) {
+      try {
+        out.push({ stage, names: (await fs.readdir(this.stageDir(stage))).filter((n) => !isIgnored(n)).sort() });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        out.push({ stage, names: [] });
+      }
+    }
+    return out;
+  }
+
+  private async read(listing: Listing): Promise<Pass> {
+    const pass: Pass = { items: new Map(), conflicts: [], strays: [], seen: new Set() };
+    for (const { stage, names } of listing) {
+      for (const name of names) {
+        const file = path.join(this.stageDir(stage), name);
+        const stray = (problem: string) => pass.strays.push({ stage, fileName: name, path: file, problem: `${this.rel(file)}: not a work item: ${problem}` });
+        const notItem = notWorkItemReason(name);
+        if (notItem) {
+          // Other files (images, notes in other formats) may sit beside the stories; markdown ones look meant as stories.
+          if (/\.(md|markdown)$/i.test(name)) stray(notItem);
+          continue;
+        }
+        const st = await fs.lstat(file).catch(() => undefined);
+        if (!st) continue; // moved away since the listing
+        if (st.isDirectory()) {
+          stray('it is a folder, not a file');
+          continue;
+        }
+        if (!st.isFile() && !st.isSymbolicLink()) {
+          stray('it is not a regular file');
+          continue;
+        }
+        pass.seen.add(file);
+        const item = await this.readItem(file, name, stage, st);
+        if (!item) continue;
+        const other = pass.items.get(item.id);
+        if (other) {
+          const msg = `Story ${item.id} is in two places: ${this.rel(other.path)} and ${this.rel(item.path)}. Remove or renumber one; no agent starts on it until then.`;
+          pass.conflicts.push(msg);
+          pass.items.set(item.id, { ...other, invalid: other.invalid ? `${other.invalid}; ${msg}` : msg });
+          continue;
+        }
+        pass.items.set(item.id, item);
+      }
+    }
+    return pass;
+  }
+
+  /** One item from its file, from the cache when the file is the same; undefined when it changed under the read. */
+  private async readItem(file: string, name: string, stage: Stage, st: Stats): Promise<WorkItem | undefined> {
+    if (st.isSymbolicLink()) return unreadableItem(name, file, stage, st.mtimeMs, SYMLINK_PROBLEM);
+    const cached = this.cache.get(file);
+    if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.item;
+    let item: WorkItem;
+    if (st.size > MAX_ITEM_BYTES) {
+      item = unreadableItem(name, file, stage, st.mtimeMs, `the file is ${st.size} bytes; a story file may have at most ${MAX_ITEM_BYTES}`);
+    } else {
+      const bytes = await readRegularFile(file, st);
+      if (!bytes) return undefined;
+      const decoded = decodeItemBytes(bytes);
+      try {
+        item = 'text' in decoded ? parseItem(decoded.text, name, file, stage, st.mtimeMs) : unreadableItem(name, file, stage, st.mtimeMs, decoded.problem);
+      } catch (err) {
+        item = unreadableItem(name, file, stage, st.mtimeMs, `the file could not be read: ${(err as Error).message}`);
+      }
+    }
+    this.cache.set(file, { mtimeMs: st.mtimeMs, size: st.size, item });
+    return item;
   }
 
   /** One more than the highest number under work/, counting unparsable files that carry a number. */
   async nextNumber(): Promise<number> {
     let max = 0;
-    for (const stage of STAGES) {
-      let names: string[] = [];
-      try {
-        names = await fs.readdir(this.stageDir(stage));
-      } catch {
-        continue;
-      }
+    let holder = '';
+    for (const { stage, names } of await this.list()) {
       for (const n of names) {
         const m = /^(\d{1,9})_/.exec(n);
-        if (m) max = Math.max(max, Number(m[1]));
+        if (m && Number(m[1]) > max) [max, holder] = [Number(m[1]), path.join(this.stageDir(stage), n)];
       }
+    }
+    if (max >= MAX_ITEM_NUMBER) {
+      throw new Error(`No story number is left: ${this.rel(holder)} has ${max}, the highest number a story can have. Renumber that file to a free lower number.`);
     }
     return max + 1;
   }
@@ -144,10 +198,14 @@ export class WorkStore {
     const name = opts.name.trim();
     if (!name) throw new Error('A story needs a title.');
     const type = opts.type ?? 'story';
+    if (!(ITEM_TYPES as readonly string[]).includes(type)) throw new Error(`Unknown story type "${type}" (expected one of ${ITEM_TYPES.join(', ')}).`);
     const stage = opts.stage ?? 'backlog';
     const dir = this.stageDir(stage);
-    await fs.mkdir(dir, { recursive: true });
     const text = renderNewItem({ name, type, criteria: opts.criteria ?? [], description: opts.description });
+    // Never write a file the next scan would call invalid.
+    const check = parseItem(text, `1_${type}_${slugify(name)}.md`, dir, stage, 0).invalid;
+    if (check) throw new Error(`Cannot create the story: ${check.replace(/^1_/, '<number>_')}`);
+    await fs.mkdir(dir, { recursive: true });
     const tmp = path.join(dir, `.new-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
     await fs.writeFile(tmp, text);
     try {
@@ -195,14 +253,18 @@ export class WorkStore {
     }
   }
 
-  /** Moves an item's file to another stage folder (one rename: atomic), optionally patching its front matter first. */
+  /**
+   * Moves an item's file to another stage folder (one rename: atomic), optionally patching its
+   * front matter first. A file that cannot be rewritten (binary, a symlink, bad YAML) still moves
+   * without a patch; with one, the move is refused and nothing changes.
+   */
   async move(id: number, to: Stage, patch?: Record<string, unknown>): Promise<WorkItem> {
     const item = await this.fresh(id);
     const target = path.join(this.stageDir(to), item.fileName);
-    if (item.stage !== to && (await fs.stat(target).catch(() => undefined))) {
-      throw new Error(`Cannot move story ${id}: ${path.relative(this.root, target)} already exists.`);
+    if (item.stage !== to && (await fs.lstat(target).catch(() => undefined))) {
+      throw new Error(`Cannot move story ${id}: ${this.rel(target)} already exists.`);
     }
-    if (patch && Object.keys(patch).length) await this.patchFile(item.path, patch);
+    if (patch && Object.keys(patch).length) await this.patchFile(item, patch);
     if (item.stage === to) {
       await this.scan();
       return this.items.get(id) ?? item;
@@ -218,26 +280,74 @@ export class WorkStore {
   /** Sets or deletes front-matter keys, keeping everything else in the file. */
   async patch(id: number, patch: Record<string, unknown>): Promise<WorkItem> {
     const item = await this.fresh(id);
-    await this.patchFile(item.path, patch);
+    await this.patchFile(item, patch);
     await this.scan();
-    return this.items.get(id)!;
+    const patched = this.items.get(id);
+    if (!patched) throw new Error(`Story ${id} disappeared during the change.`);
+    return patched;
   }
 
-  private async patchFile(file: string, patch: Record<string, unknown>): Promise<void> {
-    const text = await fs.readFile(file, 'utf8');
-    await writeFileAtomic(file, patchFrontMatter(text, patch));
+  /** Rewrites the front matter only from a file read faithfully, and never turns a valid story invalid. */
+  private async patchFile(item: WorkItem, patch: Record<string, unknown>): Promise<void> {
+    const file = item.path;
+    const refuse = (why: string) => new Error(`Cannot change ${this.rel(file)}: ${why}`);
+    const st = await fs.lstat(file);
+    if (st.isSymbolicLink()) throw refuse(SYMLINK_PROBLEM);
+    if (st.size > MAX_ITEM_BYTES) throw refuse(`the file is ${st.size} bytes; a story file may have at most ${MAX_ITEM_BYTES}`);
+    const bytes = await readRegularFile(file, st);
+    if (!bytes) throw refuse('the file changed while it was read; try again');
+    const decoded = decodeItemBytes(bytes);
+    if ('problem' in decoded) throw refuse(decoded.problem);
+    let text: string;
+    try {
+      text = patchFrontMatter(decoded.text, patch);
+    } catch (err) {
+      throw refuse((err as Error).message);
+    }
+    const before = parseItem(decoded.text, item.fileName, file, item.stage, 0).invalid;
+    const after = parseItem(text, item.fileName, file, item.stage, 0).invalid;
+    if (!before && after) throw refuse(`the change would make it invalid: ${after}`);
+    await writeFileAtomic(file, text);
   }
 
   /** The item as it is on disk now (rescans if the cached path has gone, e.g. moved by hand). */
   private async fresh(id: number): Promise<WorkItem> {
     let item = this.items.get(id);
-    if (!item || !(await fs.stat(item.path).catch(() => undefined))) {
+    if (!item || !(await fs.lstat(item.path).catch(() => undefined))) {
       await this.scan();
       item = this.items.get(id);
     }
     if (!item) throw new Error(`There is no story ${id} under ${path.relative(this.root, this.workDir) || '.huskies/work'}.`);
     return item;
   }
+
+  private rel(file: string): string {
+    return path.relative(this.root, file);
+  }
+}
+
+/** Bytes of a regular file, read without following a symlink; undefined when it is no longer the file lstat saw. */
+async function readRegularFile(file: string, seen: Stats): Promise<Buffer | undefined> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, READ_FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENXIO') return undefined;
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.ino !== seen.ino || st.size > MAX_ITEM_BYTES) return undefined;
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Hidden files (.gitkeep, our temp files) and editor leftovers are not the user's stories. */
+function isIgnored(name: string): boolean {
+  return name.startsWith('.') || name.endsWith('~') || /^#.*#$/.test(name);
 }
 
 export function isWorkFileName(name: string): boolean {
