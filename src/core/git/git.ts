@@ -1,30 +1,88 @@
-// Git through execFile (never a shell): worktrees per story, branch names, commits ahead.
-import { execFile } from 'node:child_process';
+// Git through simple-git (one child process per command, never a shell): worktrees per story,
+// branch names, commits ahead. Every command has a time limit and fails on any non-zero exit.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { CheckRepoActions, simpleGit, type SimpleGit } from 'simple-git';
 import type { WorkItem } from '../model/workItem';
 
 export class GitError extends Error {
-  constructor(message: string, readonly stderr: string, readonly code: number | null) {
+  constructor(
+    message: string,
+    readonly stderr: string,
+    readonly code: number | null,
+  ) {
     super(message);
   }
 }
 
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+// simple-git refuses to start git when the environment holds variables it considers risky (EDITOR,
+// PAGER, GIT_ASKPASS which VS Code sets, GIT_CONFIG_GLOBAL...). The environment is the user's own and
+// is trusted exactly as when they run git themselves; the arguments are ours and stay checked.
+const TRUSTED_ENVIRONMENT = {
+  allowUnsafeAskPass: true,
+  allowUnsafeConfigEnvCount: true,
+  allowUnsafeConfigPaths: true,
+  allowUnsafeDiffExternal: true,
+  allowUnsafeEditor: true,
+  allowUnsafeGitProxy: true,
+  allowUnsafePager: true,
+  allowUnsafeSshCommand: true,
+  allowUnsafeTemplateDir: true,
+};
+
+interface Failure {
+  stderr: string;
+  code: number | null;
+}
+
+/** Runs one simple-git task in cwd, turning every way it can fail into a GitError. */
+async function withGit<T>(cwd: string, command: string, task: (g: SimpleGit) => Promise<T>, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  let failure: Failure | undefined;
+  try {
+    const g = simpleGit({
+      baseDir: cwd,
+      abort: abort.signal,
+      unsafe: TRUSTED_ENVIRONMENT,
+      // By default simple-git passes a non-zero exit with nothing on stderr as success ("not found" from
+      // rev-parse --verify --quiet, for one): here any non-zero exit fails, and its stderr and code are kept.
+      errors: (error, result) => {
+        if (!error && result.exitCode === 0) return undefined;
+        failure = { stderr: Buffer.concat(result.stdErr).toString('utf8'), code: result.exitCode };
+        return error ?? Buffer.concat(result.stdErr);
+      },
+    }).env({ ...process.env, GIT_TERMINAL_PROMPT: '0' });
+    return await task(g);
+  } catch (err) {
+    throw toGitError(err, cwd, command, failure, abort.signal.aborted ? timeoutMs : undefined);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function toGitError(err: unknown, cwd: string, command: string, failure: Failure | undefined, timedOutAfterMs: number | undefined): GitError {
+  if (err instanceof GitError) return err;
+  const stderr = failure?.stderr ?? '';
+  const code = failure?.code ?? null;
+  if (timedOutAfterMs !== undefined) return new GitError(`git ${command} timed out after ${timedOutAfterMs} ms`, stderr, code);
+  if (/\bspawn \S+ ENOENT\b/.test(stderr)) return new GitError('git is not installed or not on PATH', '', null);
+  const message = err instanceof Error ? err.message : String(err);
+  if (/directory that does not exist/.test(message)) return new GitError(`git ${command} failed: the folder ${cwd} does not exist`, '', null);
+  const tail = stderr.trim().split('\n').slice(-3).join(' ');
+  return new GitError(`git ${command} failed: ${tail || message.trim()}`, stderr, code);
+}
+
+/** Runs git with these arguments in cwd and returns its standard output. */
 export function git(cwd: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (err, stdout, stderr) => {
-      if (err) {
-        const code = typeof (err as NodeJS.ErrnoException).code === 'number' ? ((err as unknown as { code: number }).code) : null;
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') reject(new GitError('git is not installed or not on PATH', '', null));
-        else reject(new GitError(`git ${args[0]} failed: ${String(stderr).trim().split('\n').slice(-3).join(' ') || err.message}`, String(stderr), code));
-      } else resolve(String(stdout));
-    });
-  });
+  return withGit(cwd, args[0] ?? '', (g) => g.raw(args), opts.timeoutMs);
 }
 
 export async function isGitRepo(dir: string): Promise<boolean> {
   try {
-    return (await git(dir, ['rev-parse', '--is-inside-work-tree'])).trim() === 'true';
+    return await withGit(dir, 'rev-parse', (g) => g.checkIsRepo(CheckRepoActions.IN_TREE));
   } catch {
     return false;
   }
@@ -32,6 +90,7 @@ export async function isGitRepo(dir: string): Promise<boolean> {
 
 export async function currentBranch(dir: string): Promise<string | undefined> {
   try {
+    // symbolic-ref, not rev-parse --abbrev-ref: it names the branch of a repository with no commits yet
     const b = (await git(dir, ['symbolic-ref', '--quiet', '--short', 'HEAD'])).trim();
     return b || undefined;
   } catch {
@@ -41,29 +100,29 @@ export async function currentBranch(dir: string): Promise<string | undefined> {
 
 export async function headCommit(dir: string): Promise<string | undefined> {
   try {
-    return (await git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD'])).trim() || undefined;
+    return (await withGit(dir, 'rev-parse', (g) => g.revparse(['--verify', '--quiet', 'HEAD']))) || undefined;
   } catch {
     return undefined;
   }
 }
 
+const SAFE_NAME = /[^a-z0-9_-]/g;
+
 /** The worktree folder and branch for a story; both built only from the number and the safe slug. */
 export function worktreeFor(root: string, item: Pick<WorkItem, 'id' | 'slug'>): { dir: string; branch: string } {
-  const slug = item.slug.replace(/[^a-z0-9_-]/g, '').slice(0, 48) || 'item';
+  // A fraction or NaN would put '.' or capitals in the name, and two ids could share one folder.
+  if (!Number.isSafeInteger(item.id) || item.id < 0) throw new RangeError(`A story number must be a whole number, not ${String(item.id)}`);
+  const slug = item.slug.replace(SAFE_NAME, '').slice(0, 48) || 'item';
   const name = `${item.id}_${slug}`;
   return { dir: path.join(root, '.huskies', 'worktrees', name), branch: `huskies/${name}` };
 }
 
 async function branchExists(root: string, branch: string): Promise<boolean> {
-  try {
-    await git(root, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]);
-    return true;
-  } catch {
-    return false;
-  }
+  return (await withGit(root, 'branch', (g) => g.branchLocal())).all.includes(branch);
 }
 
 async function registeredWorktrees(root: string): Promise<Set<string>> {
+  // simple-git has no worktree commands: the porcelain listing is read here
   const out = await git(root, ['worktree', 'list', '--porcelain']);
   const set = new Set<string>();
   for (const line of out.split('\n')) if (line.startsWith('worktree ')) set.add(path.resolve(line.slice(9)));
@@ -85,9 +144,11 @@ function serialized<T>(root: string, fn: () => Promise<T>): Promise<T> {
   const prev = repoLocks.get(root) ?? Promise.resolve();
   const next = prev.catch(() => undefined).then(fn);
   repoLocks.set(root, next);
-  void next.finally(() => {
-    if (repoLocks.get(root) === next) repoLocks.delete(root);
-  }).catch(() => undefined);
+  void next
+    .finally(() => {
+      if (repoLocks.get(root) === next) repoLocks.delete(root);
+    })
+    .catch(() => undefined);
   return next;
 }
 
@@ -104,15 +165,17 @@ async function ensureWorktreeNow(root: string, item: Pick<WorkItem, 'id' | 'slug
   const registered = await registeredWorktrees(root);
   const real = await fs.realpath(dir).catch(() => dir);
   if (registered.has(path.resolve(dir)) || registered.has(real)) {
-    const base = (await git(dir, ['merge-base', 'HEAD', baseRef]).catch(() => head)).trim();
-    return { dir, branch, base, created: false };
+    return { dir, branch, base: await mergeBase(dir, baseRef, head), created: false };
   }
   await git(root, ['worktree', 'prune']);
   await fs.mkdir(path.dirname(dir), { recursive: true });
   if (await branchExists(root, branch)) await git(root, ['worktree', 'add', dir, branch]);
   else await git(root, ['worktree', 'add', '-b', branch, dir, baseRef]);
-  const base = (await git(dir, ['merge-base', 'HEAD', baseRef]).catch(() => head)).trim();
-  return { dir, branch, base, created: true };
+  return { dir, branch, base: await mergeBase(dir, baseRef, head), created: true };
+}
+
+async function mergeBase(dir: string, baseRef: string, fallback: string): Promise<string> {
+  return (await git(dir, ['merge-base', 'HEAD', baseRef]).catch(() => fallback)).trim();
 }
 
 export async function commitsAhead(dir: string, base: string): Promise<number> {
@@ -121,7 +184,9 @@ export async function commitsAhead(dir: string, base: string): Promise<number> {
 }
 
 export async function isDirty(dir: string): Promise<boolean> {
-  return (await git(dir, ['status', '--porcelain'])).trim().length > 0;
+  // untracked folders count as one entry, as plain `git status` shows them, instead of being walked file by file
+  const status = await withGit(dir, 'status', (g) => g.status(['--untracked-files=normal']));
+  return !status.isClean();
 }
 
 export function removeWorktree(root: string, dir: string): Promise<void> {
