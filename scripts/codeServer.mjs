@@ -39,8 +39,14 @@ export function assertRig() {
 
 /** Chromium flags that work on these machines (closed network, root, no GPU). */
 export const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
 ];
 
 /** Settings that keep the workbench quiet and predictable. */
@@ -196,11 +202,11 @@ export async function installVsix({ runDir, vsix, log = () => {} }) {
   const { node24, entry } = assertRig();
   const { userDataDir, extensionsDir } = runDirs(resolve(runDir));
   const t = Date.now();
-  const { stdout, stderr } = await execFileP(
-    node24,
-    [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', resolve(vsix), '--force'],
-    { env: serverEnv(resolve(runDir)), timeout: 120_000, maxBuffer: 16 << 20 },
-  ).catch((e) => {
+  const { stdout, stderr } = await execFileP(node24, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', resolve(vsix), '--force'], {
+    env: serverEnv(resolve(runDir)),
+    timeout: 120_000,
+    maxBuffer: 16 << 20,
+  }).catch((e) => {
     throw new Error(`installing ${vsix} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
   });
   const out = `${stdout}${stderr}`;
@@ -236,9 +242,20 @@ export async function startCodeServer({
   const logFile = join(runDir, 'code-server.log');
   const out = createWriteStream(logFile);
   const args = [
-    entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-    '--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
+    entry,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--config',
+    configFile,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
     ...extraArgs,
   ];
   if (workspace) args.push(resolve(workspace));
@@ -248,7 +265,9 @@ export async function startCodeServer({
   child.stderr.pipe(out);
   const pid = child.pid;
   let exited = null;
-  child.once('exit', (code, sig) => { exited = { code, sig }; });
+  child.once('exit', (code, sig) => {
+    exited = { code, sig };
+  });
 
   let stopped = false;
   let watchdog;
@@ -283,7 +302,11 @@ export async function startCodeServer({
   } catch (e) {
     await stop();
     let tail = '';
-    try { tail = readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n'); } catch { /* none */ }
+    try {
+      tail = readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
+    } catch {
+      /* none */
+    }
     throw new Error(`${e.message}\n--- ${logFile} (tail) ---\n${tail}`, { cause: e });
   }
   log(`ready on ${base} in ${((Date.now() - t) / 1000).toFixed(1)}s (pid ${pid}, logs ${logFile})`);
@@ -298,7 +321,10 @@ export async function launchChromium({ headless = true, stateDir, userDataDir, v
   const executablePath = rigPaths().chromium;
   const env = { ...process.env };
   if (stateDir) {
-    for (const [k, sub] of [['XDG_CONFIG_HOME', 'xdg-config'], ['XDG_CACHE_HOME', 'xdg-cache']]) {
+    for (const [k, sub] of [
+      ['XDG_CONFIG_HOME', 'xdg-config'],
+      ['XDG_CACHE_HOME', 'xdg-cache'],
+    ]) {
       env[k] = join(resolve(stateDir), sub);
       mkdirSync(env[k], { recursive: true });
     }

@@ -13,9 +13,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, relative } from 'node:path';
-import {
-  ROOT, RIG, assertRig, launchChromium, onCleanup, removeDir, runCleanups, startCodeServer,
-} from './codeServer.mjs';
+import { ROOT, RIG, assertRig, launchChromium, onCleanup, removeDir, runCleanups, startCodeServer } from './codeServer.mjs';
 import { createSampleProject } from './sample-project.mjs';
 
 const args = process.argv.slice(2);
@@ -80,7 +78,11 @@ function findFiles(dir, re, base = dir, out = []) {
   for (const e of readdirSync(dir)) {
     const p = join(dir, e);
     let st;
-    try { st = statSync(p); } catch { continue; }
+    try {
+      st = statSync(p);
+    } catch {
+      continue;
+    }
     if (st.isDirectory()) findFiles(p, re, base, out);
     else if (re.test(relative(base, p))) out.push(p);
   }
@@ -108,7 +110,9 @@ function collectEvidence(server, tag) {
     console.log(text.split('\n').slice(-40).join('\n'));
   }
   for (const f of findFiles(join(server.userDataDir, 'logs'), /exthost\d*[\\/](remote)?exthost\.log$/)) {
-    const errs = readFileSync(f, 'utf8').split('\n').filter((l) => /\[error\]|huskies/i.test(l));
+    const errs = readFileSync(f, 'utf8')
+      .split('\n')
+      .filter((l) => /\[error\]|huskies/i.test(l));
     console.log(`----- ${relative(server.userDataDir, f)}: ${errs.length} error/huskies lines (last 30) -----`);
     console.log(errs.slice(-30).join('\n'));
   }
@@ -150,13 +154,16 @@ async function main() {
     const workspace = opt('--folder') ? resolve(opt('--folder')) : join(tmp, 'greeter');
     if (!opt('--folder')) await timed('sample project', async () => createSampleProject(workspace));
     server = await timed('start code-server + install the .vsix', () =>
-      startCodeServer({ runDir: join(tmp, 'run'), workspace, vsix, port: Number(opt('--port', 0)) || undefined, log: (m) => log(`code-server: ${m}`) }));
+      startCodeServer({ runDir: join(tmp, 'run'), workspace, vsix, port: Number(opt('--port', 0)) || undefined, log: (m) => log(`code-server: ${m}`) }),
+    );
     const chrome = await timed('launch Chromium', () => launchChromium({ headless: !flag('--headed'), stateDir: join(tmp, 'chromium') }));
     browser = chrome;
     onCleanup(() => chrome.close().catch(() => {}));
     page = await chrome.context.newPage();
     const consoleErrors = [];
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
     page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
     await timed('open the workbench', async () => {
       await page.goto(server.folderUrl, { waitUntil: 'domcontentloaded', timeout: 60_000 });
@@ -186,7 +193,11 @@ async function main() {
       } catch (e) {
         failed++;
         failures.push({ name: t.name, error: e.message });
-        const slug = t.name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 60);
+        const slug = t.name
+          .replace(/[^a-z0-9]+/gi, '-')
+          .replace(/^-|-$/g, '')
+          .toLowerCase()
+          .slice(0, 60);
         const shot = join(RESULTS, `e2e-fail-${slug}.png`);
         await page.screenshot({ path: shot, fullPage: true, timeout: 15_000 }).catch(() => {});
         log(`✗ ${t.name} (${secs(Date.now() - t1)}): ${e.message}`);

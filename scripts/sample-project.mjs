@@ -48,62 +48,56 @@ export function createSampleProject(dir) {
     writeFileSync(p, text);
   };
 
-  write('README.md', [
-    '# greeter',
-    '',
-    'A tiny sample project for Huskies. Open the Huskies view in the activity bar,',
-    'start an agent on a backlog story and watch it move through the pipeline.',
-    '',
-  ].join('\n'));
-  write('src/greeter.js', [
-    '// Greets people.',
-    "export function greet(name) {",
-    "  return `Hello, ${name}!`;",
-    '}',
-    '',
-  ].join('\n'));
+  write(
+    'README.md',
+    [
+      '# greeter',
+      '',
+      'A tiny sample project for Huskies. Open the Huskies view in the activity bar,',
+      'start an agent on a backlog story and watch it move through the pipeline.',
+      '',
+    ].join('\n'),
+  );
+  write('src/greeter.js', ['// Greets people.', 'export function greet(name) {', '  return `Hello, ${name}!`;', '}', ''].join('\n'));
   write('package.json', JSON.stringify({ name: 'greeter', version: '0.0.1', private: true, type: 'module' }, null, 2) + '\n');
   write('.gitignore', 'node_modules/\n');
 
-  write('.huskies/project.toml', [
-    '# Pipeline settings for the sample project.',
-    'default_qa = "human"',
-    'default_coder_model = "sim"',
-    'max_coders = 2',
-    'max_retries = 1',
-    'base_branch = "main"',
-    'timezone = "UTC"',
-    '',
-  ].join('\n'));
-  write('.huskies/agents.toml', [
-    '# The built-in simulated agent: needs no API key and no network.',
-    '[[agent]]',
-    'name = "coder-1"',
-    'stage = "coder"',
-    'runtime = "sim"',
-    'model = "sim"',
-    'max_turns = 10',
-    'max_budget_usd = 1.00',
-    'prompt = "You are working on story {{story_id}}. Meet its acceptance criteria."',
-    '',
-  ].join('\n'));
+  write(
+    '.huskies/project.toml',
+    [
+      '# Pipeline settings for the sample project.',
+      'default_qa = "human"',
+      'default_coder_model = "sim"',
+      'max_coders = 2',
+      'max_retries = 1',
+      'base_branch = "main"',
+      'timezone = "UTC"',
+      '',
+    ].join('\n'),
+  );
+  write(
+    '.huskies/agents.toml',
+    [
+      '# The built-in simulated agent: needs no API key and no network.',
+      '[[agent]]',
+      'name = "coder-1"',
+      'stage = "coder"',
+      'runtime = "sim"',
+      'model = "sim"',
+      'max_turns = 10',
+      'max_budget_usd = 1.00',
+      'prompt = "You are working on story {{story_id}}. Meet its acceptance criteria."',
+      '',
+    ].join('\n'),
+  );
   write('.huskies/.gitignore', ['worktrees/', 'logs/', 'token_usage.jsonl', 'timers.json', 'triggers.json', 'audit.log', ''].join('\n'));
   write('.huskies/specs/00_CONTEXT.md', '# Context\n\ngreeter is a tiny JavaScript library used to demonstrate Huskies.\n');
   for (const s of STAGES) write(`.huskies/work/${s}/.gitkeep`, '');
   for (const s of STORIES) {
-    write(`.huskies/work/1_backlog/${s.file}`, [
-      '---',
-      `name: ${s.name}`,
-      '---',
-      `# ${s.name}`,
-      '',
-      '## User story',
-      s.story,
-      '',
-      '## Acceptance criteria',
-      ...s.criteria.map((c) => `- [ ] ${c}`),
-      '',
-    ].join('\n'));
+    write(
+      `.huskies/work/1_backlog/${s.file}`,
+      ['---', `name: ${s.name}`, '---', `# ${s.name}`, '', '## User story', s.story, '', '## Acceptance criteria', ...s.criteria.map((c) => `- [ ] ${c}`), ''].join('\n'),
+    );
   }
 
   const git = (...args) => execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,9 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from '../../scripts/codeServer.mjs';
-import {
-  SEL, activityBarEntry, findInWebviews, quickInputVisible, runCommand, statusBarItem, waitForInputBox, waitInWebviews,
-} from './workbench.mjs';
+import { SEL, activityBarEntry, findInWebviews, quickInputVisible, runCommand, statusBarItem, waitForInputBox, waitInWebviews } from './workbench.mjs';
 
 export const STATUS_ITEM_ID = 'huskies.huskies-vscode.agents';
 const card = (id) => `div.card[data-story-id="${id}"]`;
@@ -26,8 +24,9 @@ export const tests = [
       await entry.waitFor({ state: 'visible', timeout: 60_000 });
       log(`activity bar entry: aria-label="${await entry.getAttribute('aria-label')}"`);
       // Open the container unless it is already open (a click on an open one would close it).
-      const checked = await entry.evaluate((el) => el.closest('[aria-checked], .checked')?.getAttribute('aria-checked') === 'true'
-        || el.closest('.action-item')?.classList.contains('checked') === true);
+      const checked = await entry.evaluate(
+        (el) => el.closest('[aria-checked], .checked')?.getAttribute('aria-checked') === 'true' || el.closest('.action-item')?.classList.contains('checked') === true,
+      );
       if (!checked) await entry.click();
       await page.locator('.sidebar, #workbench\\.parts\\.sidebar').first().waitFor({ state: 'visible', timeout: 10_000 });
     },
@@ -52,10 +51,10 @@ export const tests = [
       await dismissQuickInput(page);
       const start = await findInWebviews(page, `${card(1)} [data-action="start"]`, { timeout: 10_000, state: 'visible' });
       // Watch the status bar from before the click: the simulated agent is quick.
-      const running = page.waitForFunction(
-        (id) => (document.querySelector(`[id="${id}"]`)?.textContent ?? '').toLowerCase().includes('running'),
-        STATUS_ITEM_ID, { polling: 50, timeout: 20_000 },
-      );
+      const running = page.waitForFunction((id) => (document.querySelector(`[id="${id}"]`)?.textContent ?? '').toLowerCase().includes('running'), STATUS_ITEM_ID, {
+        polling: 50,
+        timeout: 20_000,
+      });
       running.catch(() => {});
       const t = Date.now();
       await start.first().click();
@@ -88,12 +87,11 @@ export const tests = [
         if (await quickInputVisible(page)) await page.keyboard.press('Enter'); // pick the first run
       }
       const tab = page.locator(SEL.activeTab).first();
-      await page.waitForFunction(
-        (sel) => /^Agent: #1\b/.test(document.querySelector(sel)?.textContent ?? ''),
-        SEL.activeTab, { timeout: 15_000, polling: 100 },
-      ).catch(async () => {
-        throw new Error(`no editor tab "Agent: #1 …" (active tab: ${JSON.stringify(await tab.textContent().catch(() => null))})`);
-      });
+      await page
+        .waitForFunction((sel) => /^Agent: #1\b/.test(document.querySelector(sel)?.textContent ?? ''), SEL.activeTab, { timeout: 15_000, polling: 100 })
+        .catch(async () => {
+          throw new Error(`no editor tab "Agent: #1 …" (active tab: ${JSON.stringify(await tab.textContent().catch(() => null))})`);
+        });
       log(`output panel opened via ${opened}: tab "${await tab.textContent()}"`);
       const tool = await findInWebviews(page, '#output-log .msg[data-kind="tool_use"]', { timeout: 30_000 });
       log(`tool_use messages: ${await tool.count()}`);
@@ -106,13 +104,17 @@ export const tests = [
     needs: ['start agent from the board: status bar shows it running'],
     async run({ page, workspace, log }) {
       await waitInWebviews(page, card(1), async (loc) => (await loc.first().getAttribute('data-stage')) === 'qa', {
-        timeout: 90_000, what: `${card(1)}[data-stage="qa"]`,
+        timeout: 90_000,
+        what: `${card(1)}[data-stage="qa"]`,
       });
       const onDisk = existsSync(join(stageDir(workspace, '3_qa'), '1_story_add_greeting.md'));
       log(`card #1 data-stage="qa"; file in .huskies/work/3_qa: ${onDisk}`);
       if (!onDisk) throw new Error(`the board says QA but .huskies/work/3_qa holds: ${readdirSync(stageDir(workspace, '3_qa')).join(', ')}`);
       // The status bar goes back to idle.
-      const txt = (await statusBarItem(page, STATUS_ITEM_ID).textContent().catch(() => '')) ?? '';
+      const txt =
+        (await statusBarItem(page, STATUS_ITEM_ID)
+          .textContent()
+          .catch(() => '')) ?? '';
       log(`status bar now: ${JSON.stringify(txt.trim())}`);
     },
   },

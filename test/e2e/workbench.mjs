@@ -38,12 +38,22 @@ export async function findInWebviews(page, selector, { timeout = 30_000, interva
   const until = Date.now() + timeout;
   for (;;) {
     const outer = page.frameLocator(SEL.outerWebview);
-    const n = await page.locator(SEL.outerWebview).count().catch(() => 0);
+    const n = await page
+      .locator(SEL.outerWebview)
+      .count()
+      .catch(() => 0);
     for (let i = 0; i < n; i++) {
       const loc = outer.nth(i).frameLocator(SEL.innerWebview).locator(selector);
       const count = await loc.count().catch(() => 0);
       if (count > 0) {
-        if (state !== 'visible' || (await loc.first().isVisible().catch(() => false))) return loc;
+        if (
+          state !== 'visible' ||
+          (await loc
+            .first()
+            .isVisible()
+            .catch(() => false))
+        )
+          return loc;
       }
     }
     if (Date.now() > until) throw new Error(`no webview holds ${selector} after ${timeout / 1000}s (${n} webview frames)`);
@@ -71,7 +81,11 @@ export async function waitInWebviews(page, selector, fn, { timeout = 30_000, int
 /** Opens the command palette, runs the command with id `commandId` found by typing `title`. */
 export async function runCommand(page, title, commandId, { timeout = 15_000 } = {}) {
   const box = page.locator(SEL.quickInputBox);
-  await page.locator(SEL.workbench).first().click({ position: { x: 5, y: 5 }, trial: true }).catch(() => {});
+  await page
+    .locator(SEL.workbench)
+    .first()
+    .click({ position: { x: 5, y: 5 }, trial: true })
+    .catch(() => {});
   await page.keyboard.press('F1');
   if (!(await box.isVisible().catch(() => false))) {
     await box.waitFor({ state: 'visible', timeout: 3000 }).catch(async () => {
@@ -80,41 +94,64 @@ export async function runCommand(page, title, commandId, { timeout = 15_000 } = 
     });
   }
   await box.fill(`>${title}`);
-  const row = page.locator(
-    `${SEL.quickInput} .monaco-list-row[data-quick-input-id="${commandId}"], ` +
-      `${SEL.quickInput} .monaco-list-row:has([data-quick-input-id="${commandId}"])`,
-  ).first();
+  const row = page
+    .locator(`${SEL.quickInput} .monaco-list-row[data-quick-input-id="${commandId}"], ` + `${SEL.quickInput} .monaco-list-row:has([data-quick-input-id="${commandId}"])`)
+    .first();
   try {
     await row.waitFor({ state: 'visible', timeout });
   } catch {
-    const rows = await page.locator(`${SEL.quickInput} .monaco-list-row`).allTextContents().catch(() => []);
+    const rows = await page
+      .locator(`${SEL.quickInput} .monaco-list-row`)
+      .allTextContents()
+      .catch(() => []);
     throw new Error(`command ${commandId} ("${title}") not in the palette; rows: ${JSON.stringify(rows.slice(0, 8))}`);
   }
   await row.click();
   // The palette's own input keeps its ">…" text until the command has taken over the widget.
-  await page.waitForFunction((sel) => {
-    const el = document.querySelector(sel);
-    return !el || !el.offsetParent || !el.value.startsWith('>');
-  }, SEL.quickInputBox, { timeout, polling: 50 });
+  await page.waitForFunction(
+    (sel) => {
+      const el = document.querySelector(sel);
+      return !el || !el.offsetParent || !el.value.startsWith('>');
+    },
+    SEL.quickInputBox,
+    { timeout, polling: 50 },
+  );
 }
 
 /** Waits for an input box (quick input) to be visible and returns its prompt/placeholder text. */
 export async function waitForInputBox(page, { timeout = 10_000 } = {}) {
   const box = page.locator(SEL.quickInputBox);
   await box.waitFor({ state: 'visible', timeout });
-  await page.waitForFunction((sel) => {
-    const el = document.querySelector(sel);
-    return el && el.offsetParent && !el.value.startsWith('>') && el.placeholder !== 'Type the name of a command to run.';
-  }, SEL.quickInputBox, { timeout, polling: 50 });
+  await page.waitForFunction(
+    (sel) => {
+      const el = document.querySelector(sel);
+      return el && el.offsetParent && !el.value.startsWith('>') && el.placeholder !== 'Type the name of a command to run.';
+    },
+    SEL.quickInputBox,
+    { timeout, polling: 50 },
+  );
   const placeholder = (await box.getAttribute('placeholder').catch(() => '')) ?? '';
-  const message = (await page.locator(`${SEL.quickInput} .quick-input-message`).first().textContent().catch(() => '')) ?? '';
-  const title = (await page.locator(`${SEL.quickInput} .quick-input-title`).first().textContent().catch(() => '')) ?? '';
+  const message =
+    (await page
+      .locator(`${SEL.quickInput} .quick-input-message`)
+      .first()
+      .textContent()
+      .catch(() => '')) ?? '';
+  const title =
+    (await page
+      .locator(`${SEL.quickInput} .quick-input-title`)
+      .first()
+      .textContent()
+      .catch(() => '')) ?? '';
   return { box, placeholder, message, title };
 }
 
 /** True while a quick input is on screen. */
 export async function quickInputVisible(page) {
-  return page.locator(SEL.quickInputBox).isVisible().catch(() => false);
+  return page
+    .locator(SEL.quickInputBox)
+    .isVisible()
+    .catch(() => false);
 }
 
 /** Full-page screenshot that never throws; returns the path or undefined. */
