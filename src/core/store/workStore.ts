@@ -1,5 +1,7 @@
-// The work items under .huskies/work/<stage>/: scan, number, create, move and patch,
-// with atomic writes. It keeps the last scan so a rescan reports only what changed.
+// The work items under .huskies/work/<stage>/: scan, number, create, move and patch, with atomic
+// writes. It keeps the last scan so a rescan reports only what changed. Scans, moves and patches
+// of one store run one at a time, and a scan re-reads until the folders hold still, so a rename
+// made elsewhere never shows as a story in two places, a removal or a move back.
 import { constants as FS, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -32,8 +34,12 @@ interface Pass {
   conflicts: string[];
   strays: StrayFile[];
   seen: Set<string>;
+  /** A file vanished or changed identity while it was read: the listing is already out of date. */
+  unstable: boolean;
 }
 
+/** A scan re-reads at most this often while files keep moving under it, then keeps its last pass. */
+const MAX_SCAN_PASSES = 10;
 // No symlink is followed, and a FIFO swapped in after lstat cannot block the read.
 const READ_FLAGS = FS.O_RDONLY | (FS.O_NOFOLLOW ?? 0) | (FS.O_NONBLOCK ?? 0);
 const SYMLINK_PROBLEM = 'the file is a symbolic link; a story must be a regular file in its stage folder (links are not followed)';
@@ -42,9 +48,10 @@ export class WorkStore {
   readonly huskiesDir: string;
   readonly workDir: string;
   private items = new Map<number, WorkItem>();
-  private cache = new Map<string, { mtimeMs: number; size: number; item: WorkItem }>();
+  private cache = new Map<string, { identity: string; item: WorkItem }>();
   private conflicts: string[] = [];
   private strays: StrayFile[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(readonly root: string) {
     this.huskiesDir = path.join(root, '.huskies');
@@ -81,9 +88,28 @@ export class WorkStore {
     return [...this.conflicts, ...this.strays.map((s) => s.problem)];
   }
 
-  /** Reads every stage folder (re-parsing only files whose mtime or size changed) and diffs against the last scan. */
-  async scan(): Promise<ScanResult> {
-    const pass = await this.read(await this.list());
+  /** Runs fn after every scan, move and patch of this store that was asked for before it. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Reads every stage folder (re-parsing only files that changed) and diffs against the last scan. */
+  scan(): Promise<ScanResult> {
+    return this.serial(() => this.scanNow());
+  }
+
+  private async scanNow(): Promise<ScanResult> {
+    let listing = await this.list();
+    let pass: Pass;
+    for (let attempt = 1; ; attempt++) {
+      pass = await this.read(listing);
+      const again = await this.list();
+      // Two listings that agree around a clean read: no rename landed between the folders' reads.
+      if ((!pass.unstable && sameListing(listing, again)) || attempt >= MAX_SCAN_PASSES) break;
+      listing = again;
+    }
     for (const p of [...this.cache.keys()]) if (!pass.seen.has(p)) this.cache.delete(p);
 
     const next = pass.items;
@@ -115,7 +141,7 @@ export class WorkStore {
   }
 
   private async read(listing: Listing): Promise<Pass> {
-    const pass: Pass = { items: new Map(), conflicts: [], strays: [], seen: new Set() };
+    const pass: Pass = { items: new Map(), conflicts: [], strays: [], seen: new Set(), unstable: false };
     for (const { stage, names } of listing) {
       for (const name of names) {
         const file = path.join(this.stageDir(stage), name);
@@ -127,7 +153,10 @@ export class WorkStore {
           continue;
         }
         const st = await fs.lstat(file).catch(() => undefined);
-        if (!st) continue; // moved away since the listing
+        if (!st) {
+          pass.unstable = true; // moved away since the listing
+          continue;
+        }
         if (st.isDirectory()) {
           stray('it is a folder, not a file');
           continue;
@@ -138,7 +167,10 @@ export class WorkStore {
         }
         pass.seen.add(file);
         const item = await this.readItem(file, name, stage, st);
-        if (!item) continue;
+        if (!item) {
+          pass.unstable = true;
+          continue;
+        }
         const other = pass.items.get(item.id);
         if (other) {
           const msg = `Story ${item.id} is in two places: ${this.rel(other.path)} and ${this.rel(item.path)}. Remove or renumber one; no agent starts on it until then.`;
@@ -155,8 +187,10 @@ export class WorkStore {
   /** One item from its file, from the cache when the file is the same; undefined when it changed under the read. */
   private async readItem(file: string, name: string, stage: Stage, st: Stats): Promise<WorkItem | undefined> {
     if (st.isSymbolicLink()) return unreadableItem(name, file, stage, st.mtimeMs, SYMLINK_PROBLEM);
+    // The inode and ctime change with every atomic rewrite, even one within the same millisecond and size.
+    const identity = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
     const cached = this.cache.get(file);
-    if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.item;
+    if (cached?.identity === identity) return cached.item;
     let item: WorkItem;
     if (st.size > MAX_ITEM_BYTES) {
       item = unreadableItem(name, file, stage, st.mtimeMs, `the file is ${st.size} bytes; a story file may have at most ${MAX_ITEM_BYTES}`);
@@ -170,7 +204,7 @@ export class WorkStore {
         item = unreadableItem(name, file, stage, st.mtimeMs, `the file could not be read: ${(err as Error).message}`);
       }
     }
-    this.cache.set(file, { mtimeMs: st.mtimeMs, size: st.size, item });
+    this.cache.set(file, { identity, item });
     return item;
   }
 
@@ -258,33 +292,37 @@ export class WorkStore {
    * front matter first. A file that cannot be rewritten (binary, a symlink, bad YAML) still moves
    * without a patch; with one, the move is refused and nothing changes.
    */
-  async move(id: number, to: Stage, patch?: Record<string, unknown>): Promise<WorkItem> {
-    const item = await this.fresh(id);
-    const target = path.join(this.stageDir(to), item.fileName);
-    if (item.stage !== to && (await fs.lstat(target).catch(() => undefined))) {
-      throw new Error(`Cannot move story ${id}: ${this.rel(target)} already exists.`);
-    }
-    if (patch && Object.keys(patch).length) await this.patchFile(item, patch);
-    if (item.stage === to) {
-      await this.scan();
-      return this.items.get(id) ?? item;
-    }
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    await fs.rename(item.path, target);
-    await this.scan();
-    const moved = this.items.get(id);
-    if (!moved) throw new Error(`Story ${id} disappeared during the move.`);
-    return moved;
+  move(id: number, to: Stage, patch?: Record<string, unknown>): Promise<WorkItem> {
+    return this.serial(async () => {
+      const item = await this.fresh(id);
+      const target = path.join(this.stageDir(to), item.fileName);
+      if (item.stage !== to && (await fs.lstat(target).catch(() => undefined))) {
+        throw new Error(`Cannot move story ${id}: ${this.rel(target)} already exists.`);
+      }
+      if (patch && Object.keys(patch).length) await this.patchFile(item, patch);
+      if (item.stage === to) {
+        await this.scanNow();
+        return this.items.get(id) ?? item;
+      }
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      await fs.rename(item.path, target);
+      await this.scanNow();
+      const moved = this.items.get(id);
+      if (!moved) throw new Error(`Story ${id} disappeared during the move.`);
+      return moved;
+    });
   }
 
   /** Sets or deletes front-matter keys, keeping everything else in the file. */
-  async patch(id: number, patch: Record<string, unknown>): Promise<WorkItem> {
-    const item = await this.fresh(id);
-    await this.patchFile(item, patch);
-    await this.scan();
-    const patched = this.items.get(id);
-    if (!patched) throw new Error(`Story ${id} disappeared during the change.`);
-    return patched;
+  patch(id: number, patch: Record<string, unknown>): Promise<WorkItem> {
+    return this.serial(async () => {
+      const item = await this.fresh(id);
+      await this.patchFile(item, patch);
+      await this.scanNow();
+      const patched = this.items.get(id);
+      if (!patched) throw new Error(`Story ${id} disappeared during the change.`);
+      return patched;
+    });
   }
 
   /** Rewrites the front matter only from a file read faithfully, and never turns a valid story invalid. */
@@ -314,7 +352,7 @@ export class WorkStore {
   private async fresh(id: number): Promise<WorkItem> {
     let item = this.items.get(id);
     if (!item || !(await fs.lstat(item.path).catch(() => undefined))) {
-      await this.scan();
+      await this.scanNow();
       item = this.items.get(id);
     }
     if (!item) throw new Error(`There is no story ${id} under ${path.relative(this.root, this.workDir) || '.huskies/work'}.`);
@@ -348,6 +386,10 @@ async function readRegularFile(file: string, seen: Stats): Promise<Buffer | unde
 /** Hidden files (.gitkeep, our temp files) and editor leftovers are not the user's stories. */
 function isIgnored(name: string): boolean {
   return name.startsWith('.') || name.endsWith('~') || /^#.*#$/.test(name);
+}
+
+function sameListing(a: Listing, b: Listing): boolean {
+  return a.length === b.length && a.every((s, i) => s.names.length === b[i].names.length && s.names.every((n, j) => n === b[i].names[j]));
 }
 
 export function isWorkFileName(name: string): boolean {
