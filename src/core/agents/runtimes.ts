@@ -1,5 +1,6 @@
 // One launch recipe per agent program: the flags that make it stream, edit without asking
-// and resume a session; the prompt is passed as one argument (never through a shell).
+// and resume a session; the prompt is passed as one argument (never through a shell) in a
+// place where the program can never read it as an option, even when it starts with "-".
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AgentSpec, RuntimeName } from '../config/config';
@@ -19,7 +20,12 @@ export interface LaunchContext {
   programOverride?: Partial<Record<RuntimeName, string>>;
   baseEnv: NodeJS.ProcessEnv;
   isRoot: boolean;
+  /** The user's git identity (from the repository's config), for agents whose shell hides it. */
+  gitIdentity?: { name: string; email: string };
 }
+
+/** Claude Code retries a failing request 10 times by default (minutes against a dead endpoint). */
+export const CLAUDE_MAX_RETRIES = '2';
 
 export const RUNTIME_LABELS: Record<RuntimeName, string> = {
   claude: 'Claude Code',
@@ -73,6 +79,7 @@ export function renderTemplate(template: string, vars: Record<string, string>): 
 
 export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
   const env: NodeJS.ProcessEnv = {
+    ...identityEnv(ctx.gitIdentity),
     ...ctx.baseEnv,
     ...agent.env,
     HUSKIES_STORY_ID: String(ctx.storyId),
@@ -85,21 +92,23 @@ export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
 
   switch (agent.runtime) {
     case 'claude': {
-      const args = ['-p', ctx.prompt, '--output-format', 'stream-json', '--verbose'];
+      // -p is a switch; the prompt is the positional argument after "--".
+      const args = ['-p', '--output-format', 'stream-json', '--verbose'];
       args.push(...claudePermissionArgs(ctx.isRoot, env));
       if (agent.model) args.push('--model', agent.model);
       if (agent.maxTurns) args.push('--max-turns', String(agent.maxTurns));
       if (agent.maxBudgetUsd) args.push('--max-budget-usd', String(agent.maxBudgetUsd));
       if (agent.systemPrompt) args.push('--append-system-prompt', agent.systemPrompt);
       if (ctx.resumeSessionId) args.push('--resume', ctx.resumeSessionId);
-      args.push(...agent.args);
+      args.push(...agent.args, '--', ctx.prompt);
+      env.CLAUDE_CODE_MAX_RETRIES ??= CLAUDE_MAX_RETRIES;
       return { ...base, program: programFor(agent, ctx), args };
     }
     case 'sim': {
-      const args = [ctx.simAgentPath, '-p', ctx.prompt, '--output-format', 'stream-json', '--verbose', '--model', agent.model ?? 'sim'];
+      const args = [ctx.simAgentPath, '-p', '--output-format', 'stream-json', '--verbose', '--model', agent.model ?? 'sim'];
       if (agent.maxTurns) args.push('--max-turns', String(agent.maxTurns));
       if (ctx.resumeSessionId) args.push('--resume', ctx.resumeSessionId);
-      args.push(...agent.args);
+      args.push(...agent.args, '--', ctx.prompt);
       // Under desktop VS Code the host's binary is Electron; this makes it behave as Node.
       return { ...base, env: { ...env, ELECTRON_RUN_AS_NODE: '1' }, program: agent.program ?? ctx.nodePath, args };
     }
@@ -110,11 +119,14 @@ export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
       if (agent.model) flags.push('-m', agent.model);
       if (agent.systemPrompt) flags.push('-c', `developer_instructions=${JSON.stringify(agent.systemPrompt)}`);
       flags.push(...agent.args);
-      const args = ctx.resumeSessionId ? ['exec', ...flags, 'resume', ctx.resumeSessionId, ctx.prompt] : ['exec', ...flags, ctx.prompt];
+      // A prompt of just "-" means "read stdin" to Codex, even after "--"; a newline keeps it text.
+      const prompt = ['--', ctx.prompt === '-' ? '-\n' : ctx.prompt];
+      const args = ctx.resumeSessionId ? ['exec', ...flags, 'resume', ctx.resumeSessionId, ...prompt] : ['exec', ...flags, ...prompt];
       return { ...base, program: programFor(agent, ctx), args };
     }
     case 'gemini': {
-      const args = ['-p', ctx.prompt, '-o', 'stream-json', '--skip-trust', '--approval-mode', 'yolo'];
+      // The attached form: Gemini's parser would take a separate value starting with "-" for a flag.
+      const args = [`--prompt=${ctx.prompt}`, '-o', 'stream-json', '--skip-trust', '--approval-mode', 'yolo'];
       if (agent.model) args.push('-m', agent.model);
       if (ctx.resumeSessionId) args.push('--resume', ctx.resumeSessionId);
       args.push(...agent.args);
@@ -126,6 +138,15 @@ export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
       return { ...base, env: { ...env, HUSKIES_PROMPT: ctx.prompt, ...(ctx.resumeSessionId ? { HUSKIES_RESUME_SESSION: ctx.resumeSessionId } : {}) }, program: agent.program ?? '', args };
     }
   }
+}
+
+/**
+ * GIT_AUTHOR_* / GIT_COMMITTER_* for the identity; merged under the user's environment and the
+ * agent's env, so that identity variables set there (which git prefers anyway) win.
+ */
+function identityEnv(id: LaunchContext['gitIdentity']): NodeJS.ProcessEnv {
+  if (!id) return {};
+  return { GIT_AUTHOR_NAME: id.name, GIT_AUTHOR_EMAIL: id.email, GIT_COMMITTER_NAME: id.name, GIT_COMMITTER_EMAIL: id.email };
 }
 
 /**

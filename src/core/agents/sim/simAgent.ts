@@ -3,6 +3,8 @@
 // commits them. It needs no key and no network. Its behaviour is chosen by the story's
 // front matter (`sim: fail`) or the HUSKIES_SIM environment variable:
 //   success (default) | fail | crash | hang | hang-hard | flood | rate_limit | no_commit | slow | question
+//   | retry (one announced API retry wait of HUSKIES_SIM_RETRY_MS, then success) | overloaded | auth | network
+// The last three end as Claude Code does after its retries (529, 401, connection refused).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -16,18 +18,29 @@ interface Args {
   maxTurns?: number;
 }
 
+// As Claude Code's: -p/--print is a switch, the prompt is the positional argument ("--" ends the options).
 function parseArgs(argv: string[]): Args {
   const a: Args = { prompt: '', model: 'sim' };
+  const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     const next = () => argv[++i] ?? '';
-    if (v === '-p' || v === '--print') a.prompt = next();
-    else if (v === '--resume' || v === '-r') a.resume = next();
+    if (v === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (v === '-p' || v === '--print' || v === '--verbose') continue;
+    if (v === '--resume' || v === '-r') a.resume = next();
     else if (v === '--session-id') a.sessionId = next();
     else if (v === '--model') a.model = next();
     else if (v === '--max-turns') a.maxTurns = Number(next());
     else if (v === '--append-system-prompt' || v === '--permission-mode' || v === '--max-budget-usd' || v === '--output-format') next();
+    else if (v.startsWith('-') && v.length > 1) {
+      process.stderr.write(`error: unknown option '${v}'\n`);
+      process.exit(1);
+    } else positional.push(v);
   }
+  a.prompt = positional.join(' ');
   return a;
 }
 
@@ -56,6 +69,18 @@ function result(ok: boolean, text: string, extra: Record<string, unknown> = {}):
   const usage = { input_tokens: 1200 * Math.max(1, turns), output_tokens: 150 * Math.max(1, turns), cache_creation_input_tokens: 0, cache_read_input_tokens: 800 * turns };
   const cost = ok ? Number((0.003 * usage.input_tokens / 1000 + 0.015 * usage.output_tokens / 1000).toFixed(6)) : 0;
   emit({ type: 'result', subtype: ok ? 'success' : 'error_during_execution', is_error: !ok, duration_ms: Date.now() - started, num_turns: Math.max(1, turns), result: text, stop_reason: 'end_turn', total_cost_usd: cost, usage, modelUsage: { [args.model]: { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, cacheReadInputTokens: usage.cache_read_input_tokens, cacheCreationInputTokens: 0, costUSD: cost } }, permission_denials: [], ...extra });
+}
+
+/** The lines Claude Code prints when a request keeps failing (agent-clis.md §2.3). */
+function apiFailure(mode: 'overloaded' | 'auth' | 'network'): void {
+  const f = {
+    overloaded: { status: 529, error: 'overloaded', text: 'API Error: 529 Overloaded. This is a server-side issue, usually temporary — try again in a moment.' },
+    auth: { status: 401, error: 'authentication_failed', text: 'Invalid API key · Fix external API key' },
+    network: { status: null, error: 'unknown', text: 'API Error: Unable to connect to API (ConnectionRefused)' },
+  }[mode];
+  for (const attempt of [1, 2]) emit({ type: 'system', subtype: 'api_retry', attempt, max_retries: 2, retry_delay_ms: 10 * attempt, error_status: f.status, error: f.error });
+  emit({ type: 'assistant', message: { id: `msg_sim${++msgCounter}`, type: 'message', role: 'assistant', model: '<synthetic>', content: [{ type: 'text', text: f.text }], stop_reason: 'stop_sequence', usage: { input_tokens: 0, output_tokens: 0 } }, parent_tool_use_id: null, error: f.error });
+  result(false, f.text, { subtype: 'success', api_error_status: f.status });
 }
 
 interface Story {
@@ -134,6 +159,17 @@ async function main(): Promise<void> {
       result(false, `You've hit your session limit · resets ${when} (UTC)`, { subtype: 'success', api_error_status: 429 });
       process.exit(1);
     }
+    case 'retry': {
+      const wait = Number(process.env.HUSKIES_SIM_RETRY_MS ?? 2000);
+      emit({ type: 'system', subtype: 'api_retry', attempt: 1, max_retries: 2, retry_delay_ms: wait, error_status: 529, error: 'overloaded' });
+      await sleep(wait); // silent, as Claude Code is while it waits to retry
+      break;
+    }
+    case 'overloaded':
+    case 'auth':
+    case 'network':
+      apiFailure(story.mode);
+      process.exit(1);
     case 'flood': {
       const mb = Number(process.env.HUSKIES_SIM_FLOOD_MB ?? 20);
       const line = 'x'.repeat(1000);
