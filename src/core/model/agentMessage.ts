@@ -18,6 +18,11 @@ export type AgentMessage =
   /** Informational: retries, soft rate-limit warnings, stderr lines. Never acted on. */
   | { kind: 'notice'; message: string; level?: 'info' | 'warning' }
   | { kind: 'rate_limit'; status: 'allowed' | 'allowed_warning' | 'rejected'; resetsAt?: number; limitType?: string; message?: string }
+  /**
+   * The program is about to retry a failed API request by itself (after `delayMs` when it says).
+   * A wait, not silence: the inactivity watchdog allows it. `message` is the readable line.
+   */
+  | { kind: 'retry'; message: string; delayMs?: number; attempt?: number; maxRetries?: number; httpStatus?: number; cause?: RetryCause }
   | {
       kind: 'result';
       ok: boolean;
@@ -32,6 +37,16 @@ export type AgentMessage =
       errorKind?: OutcomeKind;
     };
 
+/** Why a request is being retried, when the program says. */
+export type RetryCause = 'rate_limit' | 'overloaded' | 'auth' | 'network' | 'server' | 'other';
+
+/**
+ * How a run ended. The failures that say something about the API rather than the work:
+ * - rate_limited: 429 or a usage limit; `retryAt` says when it lifts.
+ * - overloaded: 529 / overloaded_error (or 503): the service is busy; try again later.
+ * - auth: 401 / 403 / invalid key / not logged in: retrying cannot help until the user acts.
+ * - network: the API could not be reached (connection refused, DNS, timeouts, a dead endpoint).
+ */
 export type OutcomeKind =
   | 'success'
   | 'failed'
@@ -40,6 +55,7 @@ export type OutcomeKind =
   | 'max_turns'
   | 'budget'
   | 'auth'
+  | 'network'
   | 'missing_program'
   | 'timeout'
   | 'inactivity'
