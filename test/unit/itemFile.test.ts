@@ -15,7 +15,19 @@ describe('itemFile: parseFileName', () => {
   });
 
   it('rejects names that do not follow the pattern', () => {
-    for (const n of ['story_add.md', '42_story_add.txt', '42-story-add.md', '42_Story_add.md', '42_story_Add.md', 'x42_story_a.md', '42_story_a.md.bak', '1234567890_story_a.md', '.42_story_a.md', '42.md', '']) {
+    for (const n of [
+      'story_add.md',
+      '42_story_add.txt',
+      '42-story-add.md',
+      '42_Story_add.md',
+      '42_story_Add.md',
+      'x42_story_a.md',
+      '42_story_a.md.bak',
+      '1234567890_story_a.md',
+      '.42_story_a.md',
+      '42.md',
+      '',
+    ]) {
       assert.equal(parseFileName(n), undefined, n);
     }
   });
@@ -188,7 +200,7 @@ describe('itemFile: parseItem', () => {
   });
 
   // A stray notes.md used to become a card with an invented negative number.
-  it('a file name that is not a work item\'s is refused, never given an invented number', () => {
+  it("a file name that is not a work item's is refused, never given an invented number", () => {
     assert.throws(() => parse('# x', 'notes.md'), /notes\.md: not a work item: the file name must look like <number>_<type>_<slug>\.md/);
     assert.equal(notWorkItemReason('42_story_a.md'), undefined);
     assert.match(notWorkItemReason('notes.md') ?? '', /must look like .*42_story_add_login\.md/);

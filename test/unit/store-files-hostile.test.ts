@@ -35,7 +35,12 @@ describe('store: hostile files', () => {
       put('backlog', '1_story_fine.md', item('Fine'));
       const bad = put('current', '2_story_alias.md', '---\nname: *x\n---\n# Alias\n');
       const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-      for (let i = 1; i < 10; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+      for (let i = 1; i < 10; i++)
+        bomb.push(
+          `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+            .fill(`*${String.fromCharCode(96 + i)}`)
+            .join(',')}]`,
+        );
       const bombFile = put('qa', '3_story_bomb.md', `---\n${bomb.join('\n')}\n---\n# Bomb\n`);
       const r = await store.scan();
       assert.equal(r.items.size, 3);
@@ -160,7 +165,10 @@ describe('store: hostile files', () => {
       assert.deepEqual(store.getStrays(), r.strays);
       assert.equal(r.strays[0].stage, 'backlog');
       assert.equal(r.strays[0].path, path.join(dir('backlog'), 'notes.md'));
-      assert.deepEqual(store.getProblems(), r.strays.map((s) => s.problem));
+      assert.deepEqual(
+        store.getProblems(),
+        r.strays.map((s) => s.problem),
+      );
       fs.rmSync(path.join(dir('backlog'), 'notes.md'));
       assert.equal((await store.scan()).strays.length, 3);
     });
@@ -184,7 +192,10 @@ describe('store: hostile files', () => {
         assert.ok(err.message.includes(rel('archived', '999999999_story_x.md')), err.message);
         return true;
       });
-      assert.deepEqual(fs.readdirSync(dir('backlog')).filter((n) => !n.startsWith('.')), []);
+      assert.deepEqual(
+        fs.readdirSync(dir('backlog')).filter((n) => !n.startsWith('.')),
+        [],
+      );
     });
 
     it('every number create hands out is one the scanner accepts', async () => {

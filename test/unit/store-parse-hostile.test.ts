@@ -183,7 +183,10 @@ describe('store: hostile front matter', () => {
 
     it('problems are listed in line order', () => {
       const inv = parse('---\nqa: robot\nname: x\nagent: 5\nblocked: no\n---\n').invalid ?? '';
-      assert.deepEqual(inv.split('; ').map((p) => Number(/^[^:]+:(\d+):/.exec(p)?.[1])), [2, 4, 5]);
+      assert.deepEqual(
+        inv.split('; ').map((p) => Number(/^[^:]+:(\d+):/.exec(p)?.[1])),
+        [2, 4, 5],
+      );
     });
 
     it('a __proto__ key is kept as a plain key and changes nothing else', () => {

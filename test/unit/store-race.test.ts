@@ -60,13 +60,19 @@ describe('store: scans racing moves', () => {
     assert.deepEqual(r.conflicts, []);
     assert.equal(store.get(1)?.stage, 'current');
     assert.equal(store.get(1)?.invalid, undefined);
-    assert.deepEqual(r.changes.map((c) => c.kind), ['moved']);
+    assert.deepEqual(
+      r.changes.map((c) => c.kind),
+      ['moved'],
+    );
   });
 
   it('a rename back into a folder already read is not a removal', async () => {
     const r = await scanWhileRenaming('current', 'backlog');
     assert.equal(store.get(1)?.stage, 'backlog');
-    assert.deepEqual(r.changes.map((c) => c.kind), ['moved']);
+    assert.deepEqual(
+      r.changes.map((c) => c.kind),
+      ['moved'],
+    );
   });
 
   it('a file rewritten with the same size and time is read again', async () => {
@@ -103,7 +109,8 @@ describe('store: scans racing moves', () => {
       ] as const) {
         if (r.conflicts.length) problems.push(`trial ${trial} ${label}: conflict ${r.conflicts[0]}`);
         if (!r.items.get(1)) problems.push(`trial ${trial} ${label}: story 1 missing`);
-        for (const c of r.changes) if (c.item.id === 1 && (c.kind === 'removed' || (c.kind === 'moved' && c.item.stage === from))) problems.push(`trial ${trial} ${label}: ${c.kind} to ${c.item.stage}`);
+        for (const c of r.changes)
+          if (c.item.id === 1 && (c.kind === 'removed' || (c.kind === 'moved' && c.item.stage === from))) problems.push(`trial ${trial} ${label}: ${c.kind} to ${c.item.stage}`);
       }
       if (m.stage !== to) problems.push(`trial ${trial}: move returned ${m.stage}`);
       if (r2.items.get(1)?.stage !== to) problems.push(`trial ${trial}: a scan asked for after the move shows ${r2.items.get(1)?.stage}`);
@@ -135,7 +142,8 @@ describe('store: scans racing moves', () => {
       else if (seen.stage !== from && seen.stage !== to) problems.push(`trial ${trial}: story 1 in ${seen.stage}`);
       const settled = await store.scan();
       if (settled.items.get(1)?.stage !== to) problems.push(`trial ${trial}: after the move the scan shows ${settled.items.get(1)?.stage}`);
-      for (const c of [...r.changes, ...settled.changes]) if (c.item.id === 1 && (c.kind === 'removed' || (c.kind === 'moved' && c.item.stage === from))) problems.push(`trial ${trial}: ${c.kind} to ${c.item.stage}`);
+      for (const c of [...r.changes, ...settled.changes])
+        if (c.item.id === 1 && (c.kind === 'removed' || (c.kind === 'moved' && c.item.stage === from))) problems.push(`trial ${trial}: ${c.kind} to ${c.item.stage}`);
     }
     assert.deepEqual(problems, []);
   });

@@ -40,7 +40,10 @@ describe('store: WorkStore', () => {
       assert.equal(it.name, `In ${s}`);
       assert.equal(it.path, path.join(dir(s), `${i + 1}_story_in_${s}.md`));
     }
-    assert.deepEqual(store.all().map((i) => i.id), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      store.all().map((i) => i.id),
+      [1, 2, 3, 4, 5, 6],
+    );
   });
 
   it('scans an empty or missing work folder without error', async () => {
@@ -90,7 +93,10 @@ describe('store: WorkStore', () => {
       assert.equal(it.stage, 'backlog');
       assert.equal(it.name, 'Add login: form (v2)!');
       assert.equal(it.invalid, undefined);
-      assert.deepEqual(it.criteria.map((c) => c.text), ['validates e-mail', 'shows error']);
+      assert.deepEqual(
+        it.criteria.map((c) => c.text),
+        ['validates e-mail', 'shows error'],
+      );
       assert.deepEqual(filesIn('backlog'), ['5_story_add_login_form_v2.md'], 'no temp file left behind');
       const onDisk = fs.readFileSync(path.join(dir('backlog'), it.fileName), 'utf8');
       assert.match(onDisk, /^---\nname: "Add login: form \(v2\)!"\n---\n/);
@@ -120,7 +126,10 @@ describe('store: WorkStore', () => {
     it('20 concurrent creates with the same title get 20 distinct numbers', async () => {
       const made = await Promise.all(Array.from({ length: 20 }, () => store.create({ name: 'Same title' })));
       const ids = made.map((m) => m.id).sort((a, b) => a - b);
-      assert.deepEqual(ids, Array.from({ length: 20 }, (_, i) => i + 1));
+      assert.deepEqual(
+        ids,
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
       assert.equal(filesIn('backlog').length, 20);
       const r = await store.scan();
       assert.deepEqual(r.conflicts, []);
@@ -191,7 +200,7 @@ describe('store: WorkStore', () => {
       assert.ok(fs.existsSync(a));
       assert.deepEqual(fs.readFileSync(b), before[1]);
       // a refused move must not leave half of itself behind
-      assert.equal(fs.readFileSync(a, "utf8"), before[0].toString(), 'the patch of a refused move must not be written');
+      assert.equal(fs.readFileSync(a, 'utf8'), before[0].toString(), 'the patch of a refused move must not be written');
     });
   });
 

@@ -121,7 +121,8 @@ function readFrontMatter(yaml: string): FrontMatterRead {
   let found: { problem: string; line: number } | undefined;
   visit(doc, (_key, node) => {
     if (isAlias(node)) found = { line: lineOf(node.range?.[0]), problem: `front matter uses the YAML alias *${node.source}; aliases and anchors are not allowed in front matter` };
-    else if (isNode(node) && node.anchor) found = { line: lineOf(node.range?.[0]), problem: `front matter sets the YAML anchor &${node.anchor}; aliases and anchors are not allowed in front matter` };
+    else if (isNode(node) && node.anchor)
+      found = { line: lineOf(node.range?.[0]), problem: `front matter sets the YAML anchor &${node.anchor}; aliases and anchors are not allowed in front matter` };
     else if (isMap(node)) {
       const first = new Map<string, number>();
       for (const pair of node.items) {
@@ -167,7 +168,21 @@ function itemShell(fileName: string, filePath: string, stage: Stage, mtimeMs: nu
   let type: ItemType = 'story';
   if ((ITEM_TYPES as readonly string[]).includes(parts.type)) type = parts.type as ItemType;
   else problems.push(`${fileName}: unknown type "${parts.type}" in the file name (expected one of ${ITEM_TYPES.join(', ')})`);
-  const item: WorkItem = { id: parts.id, type, slug: parts.slug, stage, fileName, path: filePath, name: unslug(parts.slug), frontMatter: {}, body: '', criteria: [], dependsOn: [], blocked: false, mtimeMs };
+  const item: WorkItem = {
+    id: parts.id,
+    type,
+    slug: parts.slug,
+    stage,
+    fileName,
+    path: filePath,
+    name: unslug(parts.slug),
+    frontMatter: {},
+    body: '',
+    criteria: [],
+    dependsOn: [],
+    blocked: false,
+    mtimeMs,
+  };
   return { item, problems };
 }
 
@@ -207,7 +222,7 @@ export function parseItem(text: string, fileName: string, filePath: string, stag
   problems.push(...keyProblems.sort((a, b) => a[0] - b[0]).map(([, p]) => p));
   const valid = (key: string) => Object.hasOwn(fm, key) && KEY_RULES[key].ok(fm[key]);
 
-  let name = valid('name') && (fm.name as string).trim() ? (fm.name as string).trim() : firstHeading(body) ?? item.name;
+  let name = valid('name') && (fm.name as string).trim() ? (fm.name as string).trim() : (firstHeading(body) ?? item.name);
   if (Object.hasOwn(fm, 'name') && !valid('name')) name = String(fm.name);
   return {
     ...item,

@@ -12,10 +12,7 @@ import { writeFileAtomic } from '../util/fsAtomic';
 import { slugify } from '../util/ids';
 
 export type StoreChange =
-  | { kind: 'added'; item: WorkItem }
-  | { kind: 'removed'; item: WorkItem }
-  | { kind: 'moved'; item: WorkItem; from: Stage }
-  | { kind: 'changed'; item: WorkItem };
+  { kind: 'added'; item: WorkItem } | { kind: 'removed'; item: WorkItem } | { kind: 'moved'; item: WorkItem; from: Stage } | { kind: 'changed'; item: WorkItem };
 
 export interface ScanResult {
   items: Map<number, WorkItem>;
