@@ -73,7 +73,8 @@ describe('the huskies command (integration)', function () {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const runs = () => (fs.existsSync(path.join(dir, '.huskies/runs.json')) ? JSON.parse(fs.readFileSync(path.join(dir, '.huskies/runs.json'), 'utf8')).runs : []);
-    const pid = (await waitFor(() => runs().find((r: { pid?: number }) => r.pid)?.pid as number | undefined, 'the agent to start')) as number;
+    // The pid and the session are in runs.json while the agent runs, not only when it ends.
+    const pid = (await waitFor(() => runs().find((r: { pid?: number; sessionId?: string }) => r.pid && r.sessionId)?.pid as number | undefined, 'the agent to start and report its session')) as number;
     assert.ok(groupAlive(pid));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', r));

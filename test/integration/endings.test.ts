@@ -146,11 +146,12 @@ describe('every ending of a run (integration, simulated agent)', function () {
     o.on('agentDrained', (name: string) => (drainedEvent = name));
     await ended(o, (await o.startAgent(9)).runId);
     await ended(o, (await o.startAgent(10)).runId);
-    assert.equal(drainedEvent, 'sim-1');
+    await waitFor(() => drainedEvent === 'sim-1', 'the agent is drained');
     const queued = await o.startAgent(11);
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(o.registry.get(queued.runId)!.status, 'queued', 'a drained agent takes no work');
-    assert.ok(o.acknowledgeAgent('sim-1'));
+    // The queued run says why it waits, and stays queued: a drained agent takes no work.
+    await waitFor(() => /sim-1 is drained after 2 failures/.test(o.snapshot().waits.get(11) ?? ''), 'the wait reason on the story');
+    assert.equal(o.registry.get(queued.runId)!.status, 'queued');
+    assert.ok(await o.acknowledgeAgent('sim-1'));
     await waitFor(() => o.store.get(11)?.stage === 'qa', 'story 11 done after acknowledge', 20_000);
   });
 
@@ -161,7 +162,7 @@ describe('every ending of a run (integration, simulated agent)', function () {
     await waitFor(() => o.store.get(12)?.blocked, 'story blocked with the question');
     const item = o.store.get(12)!;
     assert.match(item.blockedReason!, /Question from sim-1: Which greeting should story 12 use\?/);
-    assert.equal(first.outcome, 'question');
+    assert.equal(o.registry.get(first.runId)!.outcome, 'question');
     assert.ok(!fs.existsSync(path.join(first.worktree!, '.huskies-question.json')), 'the question file is taken out of the worktree');
     const second = await o.answer(12, 'Hello');
     await waitFor(() => o.store.get(12)?.stage === 'qa', 'story done after the answer', 20_000);

@@ -269,7 +269,8 @@ function decideEnqueue(s: StateView, c: Extract<Command, { type: 'run.enqueue' }
   const run = newRun(c.id, stage, ctx, c);
   ops.push({ op: 'run.put', run });
   events.push({ type: 'run.queued', run, source: c.source });
-  return accept(ops, events, { id: c.id, runId: run.runId, reason: c.reason });
+  const moved = stage !== item.stage ? { from: item.stage, to: stage } : {};
+  return accept(ops, events, { id: c.id, runId: run.runId, reason: c.reason, ...moved });
 }
 
 function decideEnded(s: StateView, c: Extract<Command, { type: 'run.ended' }>, ctx: DecideContext): Decision {

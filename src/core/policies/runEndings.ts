@@ -53,7 +53,7 @@ export function runEndings(e: Ended, s: StateView, ctx: PolicyContext): Command[
   }
   if (kind === 'orphaned') {
     // Cut off by a shutdown or a crash, not by its own failure: resume the same session.
-    return [...out, { type: 'run.enqueue', id: item.id, source: 'orchestrator', attempt: run.attempt, history: run.history, sessionId: run.modelReplied ? run.sessionId : undefined, agent: run.agent || item.agent, reason: 'resumed after the orchestrator stopped', supersedes: { runId: run.runId, handled: 'resumed' } }];
+    return [...out, { type: 'run.enqueue', id: item.id, source: 'orchestrator', attempt: run.attempt, history: run.history, sessionId: run.sessionId, agent: run.agent || item.agent, reason: 'resumed after the orchestrator stopped', supersedes: { runId: run.runId, handled: 'resumed' } }];
   }
   if (kind === 'cancelled') return out;
   if (run.sessionId && isLostSession(outcome.reason)) {
