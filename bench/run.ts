@@ -25,7 +25,10 @@ const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
 
 /** A realistic Claude stream: the real transcript's lines with text and tool results of varied size. */
 function makeCorpus(file: string, targetBytes: number): number {
-  const real = fs.readFileSync(path.join(__dirname, '..', 'test', 'fixtures', 'transcripts', 'claude-stream-json.real.jsonl'), 'utf8').trim().split('\n');
+  const real = fs
+    .readFileSync(path.join(__dirname, '..', 'test', 'fixtures', 'transcripts', 'claude-stream-json.real.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
   const body = real.filter((l) => !l.includes('"type":"result"'));
   const fd = fs.openSync(file, 'w');
   let bytes = 0;
@@ -34,8 +37,30 @@ function makeCorpus(file: string, targetBytes: number): number {
   while (bytes < targetBytes) {
     const kind = i % 5;
     let line: string;
-    if (kind === 3) line = JSON.stringify({ type: 'assistant', message: { id: `m${i}`, type: 'message', role: 'assistant', model: 'x', content: [{ type: 'text', text: filler.slice(0, 200 + (i % 900)) }], stop_reason: null, usage: { input_tokens: 1, output_tokens: 1 } }, parent_tool_use_id: null, session_id: 's', uuid: `u${i}` });
-    else if (kind === 4) line = JSON.stringify({ type: 'user', message: { role: 'user', content: [{ tool_use_id: `t${i}`, type: 'tool_result', content: filler.repeat(1 + (i % 8)) }] }, parent_tool_use_id: null, session_id: 's', uuid: `u${i}` });
+    if (kind === 3)
+      line = JSON.stringify({
+        type: 'assistant',
+        message: {
+          id: `m${i}`,
+          type: 'message',
+          role: 'assistant',
+          model: 'x',
+          content: [{ type: 'text', text: filler.slice(0, 200 + (i % 900)) }],
+          stop_reason: null,
+          usage: { input_tokens: 1, output_tokens: 1 },
+        },
+        parent_tool_use_id: null,
+        session_id: 's',
+        uuid: `u${i}`,
+      });
+    else if (kind === 4)
+      line = JSON.stringify({
+        type: 'user',
+        message: { role: 'user', content: [{ tool_use_id: `t${i}`, type: 'tool_result', content: filler.repeat(1 + (i % 8)) }] },
+        parent_tool_use_id: null,
+        session_id: 's',
+        uuid: `u${i}`,
+      });
     else line = body[i % body.length];
     fs.writeSync(fd, line + '\n');
     bytes += line.length + 1;
@@ -60,10 +85,8 @@ async function fullPath(file: string, dir: string): Promise<{ ms: number; record
   hub.subscribe('*', (b) => (delivered += b.records.length));
   const writer = new TranscriptWriter(path.join(dir, `t-${Date.now()}-${Math.random()}.jsonl`));
   const t = process.hrtime.bigint();
-  const proc = new AgentProcess(
-    { program: 'cat', args: [file], cwd: dir, env: process.env, label: 'cat', missingHint: '' },
-    createParser('claude'),
-    (msgs) => hub.publish('r', writer.append(msgs, Date.now())),
+  const proc = new AgentProcess({ program: 'cat', args: [file], cwd: dir, env: process.env, label: 'cat', missingHint: '' }, createParser('claude'), (msgs) =>
+    hub.publish('r', writer.append(msgs, Date.now())),
   );
   proc.start();
   await proc.done;
@@ -137,7 +160,9 @@ async function agentsBench(): Promise<void> {
     console.log(`\n# ${n} simulated agents streaming ${perAgentMb} MB each through the orchestrator`);
     console.log(`wall time ${secs.toFixed(1)} s, transcripts ${mb(bytes)} MB (${(bytes / 1024 / 1024 / secs).toFixed(1)} MB/s), live records delivered ${delivered}`);
     console.log(`event-loop lag p50 ${(h.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`);
-    console.log(`memory: rss ${mb(before.rss)} → peak ${mb(peakRss)} → after ${mb(after.rss)} MB; heap ${mb(before.heapUsed)} → peak ${mb(peakHeap)} → after ${mb(after.heapUsed)} MB`);
+    console.log(
+      `memory: rss ${mb(before.rss)} → peak ${mb(peakRss)} → after ${mb(after.rss)} MB; heap ${mb(before.heapUsed)} → peak ${mb(peakHeap)} → after ${mb(after.heapUsed)} MB`,
+    );
     for (const r of o.registry.all().filter((x) => x.status === 'failed')) console.log(`failed: #${r.storyId} ${r.reason}`);
     console.log(`outcomes: ${JSON.stringify(o.registry.all().reduce<Record<string, number>>((acc, r) => ((acc[r.status] = (acc[r.status] ?? 0) + 1), acc), {}))}`);
   } finally {

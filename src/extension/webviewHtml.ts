@@ -21,7 +21,8 @@ const NONCE = /^[A-Za-z0-9+/_-]{16,}={0,2}$/;
 // One source expression of webview.cspSource, which VS Code gives as e.g.
 // "'self' https://*.vscode-cdn.net": 'self', a scheme ("vscode-resource:") or a host source.
 // Anything else (';', quotes other than 'self', 'unsafe-*', a bare '*', markup) is refused.
-const SOURCE_EXPR = /^(?:'self'|[A-Za-z][A-Za-z0-9+.-]*:(?:\/\/[A-Za-z0-9*._-]+(?::[0-9*]+)?(?:\/[A-Za-z0-9._~%/-]*)?)?|[A-Za-z0-9][A-Za-z0-9*._-]*(?::[0-9*]+)?|\*\.[A-Za-z0-9._-]+)$/;
+const SOURCE_EXPR =
+  /^(?:'self'|[A-Za-z][A-Za-z0-9+.-]*:(?:\/\/[A-Za-z0-9*._-]+(?::[0-9*]+)?(?:\/[A-Za-z0-9._~%/-]*)?)?|[A-Za-z0-9][A-Za-z0-9*._-]*(?::[0-9*]+)?|\*\.[A-Za-z0-9._-]+)$/;
 
 function isCspSource(s: string): boolean {
   const parts = s.trim().split(/ +/);
