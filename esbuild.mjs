@@ -1,4 +1,4 @@
-// Builds the extension host bundle, the huskies CLI, the simulated agent and the webview scripts.
+// Builds the extension host bundle, the huskies CLI, the simulated agent, the run supervisor and the webview scripts.
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
@@ -11,6 +11,8 @@ const builds = [
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', external: ['fsevents'], banner: { js: '#!/usr/bin/env node' } },
   // The built-in simulated agent: a standalone program the sim runtime spawns.
   { ...common, entryPoints: ['src/core/agents/sim/simAgent.ts'], outfile: 'dist/sim-agent.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  // The per-run supervisor: started detached by the host so that agents outlive a reload of the host.
+  { ...common, entryPoints: ['src/core/agents/supervisor/main.ts'], outfile: 'dist/supervisor.js', platform: 'node', format: 'cjs', target: 'node20' },
   // Webviews: browser scripts.
   { ...common, entryPoints: { board: 'webview/board.ts', output: 'webview/output.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'iife', target: 'es2022' },
 ];

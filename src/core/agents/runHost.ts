@@ -1,0 +1,191 @@
+// Runs one AgentLaunch to its end: the program, its stream parser, the masked transcript and the
+// status file beside it. The same code runs inside the host (in-process runs) and in the supervisor.
+import type { AgentMessage, OutcomeKind, RunOutcome } from '../model/agentMessage';
+import type { AgentLaunch, RunSignal } from '../ports/spawner';
+import { AgentProcess, systemClock, type Clock } from './agentProcess';
+import { createParser } from './parsers';
+import { TranscriptWriter } from './transcript';
+import { writeStatus, type RunStatus } from './runStatus';
+import { processStartTime } from '../util/proc';
+
+export type MaskFn = (m: AgentMessage, secrets: readonly string[]) => AgentMessage;
+
+export interface RunOwner {
+  pid: number;
+  startTime?: number;
+  bootId?: string;
+  /** The run lives and dies with this host (no supervisor). */
+  inProcess?: boolean;
+}
+
+export interface RunHostOptions {
+  mask: MaskFn;
+  /** Who owns the run, as recorded in the status file. */
+  owner: RunOwner;
+  clock?: Clock;
+}
+
+export class RunHost {
+  readonly done: Promise<RunOutcome>;
+  private resolveDone!: (o: RunOutcome) => void;
+  private listeners = new Set<(s: RunSignal) => void>();
+  private proc?: AgentProcess;
+  private writer?: TranscriptWriter;
+  private status: RunStatus;
+  private stopRequest?: { kind: OutcomeKind; reason: string };
+  private started = false;
+  private ended = false;
+  private readonly clock: Clock;
+
+  constructor(
+    readonly launch: AgentLaunch,
+    private readonly opts: RunHostOptions,
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.done = new Promise((r) => (this.resolveDone = r));
+    const o = opts.owner;
+    this.status = {
+      runId: launch.runId,
+      supervisorPid: o.pid,
+      supervisorStart: o.startTime,
+      bootId: o.bootId,
+      ...(o.inProcess ? { inProcess: true } : {}),
+      lastSeq: launch.fromSeq,
+    };
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** What the status file says now (a copy). */
+  snapshot(): RunStatus {
+    return { ...this.status };
+  }
+
+  onSignal(listener: (s: RunSignal) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const l = this.launch;
+    try {
+      this.writer = new TranscriptWriter(l.transcript, l.fromSeq);
+      this.status.lastSeq = this.writer.lastSeq;
+      writeStatus(l.transcript, this.status);
+      if (this.stopRequest) return this.end({ ok: false, ...this.stopRequest });
+      const parser = createParser(l.runtime, { previousUsage: l.previousUsage, label: l.label });
+      this.proc = new AgentProcess(l.spec, parser, (msgs) => this.write(msgs), l.limits, this.clock);
+      this.proc.start();
+      void this.proc.done.then((o) => this.end(o));
+      const pid = this.proc.pid;
+      if (pid) {
+        this.status.pid = pid;
+        this.status.startTime = processStartTime(pid);
+        writeStatus(l.transcript, this.status);
+        this.emit({ kind: 'started', pid, startTime: this.status.startTime, ...(this.opts.owner.inProcess ? {} : { supervisorPid: this.opts.owner.pid }) });
+      }
+    } catch (err) {
+      this.failToStart(err as Error);
+    }
+  }
+
+  /** Stops the program's whole group; before start, the run ends without starting it. */
+  stop(kind: OutcomeKind, reason: string): void {
+    if (this.ended) return;
+    this.stopRequest ??= { kind, reason };
+    if (this.proc) this.proc.stop(kind, reason);
+    else if (this.started && this.writer) this.end({ ok: false, kind, reason });
+  }
+
+  private write(msgs: AgentMessage[]): void {
+    if (this.ended || !this.writer) return;
+    const secrets = this.launch.secrets;
+    const clean = msgs.map((m) => this.opts.mask(m, secrets));
+    let recs;
+    try {
+      recs = this.writer.append(clean, this.clock.now());
+    } catch (err) {
+      // Output that cannot be kept is output nobody can review: stop rather than run blind.
+      this.proc?.stop('failed', `could not write the transcript ${this.launch.transcript}: ${(err as Error).message}`);
+      return;
+    }
+    this.status.lastSeq = this.writer.lastSeq;
+    let session: string | undefined;
+    let replied = false;
+    for (const m of clean) {
+      if ((m.kind === 'init' || m.kind === 'result') && m.sessionId && m.sessionId !== this.status.sessionId) session = this.status.sessionId = m.sessionId;
+      else if ((m.kind === 'text' || m.kind === 'thinking' || m.kind === 'tool_use') && !this.status.replied) replied = this.status.replied = true;
+    }
+    if (session || replied) this.saveStatus();
+    this.emit({ kind: 'records', records: recs });
+    if (session) this.emit({ kind: 'session', sessionId: session });
+    if (replied) this.emit({ kind: 'replied' });
+  }
+
+  private failToStart(err: Error): void {
+    const reason = `could not start: ${err.message}`;
+    try {
+      if (this.writer) this.write([{ kind: 'error', message: reason }]);
+    } catch {
+      /* the outcome below still carries the reason */
+    }
+    if (this.proc?.pid) this.proc.stop('failed', reason);
+    else this.end({ ok: false, kind: 'failed', reason });
+  }
+
+  private end(ended: RunOutcome): void {
+    if (this.ended) return;
+    this.ended = true;
+    const outcome = this.maskOutcome(ended);
+    try {
+      this.writer?.close();
+    } catch {
+      /* closing is best effort; the records were written already */
+    }
+    if (this.writer) this.status.lastSeq = this.writer.lastSeq;
+    if (outcome.sessionId && outcome.sessionId !== this.status.sessionId) {
+      this.status.sessionId = outcome.sessionId;
+      this.emit({ kind: 'session', sessionId: outcome.sessionId });
+    }
+    this.status.outcome = outcome;
+    this.saveStatus();
+    this.resolveDone(outcome);
+  }
+
+  /** The outcome's texts come from the program's output (a result, the tail of stderr): masked like the rest. */
+  private maskOutcome(o: RunOutcome): RunOutcome {
+    const secrets = this.launch.secrets;
+    const out = { ...o };
+    if (o.reason !== undefined) {
+      const m = this.opts.mask({ kind: 'error', message: o.reason }, secrets);
+      if (m.kind === 'error') out.reason = m.message;
+    }
+    if (o.text !== undefined) {
+      const m = this.opts.mask({ kind: 'text', text: o.text }, secrets);
+      if (m.kind === 'text') out.text = m.text;
+    }
+    return out;
+  }
+
+  private saveStatus(): void {
+    try {
+      writeStatus(this.launch.transcript, this.status);
+    } catch {
+      // The run goes on; a later host that cannot read its status treats it as unknown and reaps it.
+    }
+  }
+
+  private emit(s: RunSignal): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(s);
+      } catch {
+        /* one listener's failure is not the run's */
+      }
+    }
+  }
+}

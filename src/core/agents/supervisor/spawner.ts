@@ -1,0 +1,328 @@
+// The Spawner that runs each agent under its own supervisor process (dist/supervisor.js), so runs
+// outlive a reload of the host. A handle follows the run through the files the supervisor writes
+// (transcript and status), which is also how a later host re-attaches to it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { OutcomeKind, RunOutcome } from '../../model/agentMessage';
+import type { AgentLaunch, AttachResult, RunHandle, RunSignal, Spawner } from '../../ports/spawner';
+import { controlFileFor, readControl, readStatus, removeRunScratch, statusFileFor, supervisorLogFor, writeControl, writeStatus, type RunStatus } from '../runStatus';
+import { killAgentGroup, reapRun } from '../orphans';
+import { TranscriptTail } from './tail';
+import { bootId, isSameProcess, processStartTime } from '../../util/proc';
+import type { MaskFn } from '../runHost';
+import { nullLogger, type Logger } from '../../util/log';
+
+export interface SupervisedSpawnerOptions {
+  /** Absolute path of dist/supervisor.js. */
+  supervisorPath: string;
+  /** The Node binary; under VS Code, Electron's (process.execPath), run as Node. Default: this process's. */
+  nodePath?: string;
+  /** The supervisor's own environment (the agent's comes with the launch). Default: this process's. */
+  env?: NodeJS.ProcessEnv;
+  /** How often a handle re-reads the files and checks the supervisor when no change is announced. */
+  pollMs?: number;
+  /** Masks the reasons this host writes itself (a lost supervisor's last words); the supervisor masks the run. */
+  mask?: MaskFn;
+  logger?: Logger;
+}
+
+interface Identity {
+  pid: number;
+  startTime?: number;
+  bootId?: string;
+}
+
+const LOST = "the run's supervisor stopped unexpectedly; the run is resumed on the next start";
+
+export class SupervisedSpawner implements Spawner {
+  constructor(private readonly opts: SupervisedSpawnerOptions) {}
+
+  launch(l: AgentLaunch): RunHandle {
+    let log: number;
+    try {
+      fs.mkdirSync(path.dirname(l.transcript), { recursive: true });
+      fs.rmSync(controlFileFor(l.transcript), { force: true }); // a stop request left by an earlier launch is not for this one
+      // Written before the supervisor exists, so a later host never finds a supervisor with no status.
+      writeStatus(l.transcript, { runId: l.runId, supervisorPid: 0, lastSeq: l.fromSeq });
+      log = fs.openSync(supervisorLogFor(l.transcript), 'w');
+    } catch (err) {
+      const run = new SupervisedRun({ ...this.common(l.runId, l.transcript, l.fromSeq), supervisor: undefined });
+      run.abandon({ ok: false, kind: 'failed', reason: `could not start: ${(err as Error).message}` });
+      return run;
+    }
+    let child: ChildProcess;
+    try {
+      // Its own session and group, stdout ignored and stderr to a file: nothing ties it to this host.
+      child = spawn(this.opts.nodePath ?? process.execPath, [this.opts.supervisorPath, statusFileFor(l.transcript)], {
+        cwd: path.dirname(l.transcript),
+        env: { ...(this.opts.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' },
+        stdio: ['pipe', 'ignore', log],
+        detached: true,
+        windowsHide: true,
+      });
+    } finally {
+      fs.closeSync(log);
+    }
+    const me: Identity | undefined = child.pid ? { pid: child.pid, startTime: processStartTime(child.pid), bootId: bootId() } : undefined;
+    const run = new SupervisedRun({ ...this.common(l.runId, l.transcript, l.fromSeq), supervisor: me, child });
+    try {
+      // Before the launch is sent: the supervisor only writes its own status once it has the launch.
+      writeStatus(l.transcript, { runId: l.runId, supervisorPid: me?.pid ?? 0, supervisorStart: me?.startTime, bootId: me?.bootId, lastSeq: l.fromSeq });
+      child.stdin!.on('error', () => undefined); // a supervisor that died early is noticed by the handle
+      child.stdin!.end(JSON.stringify(l) + '\n');
+    } catch (err) {
+      // A supervisor nobody could find again must not run: it gets no launch and is killed.
+      child.kill('SIGKILL');
+      run.abandon({ ok: false, kind: 'failed', reason: `could not start the run's supervisor: ${(err as Error).message}` });
+    }
+    child.unref();
+    return run;
+  }
+
+  async attach(runId: string, transcript: string, fromSeq: number): Promise<AttachResult> {
+    const st = readStatus(transcript);
+    if (!st || st.runId !== runId) return { state: 'unknown' };
+    if (st.outcome) return { state: 'ended', outcome: st.outcome, lastSeq: st.lastSeq };
+    if (!st.inProcess && isSameProcess(st.supervisorPid, st.supervisorStart, st.bootId)) {
+      const supervisor = { pid: st.supervisorPid, startTime: st.supervisorStart, bootId: st.bootId };
+      return { state: 'live', handle: new SupervisedRun({ ...this.common(runId, transcript, fromSeq), supervisor }) };
+    }
+    // It may have ended between the two reads.
+    const again = readStatus(transcript);
+    if (again?.outcome) return { state: 'ended', outcome: again.outcome, lastSeq: again.lastSeq };
+    return { state: 'unknown' };
+  }
+
+  async reap(runId: string, transcript: string): Promise<void> {
+    const st = readStatus(transcript);
+    if (st && st.runId === runId && !st.outcome) this.opts.logger?.info(`reaping run ${runId}: supervisor ${st.supervisorPid}, agent ${st.pid ?? 'not started'}`);
+    await reapRun(runId, transcript);
+  }
+
+  private common(runId: string, transcript: string, fromSeq: number) {
+    return { runId, transcript, fromSeq, pollMs: this.opts.pollMs ?? 1000, mask: this.opts.mask, logger: this.opts.logger ?? nullLogger };
+  }
+}
+
+interface RunOptions {
+  runId: string;
+  transcript: string;
+  fromSeq: number;
+  supervisor: Identity | undefined;
+  pollMs: number;
+  mask?: MaskFn;
+  logger: Logger;
+  /** Only for a run this host launched. */
+  child?: ChildProcess;
+}
+
+/** One supervised run seen from a host: signals from the files, stop through the supervisor. */
+class SupervisedRun implements RunHandle {
+  readonly runId: string;
+  readonly done: Promise<RunOutcome>;
+  private resolveDone!: (o: RunOutcome) => void;
+  private listeners = new Set<(s: RunSignal) => void>();
+  private readonly transcript: string;
+  private supervisor: Identity | undefined;
+  private child?: ChildProcess;
+  private tail: TranscriptTail;
+  private watcher?: fs.FSWatcher;
+  private interval?: NodeJS.Timeout;
+  private soon?: NodeJS.Timeout;
+  private polling = false;
+  private pollAgain = false;
+  private closed = false;
+  private childExited = false;
+  private spawnError?: string;
+  private known: { pid?: number; sessionId?: string; replied?: boolean } = {};
+
+  constructor(private readonly o: RunOptions) {
+    this.runId = o.runId;
+    this.transcript = o.transcript;
+    this.supervisor = o.supervisor;
+    this.child = o.child;
+    this.done = new Promise((r) => (this.resolveDone = r));
+    this.tail = TranscriptTail.after(o.transcript, o.fromSeq);
+    const names = new Set([path.basename(o.transcript), path.basename(statusFileFor(o.transcript))]);
+    try {
+      this.watcher = fs.watch(path.dirname(o.transcript), (_e, name) => {
+        if (!name || names.has(String(name))) this.schedule(15);
+      });
+      this.watcher.on('error', () => this.watcher?.close()); // the interval below carries on alone
+    } catch {
+      this.watcher = undefined;
+    }
+    this.interval = setInterval(() => this.schedule(0), o.pollMs);
+    this.child?.once('exit', () => {
+      this.childExited = true;
+      this.schedule(0);
+    });
+    this.child?.once('error', (err) => {
+      this.spawnError = err.message;
+      this.childExited = true;
+      this.schedule(0);
+    });
+    this.schedule(0); // signals are delivered after the caller has had the chance to subscribe
+  }
+
+  /** Ends the handle with an outcome when the run could not even be handed to its supervisor. */
+  abandon(outcome: RunOutcome): void {
+    this.close();
+    queueMicrotask(() => this.resolveDone(outcome));
+  }
+
+  onSignal(listener: (s: RunSignal) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  stop(kind: OutcomeKind, reason: string): void {
+    if (this.closed) return;
+    try {
+      writeControl(this.transcript, { kind, reason });
+    } catch (err) {
+      this.o.logger.warn(`run ${this.runId}: the stop request could not be written (${(err as Error).message}); the supervisor stops it as orphaned`);
+    }
+    if (this.supervisorAlive()) process.kill(this.supervisor!.pid, 'SIGTERM');
+    this.schedule(0); // without a supervisor, the next poll ends the run with this request
+  }
+
+  async detach(): Promise<void> {
+    this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.watcher?.close();
+    clearInterval(this.interval);
+    clearTimeout(this.soon);
+    this.child?.removeAllListeners('exit');
+    this.child?.removeAllListeners('error');
+    this.child = undefined;
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed || this.soon) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.poll();
+    }, ms);
+  }
+
+  private poll(): void {
+    if (this.closed) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
+    this.polling = true;
+    try {
+      this.pollOnce();
+    } catch {
+      // An unreadable file now may be readable on the next look, unless nobody is left to write it.
+      if (!this.supervisorAlive()) this.lost(undefined);
+    } finally {
+      this.polling = false;
+      if (this.pollAgain) {
+        this.pollAgain = false;
+        this.schedule(0);
+      }
+    }
+  }
+
+  private pollOnce(): void {
+    // The status first: whatever it says was written after the records that led to it.
+    const st = readStatus(this.transcript);
+    if (st?.runId !== this.runId) return this.supervisorAlive() ? undefined : this.lost(undefined);
+    if (st.supervisorPid && st.supervisorPid !== this.supervisor?.pid) this.supervisor = { pid: st.supervisorPid, startTime: st.supervisorStart, bootId: st.bootId };
+    if (st.pid && st.pid !== this.known.pid) {
+      this.known.pid = st.pid;
+      this.emit({ kind: 'started', pid: st.pid, startTime: st.startTime, supervisorPid: st.supervisorPid });
+    }
+    const { records, more } = this.tail.read();
+    if (records.length) this.emit({ kind: 'records', records });
+    if (st.sessionId && st.sessionId !== this.known.sessionId) {
+      this.known.sessionId = st.sessionId;
+      this.emit({ kind: 'session', sessionId: st.sessionId });
+    }
+    if (st.replied && !this.known.replied) {
+      this.known.replied = true;
+      this.emit({ kind: 'replied' });
+    }
+    if (more) return this.schedule(0);
+    if (st.outcome) return this.finish(st.outcome);
+    if (!this.supervisorAlive()) this.lost(st);
+  }
+
+  private supervisorAlive(): boolean {
+    const sup = this.supervisor;
+    return !this.childExited && !!sup && isSameProcess(sup.pid, sup.startTime, sup.bootId);
+  }
+
+  /** The supervisor is gone without an outcome: end what it left and write the outcome in its place. */
+  private lost(seen: RunStatus | undefined): void {
+    let st = seen;
+    try {
+      st = readStatus(this.transcript) ?? seen;
+    } catch {
+      /* unreadable: the outcome below replaces it */
+    }
+    if (st?.outcome && st.runId === this.runId) return this.schedule(0); // it finished just now: read the rest
+    const req = readControl(this.transcript);
+    let outcome: RunOutcome;
+    if (st?.pid) {
+      killAgentGroup(st);
+      outcome = { ok: false, kind: req?.kind ?? 'orphaned', reason: req?.reason ?? LOST };
+    } else {
+      const why = this.spawnError ?? readSupervisorLog(this.transcript);
+      outcome = { ok: false, kind: req?.kind ?? 'failed', reason: req?.reason ?? `the run's supervisor exited before it started the agent${why ? `: ${this.masked(why)}` : ''}` };
+    }
+    this.o.logger.warn(`run ${this.runId}: ${outcome.reason}`);
+    // Only the supervisor appended to the transcript, so what is there now is all there is.
+    let more = true;
+    while (more) {
+      const r = this.tail.read();
+      if (r.records.length) this.emit({ kind: 'records', records: r.records });
+      more = r.more;
+    }
+    const base: RunStatus = st && st.runId === this.runId ? st : { runId: this.runId, supervisorPid: this.supervisor?.pid ?? 0, lastSeq: 0 };
+    try {
+      writeStatus(this.transcript, { ...base, lastSeq: Math.max(base.lastSeq, this.tail.lastSeq), outcome });
+      removeRunScratch(this.transcript);
+    } catch (err) {
+      this.o.logger.error(`run ${this.runId}: could not record its outcome: ${(err as Error).message}`);
+    }
+    this.finish(outcome);
+  }
+
+  private masked(text: string): string {
+    if (!this.o.mask) return text;
+    const m = this.o.mask({ kind: 'error', message: text }, []);
+    return m.kind === 'error' ? m.message : text;
+  }
+
+  private finish(outcome: RunOutcome): void {
+    this.close();
+    this.resolveDone(outcome);
+  }
+
+  private emit(s: RunSignal): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(s);
+      } catch {
+        /* one listener's failure is not the run's */
+      }
+    }
+  }
+}
+
+function readSupervisorLog(transcript: string): string {
+  try {
+    return fs.readFileSync(supervisorLogFor(transcript), 'utf8').trim().split('\n').slice(-3).join(' ').slice(0, 500);
+  } catch {
+    return '';
+  }
+}
