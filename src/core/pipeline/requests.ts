@@ -50,7 +50,7 @@ export class RequestQueue {
   }
 
   /** Follower side: sends a command and waits for the leader's reply. */
-  async send(cmd: Command, timeoutMs = 15_000): Promise<Reply> {
+  async send(cmd: Command, timeoutMs = Number(process.env.HUSKIES_REQUEST_TIMEOUT_MS) || 15_000): Promise<Reply> {
     await fs.mkdir(this.dir, { recursive: true });
     const rid = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
     const file = path.join(this.dir, `${rid}.json`);
