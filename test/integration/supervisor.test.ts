@@ -269,6 +269,17 @@ describe('supervisor: runs that outlive their host', function () {
     assert.equal(readStatus(l.transcript)!.outcome?.kind, 'failed');
   });
 
+  it('a launch whose transcript folder cannot be made fails at once and starts nothing', async () => {
+    const l = launchOf(STEPPER);
+    fs.writeFileSync(path.dirname(l.transcript), 'a file where the folder should be');
+    const h = spawner().launch(l);
+    const signals = follow(h).signals;
+    const outcome = await h.done;
+    assert.equal(outcome.kind, 'failed');
+    assert.match(outcome.reason ?? '', /could not start: .*logs/);
+    assert.deepEqual(signals, []);
+  });
+
   it('a watched supervisor killed from outside: its agent group is killed and the run ends as orphaned', async () => {
     const { l, h, pid, supervisorPid } = await launchWithGrandchild();
     process.kill(supervisorPid, 'SIGKILL');

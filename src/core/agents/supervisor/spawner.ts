@@ -47,9 +47,7 @@ export class SupervisedSpawner implements Spawner {
       writeStatus(l.transcript, { runId: l.runId, supervisorPid: 0, lastSeq: l.fromSeq });
       log = fs.openSync(supervisorLogFor(l.transcript), 'w');
     } catch (err) {
-      const run = new SupervisedRun({ ...this.common(l.runId, l.transcript, l.fromSeq), supervisor: undefined });
-      run.abandon({ ok: false, kind: 'failed', reason: `could not start: ${(err as Error).message}` });
-      return run;
+      return this.failed(l, `could not start: ${(err as Error).message}`);
     }
     let child: ChildProcess;
     try {
@@ -61,6 +59,8 @@ export class SupervisedSpawner implements Spawner {
         detached: true,
         windowsHide: true,
       });
+    } catch (err) {
+      return this.failed(l, `could not start the run's supervisor: ${(err as Error).message}`);
     } finally {
       fs.closeSync(log);
     }
@@ -74,9 +74,24 @@ export class SupervisedSpawner implements Spawner {
     } catch (err) {
       // A supervisor nobody could find again must not run: it gets no launch and is killed.
       child.kill('SIGKILL');
-      run.abandon({ ok: false, kind: 'failed', reason: `could not start the run's supervisor: ${(err as Error).message}` });
+      run.abandon();
+      return this.failed(l, `could not start the run's supervisor: ${(err as Error).message}`);
     }
     child.unref();
+    return run;
+  }
+
+  /** A handle for a run that never got going; its outcome goes on disk too where the disk allows. */
+  private failed(l: AgentLaunch, reason: string): RunHandle {
+    const outcome: RunOutcome = { ok: false, kind: 'failed', reason };
+    try {
+      writeStatus(l.transcript, { runId: l.runId, supervisorPid: 0, lastSeq: l.fromSeq, outcome });
+    } catch {
+      /* the handle still tells it */
+    }
+    this.opts.logger?.error(`run ${l.runId}: ${reason}`);
+    const run = new SupervisedRun({ ...this.common(l.runId, l.transcript, l.fromSeq), supervisor: undefined });
+    run.abandon(outcome);
     return run;
   }
 
@@ -166,10 +181,10 @@ class SupervisedRun implements RunHandle {
     this.schedule(0); // signals are delivered after the caller has had the chance to subscribe
   }
 
-  /** Ends the handle with an outcome when the run could not even be handed to its supervisor. */
-  abandon(outcome: RunOutcome): void {
+  /** Ends the handle without following the run: with an outcome when the run could not even be handed to its supervisor. */
+  abandon(outcome?: RunOutcome): void {
     this.close();
-    queueMicrotask(() => this.resolveDone(outcome));
+    if (outcome) queueMicrotask(() => this.resolveDone(outcome));
   }
 
   onSignal(listener: (s: RunSignal) => void): { dispose(): void } {
