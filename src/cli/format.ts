@@ -1,5 +1,9 @@
-// One-line renderings of agent messages and runs for the terminal.
+// One-line renderings of agent messages and runs for the terminal. Secrets are masked before a
+// message is cut to length (so no half of a key shows), and any number prints as a time.
 import type { AgentMessage } from '../core/model/agentMessage';
+import { maskMessage } from '../core/agents/mask';
+import { safeStringify } from '../core/agents/parsers';
+import { redact, secretValues } from '../core/util/log';
 
 const MAX = 160;
 
@@ -8,13 +12,29 @@ function clip(s: string, n = MAX): string {
   return one.length > n ? `${one.slice(0, n - 1)}…` : one;
 }
 
-export function toolSummary(name: string, input: unknown): string {
-  const i = (input ?? {}) as Record<string, unknown>;
-  const main = i.command ?? i.file_path ?? i.path ?? i.pattern ?? i.url ?? i.description;
-  return typeof main === 'string' ? `${name}: ${clip(main, 120)}` : `${name} ${clip(JSON.stringify(input ?? {}), 120)}`;
+/** An epoch-ms time as ISO text; whatever is not a representable time is shown as it is. */
+export function isoTime(ms: unknown): string {
+  const d = typeof ms === 'number' ? new Date(ms) : undefined;
+  return d && Number.isFinite(d.getTime()) ? d.toISOString() : `(not a time: ${String(ms)})`;
 }
 
-export function formatMessage(m: AgentMessage): string | undefined {
+export function toolSummary(name: string, input: unknown): string {
+  const i = (input !== null && typeof input === 'object' ? input : {}) as Record<string, unknown>;
+  const main = i.command ?? i.file_path ?? i.path ?? i.pattern ?? i.url ?? i.description;
+  return typeof main === 'string' ? `${name}: ${clip(main, 120)}` : `${name} ${clip(safeStringify(input ?? {}), 120)}`;
+}
+
+/**
+ * One line for a message, or undefined for what the terminal does not show. `secrets` are the
+ * values to mask besides the well-known shapes: by default those of this process's environment;
+ * pass the orchestrator's list to cover every agent's env too.
+ */
+export function formatMessage(message: AgentMessage, secrets: readonly string[] = secretValues(process.env)): string | undefined {
+  const line = render(maskMessage(message, secrets));
+  return line === undefined ? undefined : redact(line, secrets);
+}
+
+function render(m: AgentMessage): string | undefined {
   switch (m.kind) {
     case 'init':
       return `session ${m.sessionId ?? '?'}${m.model ? ` · ${m.model}` : ''}`;
@@ -30,9 +50,16 @@ export function formatMessage(m: AgentMessage): string | undefined {
       return `error: ${clip(m.message)}`;
     case 'notice':
       return `· ${clip(m.message)}`;
+    case 'retry':
+      return `· ${clip(m.message)}`;
     case 'rate_limit':
-      return `rate limit ${m.status}${m.resetsAt ? `, resets ${new Date(m.resetsAt).toISOString()}` : ''}`;
-    case 'result':
-      return `${m.ok ? '✓ done' : `✗ ${m.error ?? 'failed'}`}${m.usage ? ` · ${m.usage.inputTokens} in / ${m.usage.outputTokens} out tokens` : ''}${m.costUsd !== undefined ? ` · $${m.costUsd.toFixed(4)}` : ''}`;
+      return `rate limit ${m.status}${m.resetsAt !== undefined ? `, resets ${isoTime(m.resetsAt)}` : ''}`;
+    case 'result': {
+      const usage = m.usage ? ` · ${m.usage.inputTokens} in / ${m.usage.outputTokens} out tokens` : '';
+      const cost = typeof m.costUsd === 'number' && Number.isFinite(m.costUsd) ? ` · $${m.costUsd.toFixed(4)}` : '';
+      return `${m.ok ? '✓ done' : `✗ ${m.error ?? 'failed'}`}${usage}${cost}`;
+    }
+    default:
+      return undefined;
   }
 }

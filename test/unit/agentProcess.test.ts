@@ -358,3 +358,81 @@ describe('agentProcess: fmtDuration', () => {
     assert.equal(fmtDuration(5 * 3_600_000), '5 h');
   });
 });
+
+describe('agentProcess: API retries, network give-up, and hostile receivers', function () {
+  this.timeout(8000);
+
+  function steppedClock() {
+    let t = 1_000_000;
+    return { now: () => t, advance: (ms: number) => (t += ms) };
+  }
+
+  /** Lines "retry <ms> <cause>" become retry messages; anything else is text. */
+  function retryParser(): FakeParser {
+    const p = new FakeParser();
+    p.line = (l: string): AgentMessage[] => {
+      const m = /^retry (\d+) (\w+)$/.exec(l);
+      return m ? [{ kind: 'retry', message: l, delayMs: Number(m[1]), cause: m[2] as 'network' }] : [{ kind: 'text', text: l }];
+    };
+    return p;
+  }
+
+  const spec = (script: string): LaunchSpec => ({ program: process.execPath, args: ['-e', script], cwd: os.tmpdir(), env: process.env, label: 'Test agent', missingHint: '' });
+
+  it('an announced retry wait is not silence: the watchdog allows the delay', async () => {
+    const clock = steppedClock();
+    // The program announces a 60 s retry, then is silent; on the clock the silence lasts 30 s.
+    const ap = new AgentProcess(spec(`console.log('retry 60000 overloaded'); setTimeout(() => console.log('answer'), 400);`), retryParser(), () => clock.advance(30_000), { inactivityMs: 200, graceMs: 500 }, clock);
+    ap.start();
+    const o = await withTimeout(ap.done, 4000, 'retry wait');
+    assert.equal(o.kind, 'success', o.reason);
+  });
+
+  it('the watchdog is extended by the delay, not for ever (control for the test above)', async () => {
+    const clock = steppedClock();
+    const ap = new AgentProcess(spec(`console.log('retry 1000 overloaded'); setTimeout(() => {}, 3000);`), retryParser(), () => clock.advance(30_000), { inactivityMs: 200, graceMs: 500 }, clock);
+    ap.start();
+    const o = await withTimeout(ap.done, 4000, 'retry wait over');
+    assert.equal(o.kind, 'inactivity');
+  });
+
+  it('network retries in a row stop the run as network, with the last retry in the reason', async () => {
+    const script = `for (let i = 1; i <= 5; i++) console.log('retry 10 network'); setTimeout(() => {}, 3000);`;
+    const ap = new AgentProcess(spec(script), retryParser(), () => undefined, { maxNetworkRetries: 3, graceMs: 500 });
+    ap.start();
+    const o = await withTimeout(ap.done, 4000, 'network give-up');
+    assert.equal(o.ok, false);
+    assert.equal(o.kind, 'network');
+    assert.match(o.reason!, /^Test agent could not reach the API \(3 retries in a row\): retry 10 network$/);
+  });
+
+  it('real output between network retries starts the count again', async () => {
+    const script = `for (let i = 1; i <= 6; i++) console.log(i % 2 ? 'retry 10 network' : 'progress');`;
+    const ap = new AgentProcess(spec(script), retryParser(), () => undefined, { maxNetworkRetries: 2 });
+    ap.start();
+    const o = await withTimeout(ap.done, 4000, 'intermittent');
+    assert.equal(o.kind, 'success', o.reason);
+  });
+
+  it('a receiver that throws stops the run with a reason instead of taking the process down', async () => {
+    const ap = new AgentProcess(spec(`console.log('one'); setTimeout(() => {}, 3000);`), new FakeParser(), () => {
+      throw new RangeError('Maximum call stack size exceeded');
+    }, { graceMs: 500 });
+    ap.start();
+    const o = await withTimeout(ap.done, 4000, 'throwing receiver');
+    assert.equal(o.kind, 'failed');
+    assert.equal(o.reason, 'the output of Test agent could not be recorded: Maximum call stack size exceeded');
+  });
+
+  it('a parser that throws loses that line only', async () => {
+    const p = new FakeParser();
+    const line = p.line.bind(p);
+    p.line = (l: string) => (l === 'bad' ? (() => { throw new Error('parser bug'); })() : line(l));
+    const got: AgentMessage[] = [];
+    const ap = new AgentProcess(spec(`console.log('good 1'); console.log('bad'); console.log('good 2');`), p, (m) => got.push(...m));
+    ap.start();
+    const o = await withTimeout(ap.done, 4000, 'throwing parser');
+    assert.equal(o.kind, 'success');
+    assert.deepEqual(got.filter((m) => m.kind === 'text').map((m) => (m as { text: string }).text).join('\n').split('\n'), ['good 1', 'good 2']);
+  });
+});

@@ -39,3 +39,10 @@ export function only<K extends AgentMessage['kind']>(messages: AgentMessage[], k
 }
 
 export const j = (o: unknown): string => JSON.stringify(o);
+
+/** {"a":{"a":…{"a":leaf}}} `depth` levels deep, built without recursion (a hostile tool input). */
+export function nestedObject(depth: number, leaf: unknown): Record<string, unknown> {
+  let v: unknown = leaf;
+  for (let i = 0; i < depth; i++) v = { a: v };
+  return v as Record<string, unknown>;
+}

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { createParser, type ParserRuntime } from '../../src/core/agents/parsers';
 import type { AgentMessage } from '../../src/core/model/agentMessage';
+import { maskMessage } from '../../src/core/agents/mask';
 import { exit, FIXTURES, fixtureLines } from './parsers-helpers';
 
 const NOW = Date.UTC(2026, 10, 21, 13, 0, 0);
@@ -57,6 +58,12 @@ function nonThrowing(runtime: ParserRuntime, lines: string[]): AgentMessage[] {
     assert.ok(Array.isArray(r));
     out.push(...r);
     assert.ok(Array.isArray(p.stderrLine(l)));
+  }
+  // What comes out must survive everything downstream: masking, JSON for the transcript, dates.
+  for (const m of out) {
+    const json = JSON.stringify(maskMessage(m, ['secret-value']));
+    assert.ok(json.length > 0);
+    if (m.kind === 'rate_limit' && m.resetsAt !== undefined) new Date(m.resetsAt).toISOString();
   }
   for (const status of [exit(0), exit(1, 'x'), exit(null, '', 'SIGKILL'), exit(173, '\n\n'), exit(41)]) {
     const o = p.finish(status, NOW);
@@ -142,4 +149,83 @@ describe('parsers: robustness', () => {
     for (let i = 0; i < 1000; i++) notices += p.stderrLine(`warning ${i}`).length;
     assert.ok(notices <= 50);
   });
+
+  for (const runtime of RUNTIMES) {
+    it(`${runtime}: tool inputs and results nested 6,000 levels deep, and deeper lines, neither throw nor leave a message JSON cannot write`, () => {
+      const msgs = nonThrowing(runtime, deepLines(6000));
+      if (runtime !== 'command') assert.ok(msgs.some((m) => m.kind === 'tool_use'), 'the deep tool calls are kept, cut to a sane depth');
+      nonThrowing(runtime, [deepObject(200_000), '['.repeat(200_000) + ']'.repeat(200_000), '{"type":"assistant","x":' + '['.repeat(100_000)]);
+    });
+
+    it(`${runtime}: random lines (bytes, JSON of every shape, known types with random fields) never make it throw`, () => {
+      const rand = rng(99 + runtime.length);
+      const lines: string[] = [];
+      for (let i = 0; i < 400; i++) lines.push(randomLine(rand));
+      nonThrowing(runtime, lines);
+    });
+  }
+});
+
+/** {"a":{"a":…1…}} as text, `depth` levels. */
+function deepObject(depth: number): string {
+  return '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+}
+
+/** Real line shapes of each program with a hostile, deeply nested payload where they carry one. */
+function deepLines(depth: number): string[] {
+  const deep = deepObject(depth);
+  const deepArray = '['.repeat(depth) + ']'.repeat(depth);
+  return [
+    `{"type":"assistant","session_id":"s","message":{"content":[{"type":"tool_use","id":"t1","name":"Write","input":${deep}}]}}`,
+    `{"type":"user","session_id":"s","message":{"content":[{"type":"tool_result","tool_use_id":"t1","content":${deep}}]}}`,
+    `{"type":"rate_limit_event","session_id":"s","rate_limit_info":{"status":"rejected","resetsAt":1e300,"extra":${deep}}}`,
+    `{"type":"result","subtype":"success","is_error":false,"session_id":"s","modelUsage":${deep},"usage":${deep}}`,
+    `{"type":"item.started","item":{"id":"i1","type":"mcp_tool_call","server":"s","tool":"t","arguments":${deep}}}`,
+    `{"type":"item.completed","item":{"id":"i1","type":"mcp_tool_call","server":"s","tool":"t","arguments":${deep},"result":{"content":[],"structured_content":${deep}},"status":"completed"}}`,
+    `{"type":"item.completed","item":{"id":"i2","type":"file_change","changes":${deepArray},"status":"completed"}}`,
+    `{"type":"item.completed","item":{"id":"i3","type":"todo_list","items":[${deep}]}}`,
+    `{"type":"tool_use","timestamp":"t","tool_name":"write_file","tool_id":"g1","parameters":${deep}}`,
+    `{"type":"tool_result","timestamp":"t","tool_id":"g1","status":"error","output":"x","error":${deep}}`,
+  ];
+}
+
+const TYPES = ['system', 'assistant', 'user', 'result', 'rate_limit_event', 'thread.started', 'turn.completed', 'turn.failed', 'item.started', 'item.completed', 'error', 'init', 'message', 'tool_use', 'tool_result'];
+const KEYS = ['type', 'subtype', 'session_id', 'timestamp', 'message', 'content', 'item', 'input', 'parameters', 'status', 'resetsAt', 'retry_delay_ms', 'error', 'usage', 'rate_limit_info', 'api_error_status', 'tool_id', 'id', 'text', 'is_error'];
+
+function randomValue(rand: () => number, depth: number): unknown {
+  const r = rand();
+  if (depth > 6 || r < 0.3) {
+    const scalars: unknown[] = [null, true, false, 0, -1, 1e300, -1e300, 5e-324, 2 ** 53 + 1, '', 'x', '\u0000', '\ud800', '2026-13-45T99:99', 'NaN', TYPES[Math.floor(rand() * TYPES.length)]];
+    return scalars[Math.floor(rand() * scalars.length)];
+  }
+  if (r < 0.5) return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(rand, depth + 1));
+  const o: Record<string, unknown> = {};
+  for (let i = Math.floor(rand() * 6); i > 0; i--) o[KEYS[Math.floor(rand() * KEYS.length)]] = randomValue(rand, depth + 1);
+  return o;
+}
+
+function randomLine(rand: () => number): string {
+  const r = rand();
+  if (r < 0.2) return Array.from({ length: Math.floor(rand() * 200) }, () => String.fromCharCode(Math.floor(rand() * 0x10000))).join('');
+  const v = randomValue(rand, 0);
+  const o = v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
+  if (r < 0.9) o.type = TYPES[Math.floor(rand() * TYPES.length)];
+  if (rand() < 0.5) o.session_id = 's';
+  if (rand() < 0.5) o.timestamp = 't';
+  const line = JSON.stringify(o);
+  return rand() < 0.1 ? line.slice(0, Math.floor(rand() * line.length)) : line;
+}
+
+describe('parsers: robustness with big lines', () => {
+  for (const runtime of RUNTIMES) {
+    it(`${runtime}: a line of several megabytes is read, and the parser keeps going`, () => {
+      const big = 'x'.repeat(4 * 1024 * 1024);
+      nonThrowing(runtime, [
+        JSON.stringify({ type: 'assistant', session_id: 's', message: { content: [{ type: 'text', text: big }] } }),
+        JSON.stringify({ type: 'message', timestamp: 't', role: 'assistant', content: big, delta: true }),
+        JSON.stringify({ type: 'item.completed', item: { id: 'i', type: 'agent_message', text: big } }),
+        big,
+      ]);
+    });
+  }
 });

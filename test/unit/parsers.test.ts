@@ -4,6 +4,7 @@ import { createCodexParser } from '../../src/core/agents/parsers/codex';
 import { createGeminiParser } from '../../src/core/agents/parsers/gemini';
 import { createCommandParser } from '../../src/core/agents/parsers/command';
 import { createParser } from '../../src/core/agents/parsers';
+import type { AgentMessage } from '../../src/core/model/agentMessage';
 import { exit, feed, fixtureLines, j, kinds, only } from './parsers-helpers';
 
 const NOW = Date.UTC(2026, 10, 21, 13, 0, 0); // 2026-11-21 13:00 UTC, the day the transcripts were taken
@@ -100,7 +101,7 @@ describe('parsers: Claude Code stream-json', () => {
     assert.equal(only(messages, 'result')[0].errorKind, 'rate_limited');
     assert.equal(outcome.kind, 'rate_limited');
     assert.equal(outcome.retryAt, 1795269321000);
-    assert.match(outcome.reason!, /^Claude usage limit: You've hit your session limit \(five_hour\); resets at 13:55 UTC$/);
+    assert.match(outcome.reason!, /^Claude Code usage limit: You've hit your session limit \(five_hour\); resets at 13:55 UTC$/);
   });
 
   it('falls back to the reset text when there is no rate_limit_event', () => {
@@ -110,18 +111,22 @@ describe('parsers: Claude Code stream-json', () => {
     assert.equal(outcome.retryAt, Date.UTC(2026, 10, 21, 13, 55));
   });
 
-  it('reads the API-key 429 transcript: retries become notices, retryAt from the last retry delay', () => {
+  it('reads the API-key 429 transcript: retries become typed retry messages, retryAt from the last retry delay', () => {
     const { messages, outcome } = feed(createClaudeParser(), fixtureLines('claude-429-apikey.real.jsonl'), exit(1), NOW);
-    assert.deepEqual(kinds(messages), ['init', 'notice', 'notice', 'error', 'result']);
-    assert.deepEqual(only(messages, 'notice')[0], {
-      kind: 'notice',
+    assert.deepEqual(kinds(messages), ['init', 'retry', 'retry', 'error', 'result']);
+    assert.deepEqual(only(messages, 'retry')[0], {
+      kind: 'retry',
       message: 'retrying after 7 s (429), attempt 1/2',
-      level: 'warning',
+      delayMs: 7000,
+      attempt: 1,
+      maxRetries: 2,
+      httpStatus: 429,
+      cause: 'rate_limit',
     });
-    assert.equal(only(messages, 'notice')[1].message, 'retrying after 7 s (429), attempt 2/2');
+    assert.equal(only(messages, 'retry')[1].message, 'retrying after 7 s (429), attempt 2/2');
     assert.equal(outcome.kind, 'rate_limited');
     assert.equal(outcome.retryAt, NOW + 7000);
-    assert.equal(outcome.reason, 'Rate limited by the API (429); resets at 13:00 UTC');
+    assert.equal(outcome.reason, 'Rate limited by the API (HTTP 429); resets at 13:00 UTC');
   });
 
   it('allowed_warning is a message, never a failure', () => {
@@ -149,9 +154,10 @@ describe('parsers: Claude Code stream-json', () => {
       errorResult({ api_error_status: 529, result: 'API Error: 529 Overloaded. This is a server-side issue, usually temporary — try again in a moment.' }),
     ];
     const { messages, outcome } = feed(createClaudeParser(), lines, exit(1), NOW);
-    assert.equal(only(messages, 'notice')[0].message, 'retrying after 0.6 s (529), attempt 1/1');
+    assert.equal(only(messages, 'retry')[0].message, 'retrying after 0.6 s (529), attempt 1/1');
+    assert.equal(only(messages, 'retry')[0].cause, 'overloaded');
     assert.equal(outcome.kind, 'overloaded');
-    assert.equal(outcome.reason, 'The API is overloaded (529); try again in a moment');
+    assert.equal(outcome.reason, 'The API is overloaded (HTTP 529); try again in a moment');
     assert.ok(outcome.retryAt! >= NOW + 30_000);
   });
 
@@ -164,7 +170,7 @@ describe('parsers: Claude Code stream-json', () => {
     ];
     const a = feed(createClaudeParser(), bad, exit(1), NOW).outcome;
     assert.equal(a.kind, 'auth');
-    assert.equal(a.reason, 'Claude Code could not authenticate: Invalid API key · Fix external API key');
+    assert.equal(a.reason, 'Claude Code could not authenticate (HTTP 401): Invalid API key · Fix external API key');
 
     const none = [init, synthetic('Not logged in · Please run /login', 'authentication_failed'), errorResult({ result: 'Not logged in · Please run /login' })];
     const b = feed(createClaudeParser(), none, exit(1), NOW).outcome;
@@ -191,7 +197,7 @@ describe('parsers: Claude Code stream-json', () => {
     const { outcome } = feed(createClaudeParser(), lines, exit(1), NOW);
     assert.equal(outcome.kind, 'rate_limited');
     assert.equal(outcome.retryAt, Date.UTC(2026, 10, 22, 14, 0));
-    assert.equal(outcome.reason, "Claude usage limit: You've hit your weekly limit; resets at Nov 22 14:00 UTC");
+    assert.equal(outcome.reason, "Claude Code usage limit: You've hit your weekly limit; resets at Nov 22 14:00 UTC");
   });
 
   it('a 429 with nothing to go on waits 60 s', () => {
@@ -340,11 +346,18 @@ describe('parsers: Codex exec --json', () => {
 
   it('reads the 429 transcript', () => {
     const { messages, outcome } = feed(createCodexParser(), fixtureLines('codex-429-ratelimit.real.jsonl'), exit(1), NOW);
-    assert.deepEqual(kinds(messages), ['init', 'notice', 'error', 'result']);
-    assert.equal(only(messages, 'notice')[0].message, 'Reconnecting... 1/1 (exceeded retry limit, last status: 429 Too Many Requests)');
+    assert.deepEqual(kinds(messages), ['init', 'retry', 'error', 'result']);
+    assert.deepEqual(only(messages, 'retry')[0], {
+      kind: 'retry',
+      message: 'Reconnecting... 1/1 (exceeded retry limit, last status: 429 Too Many Requests)',
+      cause: 'rate_limit',
+      attempt: 1,
+      maxRetries: 1,
+      httpStatus: 429,
+    });
     assert.equal(outcome.kind, 'rate_limited');
     assert.equal(outcome.retryAt, NOW + 60_000);
-    assert.equal(outcome.reason, 'Rate limited by the API (429); resets at 13:01 UTC');
+    assert.equal(outcome.reason, 'Rate limited by the API (HTTP 429); resets at 13:01 UTC');
   });
 
   const start = [j({ type: 'thread.started', thread_id: 't-1' }), j({ type: 'turn.started' })];
@@ -353,7 +366,7 @@ describe('parsers: Codex exec --json', () => {
     const m401 = 'unexpected status 401 Unauthorized: Incorrect API key provided, url: http://x/v1/responses';
     const a = feed(createCodexParser(), [...start, j({ type: 'error', message: `Reconnecting... 1/5 (${m401})` }), j({ type: 'error', message: m401 }), j({ type: 'turn.failed', error: { message: m401 } })], exit(1), NOW).outcome;
     assert.equal(a.kind, 'auth');
-    assert.match(a.reason!, /^Codex could not authenticate: unexpected status 401/);
+    assert.match(a.reason!, /^Codex could not authenticate \(HTTP 401\): unexpected status 401/);
     const b = feed(createCodexParser(), [...start, j({ type: 'turn.failed', error: { message: 'Missing environment variable: `MOCK_API_KEY`.' } })], exit(1), NOW);
     assert.equal(b.outcome.kind, 'auth');
     // no preceding error event: the failure is reported as an error message too
@@ -491,15 +504,17 @@ describe('parsers: Gemini CLI stream-json', () => {
     assert.equal(createGeminiParser().finish(exit(53), NOW).kind, 'max_turns');
   });
 
-  it('per-minute 429 after retries (exit 173): retry after the suggested delay; retries are notices', () => {
+  it('per-minute 429 after retries (exit 173): retry after the suggested delay; retries are typed retry messages', () => {
     const p = createGeminiParser();
-    const notices = p.stderrLine('Attempt 1 failed: Resource has been exhausted (e.g. check quota). Suggested retry after 2s.. Retrying after 5009ms...');
-    assert.equal(notices.length, 1);
-    assert.equal(notices[0].kind, 'notice');
+    const retries = p.stderrLine('Attempt 1 failed: Resource has been exhausted (e.g. check quota). Suggested retry after 2s.. Retrying after 5009ms...');
+    assert.equal(retries.length, 1);
+    assert.equal(retries[0].kind, 'retry');
+    assert.equal((retries[0] as Extract<AgentMessage, { kind: 'retry' }>).delayMs, 5009);
+    assert.equal((retries[0] as Extract<AgentMessage, { kind: 'retry' }>).cause, 'rate_limit');
     const o = p.finish(exit(173, ''), NOW);
     assert.equal(o.kind, 'rate_limited');
     assert.equal(o.retryAt, NOW + 2000);
-    assert.equal(o.reason, 'Rate limited by the Gemini API (429); resets at 13:00 UTC');
+    assert.equal(o.reason, 'Rate limited by the Gemini API (HTTP 429); resets at 13:00 UTC');
   });
 
   it('error events: warnings are notices, errors are errors', () => {

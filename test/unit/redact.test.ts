@@ -4,16 +4,11 @@ import * as assert from 'node:assert/strict';
 import { Masker, maskDeep, redact } from '../../src/core/util/log';
 import { maskMessage } from '../../src/core/agents/mask';
 import type { AgentMessage } from '../../src/core/model/agentMessage';
+import { nestedObject } from './parsers-helpers';
 
 const KEY = 'my-private-value-123';
 const SECRETS = [KEY];
 
-/** {"a":{"a":…{"a":leaf}}} `depth` levels deep, built without recursion. */
-function nested(depth: number, leaf: unknown): Record<string, unknown> {
-  let v: unknown = leaf;
-  for (let i = 0; i < depth; i++) v = { a: v };
-  return v as Record<string, unknown>;
-}
 
 function deepestLeaf(v: unknown): unknown {
   let cur = v as Record<string, unknown>;
@@ -40,7 +35,7 @@ describe('redact: maskDeep', () => {
   });
 
   it('a value nested 6,000 levels deep: JSON.stringify overflows the stack, maskDeep does not and masks the deepest leaf', () => {
-    const input = nested(6000, `leaf ${KEY}`);
+    const input = nestedObject(6000, `leaf ${KEY}`);
     // The way transcripts were masked before (stringify, redact, parse) crashes on this value.
     assert.throws(() => JSON.stringify(input), RangeError);
     const out = maskDeep(input, SECRETS);
@@ -109,7 +104,7 @@ describe('redact: maskMessage', () => {
   });
 
   it('masks a tool_use whose input is nested 6,000 levels deep without throwing', () => {
-    const m: AgentMessage = { kind: 'tool_use', id: 't', name: 'Write', input: nested(6000, KEY) };
+    const m: AgentMessage = { kind: 'tool_use', id: 't', name: 'Write', input: nestedObject(6000, KEY) };
     const out = maskMessage(m, SECRETS) as Extract<AgentMessage, { kind: 'tool_use' }>;
     assert.equal(deepestLeaf(out.input), '***');
   });

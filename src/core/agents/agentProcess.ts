@@ -1,6 +1,7 @@
 // Runs one agent program: its own process group, stdin closed, stdout parsed line by line,
 // stderr kept apart, watchdogs for wall-clock and inactivity, and a stop that takes the whole
-// group down (TERM, then KILL after a grace period). Nothing it started outlives it.
+// group down (TERM, then KILL after a grace period). Nothing it started outlives it, and no
+// line it prints can throw out of here.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { AgentMessage, RunOutcome } from '../model/agentMessage';
@@ -20,11 +21,21 @@ export interface LaunchSpec {
 export interface ProcessLimits {
   /** Wall-clock limit in ms. */
   timeoutMs?: number;
-  /** No output for this long stops the run; a tool call in flight or a rate-limit wait extends it. */
+  /**
+   * No output for this long stops the run. A tool call in flight or a rate-limit wait holds it
+   * off; an announced API retry adds its delay.
+   */
   inactivityMs?: number;
   /** Between TERM and KILL. */
   graceMs?: number;
+  /**
+   * The program's own retries of a request that gets no answer (refused, no DNS) in a row, with
+   * no real output between them, before the run is stopped as `network`. Default 8; 0: never.
+   */
+  maxNetworkRetries?: number;
 }
+
+export const DEFAULT_MAX_NETWORK_RETRIES = 8;
 
 export interface Clock {
   now(): number;
@@ -42,6 +53,9 @@ export class AgentProcess {
   private lastOutput = 0;
   private openTools = new Set<string>();
   private waitingOnRateLimit = false;
+  /** Epoch ms until which silence is an announced retry wait. */
+  private quietUntil = 0;
+  private networkRetries = 0;
   private stopReason?: { kind: RunOutcome['kind']; reason: string };
   private timers: NodeJS.Timeout[] = [];
   private killTimer?: NodeJS.Timeout;
@@ -107,7 +121,7 @@ export class AgentProcess {
           this.lastOutput = this.clock.now(); // a long tool call or a rate-limit wait is not silence
           return;
         }
-        if (this.clock.now() - this.lastOutput >= this.limits.inactivityMs!) {
+        if (this.clock.now() - Math.max(this.lastOutput, this.quietUntil) >= this.limits.inactivityMs!) {
           this.stop('inactivity', `stopped: no output for ${fmtDuration(this.limits.inactivityMs!)}`);
         }
       }, every);
@@ -139,9 +153,19 @@ export class AgentProcess {
     const out: AgentMessage[] = [];
     for (const line of lines) {
       const l = line.endsWith('\r') ? line.slice(0, -1) : line;
-      if (l) for (const m of this.parser.line(l)) out.push(m);
+      if (l) out.push(...this.parse(() => this.parser.line(l)));
     }
     this.deliver(out);
+  }
+
+  /** A parser is not to throw; if one does, the line is lost but the run goes on. */
+  private parse(f: () => AgentMessage[]): AgentMessage[] {
+    try {
+      const r = f();
+      return Array.isArray(r) ? r : [];
+    } catch {
+      return [];
+    }
   }
 
   private onStderr(chunk: string): void {
@@ -150,30 +174,52 @@ export class AgentProcess {
     const lines = (this.stderrPending + chunk).split('\n');
     this.stderrPending = (lines.pop() ?? '').slice(-STDERR_TAIL);
     const out: AgentMessage[] = [];
-    for (const l of lines) if (l.trim()) out.push(...this.parser.stderrLine(l));
+    for (const l of lines) if (l.trim()) out.push(...this.parse(() => this.parser.stderrLine(l)));
     this.deliver(out);
   }
 
   private deliver(msgs: AgentMessage[]): void {
     if (msgs.length === 0) return;
+    let networkGiveUp: string | undefined;
     for (const m of msgs) {
       if (m.kind === 'tool_use') this.openTools.add(m.id);
       else if (m.kind === 'tool_result') this.openTools.delete(m.toolUseId);
       else if (m.kind === 'rate_limit') this.waitingOnRateLimit = m.status === 'rejected';
-      else if (m.kind === 'notice' && /retry/i.test(m.message)) this.lastOutput = this.clock.now();
+      if (m.kind === 'retry') {
+        // The program sleeps before it retries: that wait is not silence.
+        if (typeof m.delayMs === 'number' && Number.isFinite(m.delayMs) && m.delayMs > 0) this.quietUntil = Math.max(this.quietUntil, this.clock.now() + m.delayMs);
+        if (m.cause === 'network') {
+          this.networkRetries++;
+          const max = this.limits.maxNetworkRetries ?? DEFAULT_MAX_NETWORK_RETRIES;
+          if (max > 0 && this.networkRetries >= max) networkGiveUp ??= `(${this.networkRetries} retries in a row): ${m.message}`;
+        }
+      } else if (m.kind !== 'notice') this.networkRetries = 0;
     }
-    this.onMessages(coalesceText(msgs));
+    try {
+      this.onMessages(coalesceText(msgs));
+    } catch (err) {
+      // Whatever the receiver choked on, the orchestrator must not go down with it.
+      this.stop('failed', `the output of ${this.spec.label} could not be recorded: ${(err as Error)?.message ?? String(err)}`);
+    }
+    if (networkGiveUp !== undefined) {
+      this.stop('network', `${this.spec.label} could not reach the API ${networkGiveUp}`);
+    }
   }
 
   private onClose(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.exited) return;
     this.exited = true;
-    if (this.pending.trim()) this.deliver(this.parser.line(this.pending.trim()));
-    if (this.stderrPending.trim()) this.deliver(this.parser.stderrLine(this.stderrPending));
+    if (this.pending.trim()) this.deliver(this.parse(() => this.parser.line(this.pending.trim())));
+    if (this.stderrPending.trim()) this.deliver(this.parse(() => this.parser.stderrLine(this.stderrPending)));
     // Reap what the program left behind in its group (e.g. a background server it started).
     if (this.child?.pid) signalGroup(this.child.pid, 'SIGKILL');
     this.clearTimers();
-    let outcome = this.parser.finish({ code, signal, stderrTail: this.stderrTail }, this.clock.now());
+    let outcome: RunOutcome;
+    try {
+      outcome = this.parser.finish({ code, signal, stderrTail: this.stderrTail }, this.clock.now());
+    } catch (err) {
+      outcome = { ok: false, kind: 'failed', reason: `${this.spec.label} ended, but its outcome could not be read: ${(err as Error)?.message ?? String(err)}` };
+    }
     if (this.stopReason) outcome = { ...outcome, ok: false, kind: this.stopReason.kind, reason: this.stopReason.reason };
     this.resolveDone(outcome);
   }

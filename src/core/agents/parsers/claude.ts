@@ -4,17 +4,25 @@ import type { AgentMessage, OutcomeKind, RunOutcome, Usage } from '../../model/a
 import type { ExitStatus } from './types';
 import {
   arr,
+  boundDepth,
   exitedZero,
   exitReason,
   formatDelay,
   formatResetTime,
   type FormatParser,
+  httpTag,
   type Json,
+  kindOfStatus,
+  NETWORK_TEXT,
   num,
   obj,
   oneLine,
   parseJsonObject,
   type ParserOptions,
+  retryCause,
+  safeStringify,
+  saneDelay,
+  saneTime,
   StderrLog,
   str,
 } from './common';
@@ -82,14 +90,10 @@ function toolResultContent(content: unknown): string {
     }
     return parts.join('\n');
   }
-  try {
-    return JSON.stringify(content);
-  } catch {
-    return String(content);
-  }
+  return safeStringify(content);
 }
 
-const AUTH_TEXT = /Not logged in|Invalid API key|Please run \/login|authentication_failed|OAuth token (has )?(expired|been revoked)|invalid x-api-key|\b401\b.*(Unauthori[sz]ed|authentication)|Invalid bearer token/i;
+const AUTH_TEXT = /Not logged in|Invalid API key|Please run \/login|authentication_failed|Failed to authenticate|OAuth token (has )?(expired|been revoked)|invalid x-api-key|\b401\b.*(Unauthori[sz]ed|authentication)|Invalid bearer token/i;
 const AUTH_ERRORS = new Set(['authentication_failed', 'oauth_org_not_allowed', 'account_on_hold', 'verification_required', 'cloud_credential_error']);
 
 /** Decide the kind of a failed Claude result from its status, subtype and texts. */
@@ -99,19 +103,25 @@ function classifyClaudeError(
   text: string,
   assistantError: string | undefined,
   terminalReason: string | undefined,
+  noResponse: boolean,
 ): OutcomeKind {
   if (subtype === 'error_max_turns' || terminalReason === 'max_turns') return 'max_turns';
   if (subtype === 'error_max_budget_usd' || terminalReason === 'budget_exhausted') return 'budget';
   if (apiStatus === 429 || assistantError === 'rate_limit') return 'rate_limited';
   if (apiStatus === 529 || assistantError === 'overloaded') return 'overloaded';
-  if (apiStatus === 401 || (assistantError !== undefined && AUTH_ERRORS.has(assistantError))) return 'auth';
+  const byStatus = kindOfStatus(apiStatus);
+  if (byStatus) return byStatus;
+  if (assistantError !== undefined && AUTH_ERRORS.has(assistantError)) return 'auth';
   if (AUTH_TEXT.test(text)) return 'auth';
   if (isClaudeUsageLimitText(text) || /Server is temporarily limiting requests|rate[ _-]limit/i.test(text)) return 'rate_limited';
   if (/\bOverloaded\b|experiencing high load/i.test(text)) return 'overloaded';
+  if (apiStatus === undefined && (NETWORK_TEXT.test(text) || noResponse)) return 'network';
   return 'failed';
 }
 
 export function createClaudeParser(opts: ParserOptions = {}): FormatParser {
+  const label = opts.label ?? 'Claude Code';
+  const clock = opts.now ?? Date.now;
   let sessionId: string | undefined;
   let initSent = false;
   let result: ResultInfo | undefined;
@@ -119,7 +129,8 @@ export function createClaudeParser(opts: ParserOptions = {}): FormatParser {
   /** resetsAt (ms) of the last rejected rate_limit_event. */
   let rejectedResetsAt: number | undefined;
   let rejectedLimitType: string | undefined;
-  let lastRetry: { delayMs?: number; status?: number; error?: string } | undefined;
+  let lastRetry: { delayMs?: number; status?: number; error?: string; noResponse: boolean } | undefined;
+  let retries = 0;
   /** Error code and text of the last synthetic assistant error message. */
   let assistantError: string | undefined;
   let assistantErrorText: string | undefined;
@@ -140,16 +151,24 @@ export function createClaudeParser(opts: ParserOptions = {}): FormatParser {
       return [msg];
     }
     if (subtype === 'api_retry') {
-      const delay = num(ev.retry_delay_ms);
+      const delay = saneDelay(ev.retry_delay_ms);
       const status = num(ev.error_status);
       const error = str(ev.error);
-      lastRetry = { delayMs: delay, status, error };
+      // error_status null (and error "unknown") is a request that got no answer at all.
+      const noResponse = ev.error_status === null || ev.no_response === true;
+      lastRetry = { delayMs: delay, status, error, noResponse };
+      retries++;
       const why = status !== undefined ? String(status) : error && error !== 'unknown' ? error : 'no response';
       const attempt = num(ev.attempt);
       const max = num(ev.max_retries);
       let message = delay !== undefined ? `retrying after ${formatDelay(delay)} (${why})` : `retrying (${why})`;
       if (attempt !== undefined) message += `, attempt ${attempt}${max !== undefined ? `/${max}` : ''}`;
-      return [{ kind: 'notice', message, level: 'warning' }];
+      const msg: AgentMessage = { kind: 'retry', message, cause: retryCause(noResponse ? null : status, error === 'unknown' ? '' : error) };
+      if (delay !== undefined) msg.delayMs = delay;
+      if (attempt !== undefined) msg.attempt = attempt;
+      if (max !== undefined) msg.maxRetries = max;
+      if (status !== undefined) msg.httpStatus = status;
+      return [msg];
     }
     if (subtype === 'compact_boundary') {
       return [{ kind: 'notice', message: 'conversation compacted', level: 'info' }];
@@ -185,7 +204,7 @@ export function createClaudeParser(opts: ParserOptions = {}): FormatParser {
           kind: 'tool_use',
           id: str(block.id) ?? '',
           name: str(block.name) ?? 'unknown',
-          input: block.input ?? {},
+          input: boundDepth(block.input ?? {}),
         });
       }
     }
@@ -241,6 +260,7 @@ export function createClaudeParser(opts: ParserOptions = {}): FormatParser {
         `${error}\n${assistantErrorText ?? ''}`,
         str(ev.error) ?? assistantError,
         str(ev.terminal_reason),
+        lastRetry?.noResponse === true,
       );
     }
     result = info;
@@ -264,7 +284,10 @@ export function createClaudeParser(opts: ParserOptions = {}): FormatParser {
     if (!status) return [];
     const resetsAtS = num(info.resetsAt);
     const msg: AgentMessage = { kind: 'rate_limit', status };
-    if (resetsAtS !== undefined) msg.resetsAt = resetsAtS < 1e12 ? resetsAtS * 1000 : resetsAtS;
+    // Epoch seconds. A value that is no time at all is dropped (the default wait applies) and one
+    // absurdly far is cut; whether it has passed is judged at the end, against finish's `now`.
+    const resetsAt = resetsAtS !== undefined ? saneTime(resetsAtS < 1e12 ? resetsAtS * 1000 : resetsAtS, clock(), Infinity) : undefined;
+    if (resetsAt !== undefined) msg.resetsAt = resetsAt;
     const limitType = str(info.rateLimitType);
     if (limitType !== undefined) msg.limitType = limitType;
     if (status === 'rejected') {
@@ -309,9 +332,10 @@ export function createClaudeParser(opts: ParserOptions = {}): FormatParser {
   }
 
   function rateLimitRetryAt(now: number, texts: string[]): number {
-    if (rejectedResetsAt !== undefined) return rejectedResetsAt;
+    const announced = saneTime(rejectedResetsAt, now);
+    if (announced !== undefined) return announced;
     for (const t of texts) {
-      const at = t ? parseClaudeReset(t, now, opts.timeZone) : undefined;
+      const at = t ? saneTime(parseClaudeReset(t, now, opts.timeZone), now) : undefined;
       if (at !== undefined) return at;
     }
     if (lastRetry?.delayMs !== undefined && (lastRetry.status === 429 || lastRetry.error === 'rate_limit')) {
@@ -322,32 +346,36 @@ export function createClaudeParser(opts: ParserOptions = {}): FormatParser {
 
   function failureReason(kind: OutcomeKind, error: string, now: number, retryAt?: number): string {
     const short = oneLine(error, 240);
+    const status = result?.apiErrorStatus;
     switch (kind) {
       case 'max_turns': {
         const m = /maximum number of turns \((\d+)\)/i.exec(error);
         const n = m ? Number(m[1]) : result?.numTurns;
-        return n !== undefined ? `Claude Code reached the turn limit (${n} turns)` : 'Claude Code reached the turn limit';
+        return n !== undefined ? `${label} reached the turn limit (${n} turns)` : `${label} reached the turn limit`;
       }
       case 'budget': {
         const m = /maximum budget \((\$[\d.]+)\)/i.exec(error);
-        return m ? `Claude Code reached the budget limit (${m[1]})` : 'Claude Code reached the budget limit';
+        return m ? `${label} reached the budget limit (${m[1]})` : `${label} reached the budget limit`;
       }
       case 'rate_limited': {
         const resets = retryAt !== undefined ? `; resets at ${formatResetTime(retryAt, now)}` : '';
         if (isClaudeUsageLimitText(error)) {
           const what = oneLine(error.split('·')[0], 120).replace(/[.;,]$/, '');
           const type = rejectedLimitType ? ` (${rejectedLimitType})` : '';
-          return `Claude usage limit: ${what}${type}${resets}`;
+          return `${label} usage limit: ${what}${type}${resets}`;
         }
-        const status = result?.apiErrorStatus ?? 429;
-        return `Rate limited by the API (${status})${resets}`;
+        return `Rate limited by the API (HTTP ${status ?? 429})${resets}`;
       }
       case 'overloaded':
-        return `The API is overloaded (${result?.apiErrorStatus ?? 529}); try again in a moment`;
+        return `The API is overloaded (HTTP ${status ?? 529}); try again in a moment`;
       case 'auth':
-        return `Claude Code could not authenticate: ${short}`;
+        return `${label} could not authenticate${httpTag(status)}: ${short}`;
+      case 'network': {
+        const tries = retries > 0 ? ` after ${retries} ${retries === 1 ? 'retry' : 'retries'}` : '';
+        return `${label} could not reach the API${tries}: ${short}`;
+      }
       default:
-        return `Claude Code failed: ${short}`;
+        return `${label} failed${httpTag(status)}: ${short}`;
     }
   }
 
@@ -402,6 +430,9 @@ export function createClaudeParser(opts: ParserOptions = {}): FormatParser {
     if ((assistantError && AUTH_ERRORS.has(assistantError)) || AUTH_TEXT.test(allStderr)) {
       return { ...base, kind: 'auth', reason: failureReason('auth', assistantErrorText ?? errLine ?? 'not logged in', now) };
     }
+    if (!exit.signal && lastRetry?.noResponse && assistantErrorText !== undefined && NETWORK_TEXT.test(assistantErrorText)) {
+      return { ...base, kind: 'network', reason: failureReason('network', assistantErrorText, now) };
+    }
     if (exit.signal) {
       return { ...base, kind: 'failed', reason: exitReason(exit) };
     }
@@ -412,7 +443,7 @@ export function createClaudeParser(opts: ParserOptions = {}): FormatParser {
     return {
       ...base,
       kind: 'failed',
-      reason: errLine ? `Claude Code ended without a result: ${errLine}` : 'Claude Code ended without a result',
+      reason: errLine ? `${label} ended without a result: ${errLine}` : `${label} ended without a result`,
     };
   }
 

@@ -5,17 +5,25 @@ import type { AgentMessage, OutcomeKind, RunOutcome, Usage } from '../../model/a
 import type { ExitStatus } from './types';
 import {
   arr,
+  boundDepth,
   exitedZero,
   exitReason,
   formatResetTime,
   type FormatParser,
+  httpTag,
   type Json,
+  kindOfStatus,
+  NETWORK_TEXT,
   num,
   obj,
   oneLine,
   parseJsonObject,
   type ParserOptions,
+  retryCause,
+  safeStringify,
+  saneTime,
   StderrLog,
+  statusIn,
   str,
   subtractUsage,
 } from './common';
@@ -45,12 +53,27 @@ export function codexUsage(u: Json): Usage {
 /** Classify a Codex failure message. */
 export function classifyCodexError(message: string): OutcomeKind {
   if (/hit your usage limit|usage_limit_reached/i.test(message)) return 'rate_limited';
-  if (/unexpected status 40[13]\b|\b401 Unauthorized|Missing environment variable|invalid[_ ]api[_ ]key|Incorrect API key|not logged in|token (has )?expired|refresh token/i.test(message)) {
+  if (/unexpected status 40[13]\b|\b401 Unauthorized|\b403 Forbidden|Missing environment variable|invalid[_ ]api[_ ]key|Incorrect API key|not logged in|token (has )?expired|refresh token/i.test(message)) {
     return 'auth';
   }
   if (/status:? 429|\b429 Too Many Requests|rate[ _-]?limit|Quota exceeded|insufficient_quota/i.test(message)) return 'rate_limited';
   if (/status:? (529|503)\b|overloaded|high demand|server_is_overloaded/i.test(message)) return 'overloaded';
+  const byStatus = kindOfStatus(statusIn(message));
+  if (byStatus) return byStatus;
+  if (NETWORK_TEXT.test(message)) return 'network';
   return 'failed';
+}
+
+/** "Reconnecting... 2/5 (…)" / "Reconnecting... waiting for network (…)": Codex retrying by itself. */
+function reconnectMessage(message: string): AgentMessage {
+  const m = /^Reconnecting\.\.\.\s*(?:(\d+)\/(\d+))?\s*(?:\((.*)\))?/is.exec(message);
+  const inner = m?.[3] ?? message;
+  const status = statusIn(inner);
+  const msg: AgentMessage = { kind: 'retry', message, cause: retryCause(status, inner) };
+  if (m?.[1]) msg.attempt = Number(m[1]);
+  if (m?.[2]) msg.maxRetries = Number(m[2]);
+  if (status !== undefined) msg.httpStatus = status;
+  return msg;
 }
 
 function changesSummary(changes: unknown): string {
@@ -75,17 +98,12 @@ function mcpResultText(item: Json): string {
     if (t !== undefined) parts.push(t);
     else if (o && typeof o.type === 'string') parts.push(`[${o.type}]`);
   }
-  if (parts.length === 0 && result.structured_content !== undefined) {
-    try {
-      return JSON.stringify(result.structured_content);
-    } catch {
-      return '';
-    }
-  }
+  if (parts.length === 0 && result.structured_content !== undefined) return safeStringify(result.structured_content);
   return parts.join('\n');
 }
 
 export function createCodexParser(opts: CodexParserOptions = {}): FormatParser {
+  const label = opts.label ?? 'Codex';
   let threadId: string | undefined;
   let initSent = false;
   let completedUsage: Usage | undefined;
@@ -103,16 +121,16 @@ export function createCodexParser(opts: CodexParserOptions = {}): FormatParser {
       case 'command_execution':
         return { kind: 'tool_use', id, name: 'exec_command', input: { command: str(item.command) ?? '' } };
       case 'file_change':
-        return { kind: 'tool_use', id, name: 'apply_patch', input: { changes: arr(item.changes) } };
+        return { kind: 'tool_use', id, name: 'apply_patch', input: boundDepth({ changes: arr(item.changes) }) };
       case 'mcp_tool_call': {
         const server = str(item.server) ?? 'mcp';
         const tool = str(item.tool) ?? 'tool';
-        return { kind: 'tool_use', id, name: `mcp__${server}__${tool}`, input: item.arguments ?? {} };
+        return { kind: 'tool_use', id, name: `mcp__${server}__${tool}`, input: boundDepth(item.arguments ?? {}) };
       }
       case 'web_search':
         return { kind: 'tool_use', id, name: 'web_search', input: { query: str(item.query) ?? '' } };
       case 'todo_list':
-        return { kind: 'tool_use', id, name: 'todo_list', input: { items: arr(item.items) } };
+        return { kind: 'tool_use', id, name: 'todo_list', input: boundDepth({ items: arr(item.items) }) };
       default:
         return undefined;
     }
@@ -240,9 +258,7 @@ export function createCodexParser(opts: CodexParserOptions = {}): FormatParser {
         }
         case 'error': {
           const message = str(ev.message) ?? 'error';
-          if (/^Reconnecting\.\.\./i.test(message)) {
-            return [{ kind: 'notice', message, level: 'warning' }];
-          }
+          if (/^Reconnecting\.\.\./i.test(message)) return [reconnectMessage(message)];
           lastError = message;
           return [{ kind: 'error', message }];
         }
@@ -270,29 +286,31 @@ export function createCodexParser(opts: CodexParserOptions = {}): FormatParser {
 
   function reasonFor(kind: OutcomeKind, message: string, now: number, retryAt?: number): string {
     const short = oneLine(message, 240);
+    const status = httpTag(statusIn(message));
     switch (kind) {
       case 'rate_limited': {
         const resets = retryAt !== undefined ? `; resets at ${formatResetTime(retryAt, now)}` : '';
-        if (/hit your usage limit|usage_limit_reached/i.test(message)) return `Codex usage limit reached${resets}`;
+        if (/hit your usage limit|usage_limit_reached/i.test(message)) return `${label} usage limit reached${resets}`;
         if (/Quota exceeded|insufficient_quota/i.test(message)) return `OpenAI quota exceeded: ${short}`;
-        return `Rate limited by the API (429)${resets}`;
+        return `Rate limited by the API (HTTP ${statusIn(message) ?? 429})${resets}`;
       }
       case 'auth':
-        return `Codex could not authenticate: ${short}`;
+        return `${label} could not authenticate${status}: ${short}`;
       case 'overloaded':
-        return `The API is overloaded; try again in a moment (${short})`;
+        return `The API is overloaded${status}; try again in a moment (${short})`;
+      case 'network':
+        return `${label} could not reach the API: ${short}`;
       default:
-        return `Codex failed: ${short}`;
+        return `${label} failed${status}: ${short}`;
     }
   }
 
   function retryAtFor(kind: OutcomeKind, message: string, now: number): number | undefined {
+    const parsed = () => saneTime(parseCodexReset(message, now, opts.timeZone), now);
     if (kind === 'rate_limited') {
-      if (/hit your usage limit|usage_limit_reached/i.test(message)) {
-        return parseCodexReset(message, now, opts.timeZone) ?? now + USAGE_LIMIT_WAIT_MS;
-      }
+      if (/hit your usage limit|usage_limit_reached/i.test(message)) return parsed() ?? now + USAGE_LIMIT_WAIT_MS;
       if (/Quota exceeded|insufficient_quota/i.test(message)) return now + USAGE_LIMIT_WAIT_MS;
-      return parseCodexReset(message, now, opts.timeZone) ?? now + RATE_LIMIT_WAIT_MS;
+      return parsed() ?? now + RATE_LIMIT_WAIT_MS;
     }
     if (kind === 'overloaded') return now + OVERLOAD_WAIT_MS;
     return undefined;
@@ -324,7 +342,7 @@ export function createCodexParser(opts: CodexParserOptions = {}): FormatParser {
       return { ...base, kind: 'auth', reason: reasonFor('auth', errLine, now) };
     }
     if (exit.code !== 0) return { ...base, reason: exitReason(exit, errLine) };
-    return { ...base, reason: errLine ? `Codex ended without finishing its turn: ${errLine}` : 'Codex ended without finishing its turn' };
+    return { ...base, reason: errLine ? `${label} ended without finishing its turn: ${errLine}` : `${label} ended without finishing its turn` };
   }
 
   function finish(exit: ExitStatus, now: number): RunOutcome {

@@ -1,6 +1,6 @@
 // Small helpers shared by the stream parsers: JSON-safe parsing, field readers,
 // usage arithmetic, stderr digestion, readable reasons, and live-view truncation.
-import type { AgentMessage, Usage } from '../../model/agentMessage';
+import type { AgentMessage, OutcomeKind, RetryCause, Usage } from '../../model/agentMessage';
 import type { ExitStatus, StreamParser } from './types';
 
 /** Options every parser factory accepts (unknown fields are ignored). */
@@ -15,6 +15,10 @@ export interface ParserOptions {
    * Defaults to the zone of this process.
    */
   timeZone?: string;
+  /** The program's name in reasons ("Claude Code", "The simulated agent"); the format's own by default. */
+  label?: string;
+  /** Epoch ms now, for capping times read mid-run (tests pass a fixed clock). Defaults to Date.now. */
+  now?: () => number;
 }
 
 /** A parser for one of the agent JSON formats, with what the command parser needs to know. */
@@ -57,6 +61,119 @@ export function obj(v: unknown): Json | undefined {
 
 export function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile values
+
+/** Deeper parts of a tool input are replaced by this; nothing real nests that deep. */
+export const MAX_JSON_DEPTH = 100;
+const TOO_DEEP = '[nested too deep]';
+
+/** Does this JSON-like value nest deeper than `max` levels? (Walked with its own stack.) */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    if (d >= max) return true;
+    seen.add(v);
+    for (const c of Array.isArray(v) ? v : Object.values(v)) if (typeof c === 'object' && c !== null) stack.push([c, d + 1]);
+  }
+  return false;
+}
+
+/**
+ * The value itself when it nests at most `max` levels, else a copy whose deeper parts are a
+ * marker string: everything downstream (JSON.stringify, renderers) recurses, and a tool input
+ * thousands of levels deep would overflow their stack.
+ */
+export function boundDepth(value: unknown, max = MAX_JSON_DEPTH): unknown {
+  if (!nestsDeeperThan(value, max)) return value;
+  const root: unknown[] = [undefined];
+  const stack: { src: unknown; dst: Record<string, unknown> | unknown[]; key: string | number; depth: number }[] = [{ src: value, dst: root, key: 0, depth: 0 }];
+  while (stack.length > 0) {
+    const { src, dst, key, depth } = stack.pop()!;
+    let out: unknown = src;
+    if (typeof src === 'object' && src !== null) {
+      if (depth >= max) out = TOO_DEEP;
+      else {
+        const copy: Record<string, unknown> | unknown[] = Array.isArray(src) ? [] : {};
+        for (const [k, v] of Object.entries(src)) stack.push({ src: v, dst: copy, key: Array.isArray(src) ? Number(k) : k, depth: depth + 1 });
+        out = copy;
+      }
+    }
+    if (Array.isArray(dst)) dst[key as number] = out;
+    else Object.defineProperty(dst, key, { value: out, enumerable: true, writable: true, configurable: true });
+  }
+  return root[0];
+}
+
+/** JSON text of any value, never throwing (too deep, cyclic, BigInt): a marker instead. */
+export function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(boundDepth(value)) ?? '';
+  } catch {
+    return '[unprintable]';
+  }
+}
+
+/** The longest any announced wait is believed: a reset "in a year" is a bad line, not a plan. */
+export const MAX_WAIT_MS = 7 * 24 * 3_600_000;
+
+/**
+ * A reset / retry time fit to act on: undefined when it is not a finite positive epoch or lies
+ * well in the past (the caller then uses its default wait); at most `now` + MAX_WAIT_MS.
+ */
+export function saneTime(at: unknown, now: number, graceMs = 5 * 60_000): number | undefined {
+  if (typeof at !== 'number' || !Number.isFinite(at) || at <= 0 || !Number.isFinite(now)) return undefined;
+  if (at < now - graceMs) return undefined;
+  return Math.round(Math.min(at, now + MAX_WAIT_MS));
+}
+
+/** A delay in ms fit to act on: undefined unless finite and not negative; at most MAX_WAIT_MS. */
+export function saneDelay(ms: unknown): number | undefined {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return undefined;
+  return Math.round(Math.min(ms, MAX_WAIT_MS));
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a failure says about the API
+
+/** Texts of a request that never got an answer: refused, no route, no name, timed out. */
+export const NETWORK_TEXT =
+  /Unable to connect|Connection (?:error|failed|refused|reset)|ConnectionRefused|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|getaddrinfo|dns error|failed to lookup address|fetch failed|error sending request|socket hang up|waiting for network|Request timed out|network is unreachable/i;
+
+/** The outcome an HTTP status stands for, when it tells. */
+export function kindOfStatus(status: number | undefined): OutcomeKind | undefined {
+  if (status === 429) return 'rate_limited';
+  if (status === 529 || status === 503) return 'overloaded';
+  if (status === 401 || status === 403) return 'auth';
+  return undefined;
+}
+
+/** Why a request is retried, from its HTTP status (null/undefined: no answer at all) and error text. */
+export function retryCause(status: number | null | undefined, text = ''): RetryCause {
+  const k = typeof status === 'number' ? kindOfStatus(status) : undefined;
+  if (k === 'rate_limited') return 'rate_limit';
+  if (k === 'overloaded' || /overloaded/i.test(text)) return 'overloaded';
+  if (k === 'auth' || /authentication|unauthori[sz]ed/i.test(text)) return 'auth';
+  if (typeof status === 'number' && status >= 500) return 'server';
+  if (/rate[_ -]?limit|\b429\b|Too Many Requests|exhausted/i.test(text)) return 'rate_limit';
+  if (NETWORK_TEXT.test(text) || status === null) return 'network';
+  return 'other';
+}
+
+/** " (HTTP 529)" when the status is known. */
+export function httpTag(status: number | undefined): string {
+  return status !== undefined ? ` (HTTP ${status})` : '';
+}
+
+/** The first "status 529" / "(429)" / "HTTP 401" style number in a text. */
+export function statusIn(text: string): number | undefined {
+  const m = /(?:\bstatus:?\s*|\bHTTP\s*|API Error:\s*|Request rejected \(|\()([1-5]\d\d)\b/i.exec(text);
+  return m ? Number(m[1]) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,7 +328,8 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
  */
 export function formatResetTime(at: number, now: number): string {
   const d = new Date(at);
-  const n = new Date(now);
+  if (!Number.isFinite(d.getTime())) return 'an unknown time';
+  const n = new Date(Number.isFinite(now) ? now : at);
   const hm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
   const sameDay =
     d.getUTCFullYear() === n.getUTCFullYear() && d.getUTCMonth() === n.getUTCMonth() && d.getUTCDate() === n.getUTCDate();

@@ -3,17 +3,24 @@
 import type { AgentMessage, OutcomeKind, RunOutcome, Usage } from '../../model/agentMessage';
 import type { ExitStatus } from './types';
 import {
+  boundDepth,
   exitedZero,
   exitReason,
   formatResetTime,
   type FormatParser,
+  httpTag,
   type Json,
+  NETWORK_TEXT,
   num,
   obj,
   oneLine,
   parseJsonObject,
   type ParserOptions,
+  retryCause,
+  saneDelay,
+  saneTime,
   StderrLog,
+  statusIn,
   str,
 } from './common';
 import { isGeminiDailyQuota, isGeminiQuotaText, parseGeminiRetry } from './rateLimit';
@@ -35,6 +42,7 @@ export const GEMINI_EXIT_CODES: Record<number, ExitMeaning> = {
   54: { kind: 'failed', what: 'a Gemini CLI tool failed fatally' },
   55: { kind: 'failed', what: 'Gemini CLI does not trust this folder (use --skip-trust or GEMINI_CLI_TRUST_WORKSPACE=true)' },
   130: { kind: 'failed', what: 'Gemini CLI was cancelled' },
+  17: { kind: 'overloaded', what: 'The Gemini API is overloaded (HTTP 529)' },
   145: { kind: 'auth', what: 'Gemini API refused the credentials (HTTP 401)' },
   147: { kind: 'auth', what: 'Gemini API denied access (HTTP 403)' },
   173: { kind: 'rate_limited', what: 'Rate limited by the Gemini API (429)' },
@@ -61,11 +69,25 @@ function classifyGeminiText(text: string): OutcomeKind | undefined {
   if (AUTH_TEXT.test(text)) return 'auth';
   if (/Maximum session turns exceeded/i.test(text)) return 'max_turns';
   if (/\b503\b|\b529\b|overloaded|UNAVAILABLE|high demand/i.test(text)) return 'overloaded';
+  if (NETWORK_TEXT.test(text)) return 'network';
   return undefined;
 }
 
+/** "Attempt 2 failed: … Retrying after 5009ms..." / "Attempt 3 failed. Retrying with backoff... Error: …" */
+function retryMessage(line: string): AgentMessage {
+  const msg: AgentMessage = { kind: 'retry', message: oneLine(line, 2000), cause: retryCause(statusIn(line), line) };
+  const attempt = /Attempt (\d+) failed/i.exec(line);
+  if (attempt) msg.attempt = Number(attempt[1]);
+  const after = /Retrying after\s+([\d.]+)\s*(ms|s)\b/i.exec(line);
+  const delay = after ? saneDelay(Number(after[1]) * (after[2].toLowerCase() === 's' ? 1000 : 1)) : undefined;
+  if (delay !== undefined) msg.delayMs = delay;
+  const status = statusIn(line);
+  if (status !== undefined) msg.httpStatus = status;
+  return msg;
+}
+
 export function createGeminiParser(opts: ParserOptions = {}): FormatParser {
-  void opts;
+  const label = opts.label ?? 'Gemini CLI';
   let sessionId: string | undefined;
   let initSent = false;
   let resultEv: Json | undefined;
@@ -125,7 +147,7 @@ export function createGeminiParser(opts: ParserOptions = {}): FormatParser {
               kind: 'tool_use',
               id: str(ev.tool_id) ?? '',
               name: str(ev.tool_name) ?? 'unknown',
-              input: ev.parameters ?? {},
+              input: boundDepth(ev.parameters ?? {}),
             },
           ];
         case 'tool_result': {
@@ -157,7 +179,7 @@ export function createGeminiParser(opts: ParserOptions = {}): FormatParser {
       const l = stderr.add(raw);
       if (l === undefined) return [];
       // Retry progress: "Attempt 1 failed: … Retrying after 5009ms..." / "Attempt N failed. Retrying with backoff..."
-      if (/Attempt \d+ failed|Retrying (after|with backoff)/i.test(l)) return stderr.notice(l, 'warning');
+      if (/Attempt \d+ failed|Retrying (after|with backoff)/i.test(l)) return [retryMessage(l)];
       return [];
     } catch {
       return [];
@@ -165,7 +187,7 @@ export function createGeminiParser(opts: ParserOptions = {}): FormatParser {
   }
 
   function retryAtFor(text: string, now: number): number {
-    return parseGeminiRetry(text, now) ?? now + RATE_LIMIT_WAIT_MS;
+    return saneTime(parseGeminiRetry(text, now), now) ?? now + RATE_LIMIT_WAIT_MS;
   }
 
   function reasonFor(kind: OutcomeKind, message: string, now: number, retryAt?: number, code?: number | null): string {
@@ -174,16 +196,18 @@ export function createGeminiParser(opts: ParserOptions = {}): FormatParser {
       case 'rate_limited': {
         const resets = retryAt !== undefined ? `; resets at ${formatResetTime(retryAt, now)}` : '';
         if (isGeminiDailyQuota(message)) return `Gemini daily quota exhausted${resets}`;
-        return `Rate limited by the Gemini API (429)${resets}`;
+        return `Rate limited by the Gemini API (HTTP 429)${resets}`;
       }
       case 'auth':
-        return `Gemini CLI could not authenticate${code ? ` (exit ${code})` : ''}: ${short}`;
+        return `${label} could not authenticate${code ? ` (exit ${code})` : httpTag(statusIn(message))}: ${short}`;
       case 'max_turns':
-        return `Gemini CLI reached the session turn limit${short ? `: ${short}` : ''}`;
+        return `${label} reached the session turn limit${short ? `: ${short}` : ''}`;
       case 'overloaded':
-        return `The Gemini API is overloaded; try again in a moment (${short})`;
+        return `The Gemini API is overloaded${httpTag(statusIn(message))}; try again in a moment (${short})`;
+      case 'network':
+        return `${label} could not reach the API: ${short}`;
       default:
-        return `Gemini CLI failed: ${short}`;
+        return `${label} failed${httpTag(statusIn(message))}: ${short}`;
     }
   }
 
@@ -219,14 +243,14 @@ export function createGeminiParser(opts: ParserOptions = {}): FormatParser {
     else if (kind === 'overloaded') retryAt = now + 30_000;
 
     let reason: string;
-    if (kind === 'rate_limited' || kind === 'overloaded' || kind === 'auth' || kind === 'max_turns') {
+    if (kind === 'rate_limited' || kind === 'overloaded' || kind === 'auth' || kind === 'max_turns' || kind === 'network') {
       reason = reasonFor(kind, message, now, retryAt, code);
     } else if (resultError) {
       reason = reasonFor('failed', resultError, now);
     } else if (meaning) {
       reason = `${meaning.what} (exit ${code})${errLine ? `: ${errLine}` : ''}`;
     } else if (code === 0 && !resultEv) {
-      reason = errLine ? `Gemini CLI ended without a result: ${errLine}` : 'Gemini CLI ended without a result';
+      reason = errLine ? `${label} ended without a result: ${errLine}` : `${label} ended without a result`;
     } else {
       reason = exitReason(exit, errLine);
     }
