@@ -214,6 +214,23 @@ describe('store: hostile files', () => {
   });
 
   describe('malformed stories', () => {
+    it('a story that cannot be read (an I/O error) is invalid with the reason, and the scan goes on', async () => {
+      const broken = put('current', '2_story_eio.md', item('Eio'));
+      put('current', '3_story_fine.md', item('Fine'));
+      const realOpen = fs.promises.open;
+      fs.promises.open = (async (p: fs.PathLike, ...rest: unknown[]) => {
+        if (String(p) === broken) throw Object.assign(new Error(`EIO: i/o error, open '${broken}'`), { code: 'EIO' });
+        return (realOpen as (...a: unknown[]) => Promise<fs.promises.FileHandle>).call(fs.promises, p, ...rest);
+      }) as typeof fs.promises.open;
+      try {
+        const r = await store.scan();
+        assert.match(r.items.get(2)?.invalid ?? '', /^2_story_eio\.md: the file cannot be read: EIO/);
+        assert.equal(r.items.get(3)?.invalid, undefined);
+      } finally {
+        fs.promises.open = realOpen;
+      }
+    });
+
     it('a bad key type is shown with file:line and a patch keeps every other byte', async () => {
       const text = '---\nname: Keep\n# a comment\ndepends_on: [x]\ncustom: {a: 1}\n---\n# Keep\n\nbody text\n';
       const file = put('current', '3_story_keep.md', text);

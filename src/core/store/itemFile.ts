@@ -1,6 +1,7 @@
-// Parsing and rewriting one work-item file: file name, YAML front matter, checklist.
+// One work-item file: its name, reading its bytes safely, YAML front matter, checklist, rewrite.
 // Bad content never throws: the item comes back marked invalid with what is wrong and where,
 // and a rewrite is refused rather than made from a file that could not be read faithfully.
+import { constants as FS, promises as fs, type Stats } from 'node:fs';
 import { LineCounter, isAlias, isMap, isNode, isScalar, parseDocument, visit, type Document } from 'yaml';
 import type { Criterion, ItemType, WorkItem } from '../model/workItem';
 import { ITEM_TYPES } from '../model/workItem';
@@ -36,6 +37,28 @@ export function notWorkItemReason(fileName: string): string | undefined {
   if (parseFileName(fileName)) return undefined;
   if (/^\d{10,}_/.test(fileName)) return `the number has more than 9 digits (the highest a story can have is ${MAX_ITEM_NUMBER})`;
   return 'the file name must look like <number>_<type>_<slug>.md, e.g. 42_story_add_login.md';
+}
+
+// No symlink is followed, and a FIFO swapped in after lstat cannot block the read.
+const READ_FLAGS = FS.O_RDONLY | (FS.O_NOFOLLOW ?? 0) | (FS.O_NONBLOCK ?? 0);
+
+/** Bytes of a regular file, read without following a symlink; undefined when it is no longer the file lstat saw. */
+export async function readItemFile(file: string, seen: Stats): Promise<Buffer | undefined> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, READ_FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENXIO') return undefined;
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.ino !== seen.ino || st.size > MAX_ITEM_BYTES) return undefined;
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The text of a file, or why its bytes are not text a story can be read from (and rewritten). */

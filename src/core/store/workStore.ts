@@ -2,12 +2,23 @@
 // writes. It keeps the last scan so a rescan reports only what changed. Scans, moves and patches
 // of one store run one at a time, and a scan re-reads until the folders hold still, so a rename
 // made elsewhere never shows as a story in two places, a removal or a move back.
-import { constants as FS, promises as fs, type Stats } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { STAGES, STAGE_FOLDERS, type Stage } from '../model/stage';
 import { ITEM_TYPES, type ItemType, type StrayFile, type WorkItem } from '../model/workItem';
-import { MAX_ITEM_BYTES, MAX_ITEM_NUMBER, decodeItemBytes, notWorkItemReason, parseFileName, parseItem, patchFrontMatter, renderNewItem, unreadableItem } from './itemFile';
+import {
+  MAX_ITEM_BYTES,
+  MAX_ITEM_NUMBER,
+  decodeItemBytes,
+  notWorkItemReason,
+  parseFileName,
+  parseItem,
+  readItemFile,
+  patchFrontMatter,
+  renderNewItem,
+  unreadableItem,
+} from './itemFile';
 import { writeFileAtomic } from '../util/fsAtomic';
 import { slugify } from '../util/ids';
 
@@ -37,8 +48,6 @@ interface Pass {
 
 /** A scan re-reads at most this often while files keep moving under it, then keeps its last pass. */
 const MAX_SCAN_PASSES = 10;
-// No symlink is followed, and a FIFO swapped in after lstat cannot block the read.
-const READ_FLAGS = FS.O_RDONLY | (FS.O_NOFOLLOW ?? 0) | (FS.O_NONBLOCK ?? 0);
 const SYMLINK_PROBLEM = 'the file is a symbolic link; a story must be a regular file in its stage folder (links are not followed)';
 
 export class WorkStore {
@@ -149,9 +158,13 @@ export class WorkStore {
           if (/\.(md|markdown)$/i.test(name)) stray(notItem);
           continue;
         }
-        const st = await fs.lstat(file).catch(() => undefined);
+        const st = await fs.lstat(file).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : err));
         if (!st) {
           pass.unstable = true; // moved away since the listing
+          continue;
+        }
+        if (st instanceof Error) {
+          this.addItem(pass, unreadableItem(name, file, stage, 0, `the file cannot be read: ${st.message}`));
           continue;
         }
         if (st.isDirectory()) {
@@ -168,17 +181,22 @@ export class WorkStore {
           pass.unstable = true;
           continue;
         }
-        const other = pass.items.get(item.id);
-        if (other) {
-          const msg = `Story ${item.id} is in two places: ${this.rel(other.path)} and ${this.rel(item.path)}. Remove or renumber one; no agent starts on it until then.`;
-          pass.conflicts.push(msg);
-          pass.items.set(item.id, { ...other, invalid: other.invalid ? `${other.invalid}; ${msg}` : msg });
-          continue;
-        }
-        pass.items.set(item.id, item);
+        this.addItem(pass, item);
       }
     }
     return pass;
+  }
+
+  /** The same number twice is one invalid item and a conflict, never two items. */
+  private addItem(pass: Pass, item: WorkItem): void {
+    const other = pass.items.get(item.id);
+    if (!other) {
+      pass.items.set(item.id, item);
+      return;
+    }
+    const msg = `Story ${item.id} is in two places: ${this.rel(other.path)} and ${this.rel(item.path)}. Remove or renumber one; no agent starts on it until then.`;
+    pass.conflicts.push(msg);
+    pass.items.set(item.id, { ...other, invalid: other.invalid ? `${other.invalid}; ${msg}` : msg });
   }
 
   /** One item from its file, from the cache when the file is the same; undefined when it changed under the read. */
@@ -192,13 +210,14 @@ export class WorkStore {
     if (st.size > MAX_ITEM_BYTES) {
       item = unreadableItem(name, file, stage, st.mtimeMs, `the file is ${st.size} bytes; a story file may have at most ${MAX_ITEM_BYTES}`);
     } else {
-      const bytes = await readRegularFile(file, st);
-      if (!bytes) return undefined;
-      const decoded = decodeItemBytes(bytes);
       try {
+        const bytes = await readItemFile(file, st);
+        if (!bytes) return undefined;
+        const decoded = decodeItemBytes(bytes);
         item = 'text' in decoded ? parseItem(decoded.text, name, file, stage, st.mtimeMs) : unreadableItem(name, file, stage, st.mtimeMs, decoded.problem);
       } catch (err) {
-        item = unreadableItem(name, file, stage, st.mtimeMs, `the file could not be read: ${(err as Error).message}`);
+        // One unreadable story (permissions, I/O) must not stop the scan of all the others.
+        item = unreadableItem(name, file, stage, st.mtimeMs, `the file cannot be read: ${(err as Error).message}`);
       }
     }
     this.cache.set(file, { identity, item });
@@ -329,7 +348,7 @@ export class WorkStore {
     const st = await fs.lstat(file);
     if (st.isSymbolicLink()) throw refuse(SYMLINK_PROBLEM);
     if (st.size > MAX_ITEM_BYTES) throw refuse(`the file is ${st.size} bytes; a story file may have at most ${MAX_ITEM_BYTES}`);
-    const bytes = await readRegularFile(file, st);
+    const bytes = await readItemFile(file, st);
     if (!bytes) throw refuse('the file changed while it was read; try again');
     const decoded = decodeItemBytes(bytes);
     if ('problem' in decoded) throw refuse(decoded.problem);
@@ -358,25 +377,6 @@ export class WorkStore {
 
   private rel(file: string): string {
     return path.relative(this.root, file);
-  }
-}
-
-/** Bytes of a regular file, read without following a symlink; undefined when it is no longer the file lstat saw. */
-async function readRegularFile(file: string, seen: Stats): Promise<Buffer | undefined> {
-  let fh: fs.FileHandle;
-  try {
-    fh = await fs.open(file, READ_FLAGS);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENXIO') return undefined;
-    throw err;
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile() || st.ino !== seen.ino || st.size > MAX_ITEM_BYTES) return undefined;
-    return await fh.readFile();
-  } finally {
-    await fh.close();
   }
 }
 
