@@ -53,7 +53,7 @@ if [ "$BUILD" = 1 ]; then
   log "build done in $(elapsed "$t")"
 fi
 
-for f in dist/extension.js dist/cli.js dist/sim-agent.js; do
+for f in dist/extension.js dist/cli.js dist/sim-agent.js dist/supervisor.js; do
   [ -f "$f" ] || { log "missing $f after the build"; exit 1; }
 done
 ls dist/webview/*.js >/dev/null 2>&1 || { log "missing dist/webview/*.js after the build"; exit 1; }
@@ -73,7 +73,7 @@ log "vsce done in $(elapsed "$t")"
 python3 - "$OUT" <<'EOF' >&2
 import sys, zipfile, fnmatch
 names = zipfile.ZipFile(sys.argv[1]).namelist()
-need = ['extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/sim-agent.js',
+need = ['extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/sim-agent.js', 'extension/dist/supervisor.js',
         'extension/dist/webview/*.js', 'extension/media/*', 'extension/package.json']
 missing = [p for p in need if not fnmatch.filter(names, p)]
 bad = [n for n in names if n.startswith(('extension/src/', 'extension/node_modules/', 'extension/test/', 'extension/.vscode-test/'))]

@@ -8,24 +8,21 @@ import { AuditLog } from './pipeline/audit';
 import { EventBus } from './pipeline/eventBus';
 import { Pipeline, type RequestResult } from './pipeline/pipeline';
 import { RequestQueue } from './pipeline/requests';
-import { reconcile, reconcileRun, unhandledEndings } from './pipeline/reconcile';
+import { Leadership } from './pipeline/leadership';
 import { PolicyRunner } from './policies/runner';
-import { runEndings } from './policies/runEndings';
 import type { PolicyContext } from './policies/types';
 import { budgetStop } from './policies/budget';
 import { AgentPool } from './agents/pool';
 import { LiveHub } from './agents/liveHub';
-import { gatherFacts } from './agents/runFacts';
-import { HuskiesWatcher } from './store/watcher';
-import { tick } from './schedule/tick';
+import type { HuskiesWatcher } from './store/watcher';
 import { systemClock, type Clock, type TimerHandle } from './ports/clock';
 import type { Spawner } from './ports/spawner';
 import { nullLogger, type Logger } from './util/log';
 import { newRunId } from './util/ids';
-import { acquireLock, type LockInfo } from './util/lock';
-import { exists } from './util/fsAtomic';
+import type { LockInfo } from './util/lock';
 import { makeMasker, type Masker } from './agents/masking';
-import { builtInAgents, defaultSpawner, launchContext, type LaunchEnv } from './agents/launchEnv';
+import { defaultSpawner, type LaunchEnv } from './agents/launchEnv';
+import { onTick, poolDeps, reloadConfig, rescan, startUp, startWatching } from './lifecycle';
 
 export interface OrchestratorOptions extends LaunchEnv {
   root: string;
@@ -39,9 +36,8 @@ export interface OrchestratorOptions extends LaunchEnv {
   autoAssign?: boolean;
   /** Never take the lock or write: only read and show (`huskies status`). */
   readOnly?: boolean;
-  /** Grace between TERM and KILL when stopping a run. */
+  /** Grace between TERM and KILL when stopping a run; the lock file's owner ("vscode" or "cli"). */
   graceMs?: number;
-  /** Who is running it, for the lock file: "vscode" or "cli". */
   owner?: string;
   /** How agent programs are started (default: under a supervisor that outlives the host). */
   spawner?: Spawner;
@@ -66,9 +62,8 @@ export class Orchestrator {
   builtInAgents: AgentSpec[] = [];
   trusted: boolean;
   initialized = false;
-  /** Set when another process drives this project: this one shows it and sends it requests. */
-  follower?: LockInfo;
-  private lock?: { release(): void };
+  readonly leadership: Leadership;
+  private refreshListeners = new Set<() => void>();
   private watcher?: HuskiesWatcher;
   private ticker?: TimerHandle;
   private started = false;
@@ -82,32 +77,32 @@ export class Orchestrator {
     this.clock = opts.clock ?? systemClock;
     this.trusted = opts.trusted ?? true;
     this.configStore = new ConfigStore(this.root, path.join(this.huskiesDir, 'config.lastgood.json'));
-    this.masker = makeMasker(() => this.secretSources());
+    this.masker = makeMasker(() => ({ env: opts.env ?? process.env, agents: this.started ? this.agents() : [] }));
     this.state = new FileStateStore(this.root, { mask: (v) => this.masker.maskDeep(v) });
     this.bus = new EventBus(this.logger);
     const audit = new AuditLog(path.join(this.huskiesDir, 'audit.log'), (s) => this.masker.mask(s));
     this.pipeline = new Pipeline(this.state, audit, this.bus, () => ({ now: this.clock.now(), logsDir: this.logsDir, newRunId }), this.logger);
     this.requests = new RequestQueue(this.huskiesDir);
+    this.leadership = new Leadership(this.huskiesDir, opts.owner ?? 'huskies', this.logger);
     this.spawner = opts.spawner ?? defaultSpawner(opts, this.logger);
     const request = (c: Command) => this.request(c);
     this.policies = new PolicyRunner(this.bus, this.state, () => this.policyContext(), request, this.logger);
-    this.pool = new AgentPool({
-      root: this.root,
-      logsDir: this.logsDir,
-      state: this.state,
-      bus: this.bus,
-      request,
-      spawner: this.spawner,
-      hub: this.hub,
-      clock: this.clock,
-      logger: this.logger,
-      config: () => this.config,
-      agents: () => this.agents(),
-      launchContext: () => this.launchContext(),
-      secrets: (agent) => this.masker.secretsFor(agent),
-      stopped: () => this.stopped(),
-      graceMs: opts.graceMs,
-    });
+    this.pool = new AgentPool(poolDeps(this, request));
+  }
+
+  /** Set when another process drives this project: this one shows it and sends it requests. */
+  get follower(): LockInfo | undefined {
+    return this.leadership.follower;
+  }
+
+  /** Called when what is shown changed without a change of state here (a reload of another process's writes, a config change). */
+  onRefresh(listener: () => void): { dispose(): void } {
+    this.refreshListeners.add(listener);
+    return { dispose: () => this.refreshListeners.delete(listener) };
+  }
+
+  notifyRefresh(): void {
+    for (const l of this.refreshListeners) l();
   }
 
   get config(): HuskiesConfig {
@@ -144,105 +139,28 @@ export class Orchestrator {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.initialized = await exists(path.join(this.huskiesDir, 'project.toml'));
-    if (this.initialized && !this.opts.readOnly) this.takeLock();
-    this.builtInAgents = await this.builtIns();
-    await this.configStore.reload();
-    for (const p of [...this.configStore.getProblems(), ...this.configStore.getWarnings()]) this.logger.warn(p);
-    await this.state.load();
-    for (const p of [...this.state.loadProblems(), ...this.state.work.getConflicts()]) this.logger.warn(p);
-    if (this.leads()) {
-      await this.reconcileAll();
-      this.policies.start();
-      this.pool.start();
-    }
-    if (this.opts.watch !== false) {
-      this.watcher = new HuskiesWatcher(this.root, {
-        work: () => void this.rescan(),
-        config: () => void this.reloadConfig(),
-        requests: () => void this.serveRequests(),
-        state: () => void (this.follower ? this.state.load().then(() => this.bus.emit({ type: 'agent.limitsExpired', keys: [] })) : undefined),
-        huskiesCreated: () => void this.reloadConfig(),
-      }, this.logger);
-      await this.watcher.start();
-      await this.rescan(); // what changed before the watcher was ready
-    }
+    await startUp(this);
+    if (this.opts.watch !== false) this.watcher = await startWatching(this);
     this.ticker = this.clock.setInterval(() => void this.onTick(), 1000);
     this.kick();
   }
 
+  rescan(): Promise<void> {
+    return this.disposed ? Promise.resolve() : rescan(this);
+  }
+
+  reloadConfig(): Promise<void> {
+    return reloadConfig(this);
+  }
+
+  /** The 1 s tick. Public so tests can drive it with a fake clock. */
+  onTick(): Promise<void> {
+    return this.disposed ? Promise.resolve() : onTick(this);
+  }
+
   /** Whether this process drives the project (holds the lock and may write). */
   leads(): boolean {
-    return this.initialized && !this.follower && !this.opts.readOnly && !!this.lock;
-  }
-
-  private async reconcileAll(): Promise<void> {
-    const deps = this.reconcileDeps();
-    await reconcile(deps);
-    const ctx = this.policyContext();
-    for (const run of unhandledEndings(this.state)) {
-      const last = run.outcome ?? 'failed';
-      for (const c of runEndings({ type: 'run.ended', run, outcome: { ok: run.status === 'succeeded', kind: last, reason: run.reason, retryAt: run.retryAt }, facts: {} }, this.state, ctx)) await this.request(c);
-    }
-  }
-
-  private reconcileDeps() {
-    return { state: this.state, spawner: this.spawner, request: (c: Command) => this.request(c), follow: this.pool.follow.bind(this.pool), facts: (r: { worktree?: string; baseCommit?: string; runId: string }) => gatherFacts(r, this.logsDir), logger: this.logger };
-  }
-
-  private takeLock(): void {
-    if (this.lock || this.disposed) return;
-    const got = acquireLock(this.huskiesDir, this.opts.owner ?? 'huskies');
-    if (got.ok) {
-      this.lock = got;
-      this.follower = undefined;
-    } else {
-      this.follower = got.holder;
-      this.logger.info(`Another Huskies orchestrator (pid ${got.holder.pid}, ${got.holder.by}) drives this project; this one shows it and sends it requests.`);
-    }
-  }
-
-  /** Re-reads the work folders under the pipeline's lock: each change found is recorded as an external fact. */
-  async rescan(): Promise<void> {
-    if (this.disposed) return;
-    if (!this.leads()) {
-      await this.state.work.scan().catch((err) => this.logger.error(`rescan: ${(err as Error).message}`));
-      this.bus.emit({ type: 'agent.limitsExpired', keys: [] });
-      return;
-    }
-    await this.pipeline
-      .exclusive(async (apply) => {
-        const { changes } = await this.state.work.scan();
-        for (const change of changes) await apply({ type: 'item.external', change });
-      })
-      .catch((err) => this.logger.error(`rescan: ${(err as Error).message}`));
-  }
-
-  async reloadConfig(): Promise<void> {
-    const wasInitialized = this.initialized;
-    this.initialized = await exists(path.join(this.huskiesDir, 'project.toml'));
-    if (this.initialized && !wasInitialized && !this.opts.readOnly) {
-      this.takeLock();
-      if (this.leads()) {
-        this.policies.start();
-        this.pool.start();
-      }
-    }
-    const changed = await this.configStore.reload();
-    const problems = this.configStore.getProblems();
-    for (const p of [...problems, ...this.configStore.getWarnings()]) this.logger.warn(p);
-    if (!problems.length && changed) this.logger.info('Configuration reloaded.');
-    this.builtInAgents = await this.builtIns();
-    this.bus.emit({ type: 'agent.limitsExpired', keys: [] }); // tells the board and the pool that something changed
-    this.kick();
-  }
-
-  private async builtIns(): Promise<AgentSpec[]> {
-    return builtInAgents(this.opts);
-  }
-
-  private async serveRequests(): Promise<void> {
-    if (this.leads()) await this.requests.serve((c) => this.pipeline.request(c)).catch((err) => this.logger.error(`requests: ${(err as Error).message}`));
+    return this.initialized && !this.opts.readOnly && this.leadership.holds;
   }
 
   /** Idempotent: auto-assign and pump once soon. */
@@ -250,30 +168,6 @@ export class Orchestrator {
     if (this.disposed || !this.started || !this.leads()) return;
     this.policies.kick();
     this.pool.pump();
-  }
-
-  private ticking = false;
-  /** The 1 s tick. Public so tests can drive it with a fake clock. */
-  async onTick(): Promise<void> {
-    if (this.ticking || this.disposed || !this.leads()) return;
-    this.ticking = true;
-    try {
-      await tick({ state: this.state, now: () => this.clock.now(), request: (c) => this.request(c), owns: (id) => this.pool.owns(id), orphaned: (run) => reconcileRun(this.reconcileDeps(), run) });
-      await this.serveRequests();
-      this.kick();
-    } catch (err) {
-      this.logger.error(`tick: ${(err as Error).message}`);
-    } finally {
-      this.ticking = false;
-    }
-  }
-
-  private secretSources(): { env: NodeJS.ProcessEnv; agents: AgentSpec[] } {
-    return { env: this.opts.env ?? process.env, agents: this.started ? this.agents() : [] };
-  }
-
-  private launchContext() {
-    return launchContext(this.root, this.opts);
   }
 
   /**
@@ -288,7 +182,7 @@ export class Orchestrator {
     this.policies.dispose();
     await this.pool.dispose({ stopAgents: opts.stopAgents ?? true });
     await this.pipeline.close();
-    this.lock?.release();
+    this.leadership.release();
     this.hub.flush();
     this.hub.dispose();
     this.bus.clear();

@@ -61,7 +61,7 @@ export function buildSnapshot(o: Orchestrator, preflight: Preflight[]): Snapshot
     running: runs.filter((r) => r.status === 'running').length,
     queued: runs.filter((r) => r.status === 'queued').length,
     maxCoders: o.config.project.maxCoders,
-    problems: [...o.configStore.getProblems(), ...o.configStore.getWarnings(), ...s.loadProblems(), ...s.work.getConflicts(), ...preflight.filter((p) => !p.ok).map((p) => `Agent ${p.agent}: ${p.message}`)],
+    problems: [...o.configStore.getProblems(), ...o.configStore.getWarnings(), ...s.loadProblems(), ...s.work.getProblems(), ...preflight.filter((p) => !p.ok).map((p) => `Agent ${p.agent}: ${p.message}`)],
     agents: o.agents(),
     trusted: o.trusted,
     timers: s.timers(),

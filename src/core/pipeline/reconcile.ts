@@ -7,6 +7,7 @@ import type { RunRecord } from '../model/run';
 import type { Spawner } from '../ports/spawner';
 import type { StateView } from '../state/types';
 import type { Logger } from '../util/log';
+import { lastSeqOf } from '../agents/transcript';
 import type { RequestResult } from './pipeline';
 
 export interface ReconcileDeps {
@@ -33,8 +34,18 @@ export async function reconcileRun(d: ReconcileDeps, run: RunRecord): Promise<'l
   }
   await d.spawner.reap(run.runId, run.transcript).catch((err) => d.logger.warn(`reaping run ${run.runId}: ${(err as Error).message}`));
   d.logger.warn(`Run ${run.runId} on story ${run.storyId} lost its process; it is resumed.`);
-  await d.request({ type: 'run.ended', runId: run.runId, outcome: { ok: false, kind: 'orphaned', reason: 'the run lost its process when the orchestrator stopped; it is resumed automatically' }, facts: {}, lastSeq: run.lastSeq });
+  // The orphan may have written more than was recorded before it was reaped.
+  const lastSeq = Math.max(run.lastSeq, safeLastSeq(run.transcript));
+  await d.request({ type: 'run.ended', runId: run.runId, outcome: { ok: false, kind: 'orphaned', reason: 'the run lost its process when the orchestrator stopped; it is resumed automatically' }, facts: {}, lastSeq });
   return 'orphaned';
+}
+
+function safeLastSeq(file: string): number {
+  try {
+    return lastSeqOf(file);
+  } catch {
+    return 0;
+  }
 }
 
 export async function reconcile(d: ReconcileDeps): Promise<void> {

@@ -30,6 +30,9 @@ export type Decision =
   | { ok: false; refusal: string };
 
 const refuse = (refusal: string): Decision => ({ ok: false, refusal });
+/** Reasons and questions go into committed front matter: long agent output is cut to a readable size. */
+const MAX_NOTE = 4000;
+const cutNote = (s: string) => (s.length > MAX_NOTE ? `${s.slice(0, MAX_NOTE)}… (cut; the run's transcript has it all)` : s);
 const accept = (ops: Op[], events: HuskiesEvent[] | ((r: ApplyResult) => HuskiesEvent[]), audit: AuditFields = {}): Decision => ({
   ok: true,
   ops,
@@ -68,7 +71,7 @@ export function decide(s: StateView, c: Command, ctx: DecideContext): Decision {
     case 'item.block': {
       const item = s.item(c.id);
       if (!item) return refuse(`There is no story ${c.id}.`);
-      const ops: Op[] = [{ op: 'item.patch', id: c.id, patch: { blocked: true, blocked_reason: c.reason } }];
+      const ops: Op[] = [{ op: 'item.patch', id: c.id, patch: { blocked: true, blocked_reason: cutNote(c.reason) } }];
       const run = c.runId ? s.run(c.runId) : undefined;
       if (run && c.handled) {
         if (run.handled) return refuse(`Run ${run.runId} was already handled (${run.handled}).`);
@@ -89,7 +92,7 @@ export function decide(s: StateView, c: Command, ctx: DecideContext): Decision {
       if (!run) return refuse(`There is no run ${c.runId}.`);
       if (run.handled) return refuse(`Run ${run.runId} was already handled (${run.handled}).`);
       const ops: Op[] = [
-        { op: 'item.patch', id: c.id, patch: { blocked: true, blocked_reason: `Question from ${run.agent || 'the agent'}: ${c.question}`, question: c.question } },
+        { op: 'item.patch', id: c.id, patch: { blocked: true, blocked_reason: cutNote(`Question from ${run.agent || 'the agent'}: ${c.question}`), question: cutNote(c.question) } },
         { op: 'run.put', run: { ...run, handled: 'question', outcome: 'question', reason: `asked: ${c.question}` } },
       ];
       return accept(ops, [{ type: 'item.questionAsked', id: c.id, runId: c.runId, question: c.question }], { id: c.id, runId: c.runId, reason: c.question });

@@ -27,6 +27,7 @@ export class HuskiesWatcher {
     const dir = path.join(this.root, '.huskies');
     const w = watch([path.join(dir, 'work'), path.join(dir, 'project.toml'), path.join(dir, 'agents.toml'), path.join(dir, 'requests'), path.join(dir, 'runs.json'), path.join(dir, 'timers.json'), path.join(dir, 'agents_state.json')], {
       ignoreInitial: true,
+      followSymlinks: false, // a story that is a link never makes us watch a file outside the project
       depth: 2,
       ignored: (p: string) => IGNORED.test(p),
     });

@@ -1,0 +1,130 @@
+// The orchestrator's life after construction: start-up (lock, config, state, reconciliation),
+// rescans of hand edits under the pipeline's lock, config reloads, the 1 s tick and the
+// follower request queue. Functions over the composed parts, so orchestrator.ts only composes.
+import * as path from 'node:path';
+import type { Orchestrator } from './orchestrator';
+import { reconcile, reconcileRun, type ReconcileDeps } from './pipeline/reconcile';
+import { recoverEndings } from './policies/recover';
+import { gatherFacts } from './agents/runFacts';
+import { builtInAgents, launchContext } from './agents/launchEnv';
+import type { PoolDeps } from './agents/pool';
+import type { Command } from './model/commands';
+import type { RequestResult } from './pipeline/pipeline';
+import { tick } from './schedule/tick';
+import { exists } from './util/fsAtomic';
+import { HuskiesWatcher } from './store/watcher';
+
+/** What the pool needs from the composition: the state to read, the writer to ask, the ports. */
+export function poolDeps(o: Orchestrator, request: (c: Command) => Promise<RequestResult>): PoolDeps {
+  return {
+    root: o.root,
+    logsDir: o.logsDir,
+    state: o.state,
+    bus: o.bus,
+    request,
+    spawner: o.spawner,
+    hub: o.hub,
+    clock: o.clock,
+    logger: o.logger,
+    config: () => o.config,
+    agents: () => o.agents(),
+    launchContext: () => launchContext(o.root, o.opts),
+    secrets: (agent) => o.masker.secretsFor(agent),
+    stopped: () => o.stopped(),
+    graceMs: o.opts.graceMs,
+  };
+}
+
+const errorText = (err: unknown) => (err as Error).message;
+
+export async function startUp(o: Orchestrator): Promise<void> {
+  o.initialized = await exists(path.join(o.huskiesDir, 'project.toml'));
+  if (o.initialized && !o.opts.readOnly) o.leadership.take();
+  o.builtInAgents = builtInAgents(o.opts);
+  await o.configStore.reload();
+  for (const p of [...o.configStore.getProblems(), ...o.configStore.getWarnings()]) o.logger.warn(p);
+  await o.state.load();
+  for (const p of [...o.state.loadProblems(), ...o.state.work.getProblems()]) o.logger.warn(p);
+  if (o.leads()) {
+    await reconcile(reconcileDeps(o));
+    for (const c of recoverEndings(o.state, o.policyContext())) await o.request(c);
+    o.policies.start();
+    o.pool.start();
+  }
+}
+
+function reconcileDeps(o: Orchestrator): ReconcileDeps {
+  return { state: o.state, spawner: o.spawner, request: (c) => o.request(c), follow: (r, h) => o.pool.follow(r, h), facts: (r) => gatherFacts(r, o.logsDir), logger: o.logger };
+}
+
+/** Re-reads the work folders under the pipeline's lock: each change found is recorded as an external fact. */
+export async function rescan(o: Orchestrator): Promise<void> {
+  if (!o.leads()) {
+    await o.state.work.scan().catch((err) => o.logger.error(`rescan: ${errorText(err)}`));
+    o.notifyRefresh();
+    return;
+  }
+  await o.pipeline
+    .exclusive(async (apply) => {
+      const { changes } = await o.state.work.scan();
+      for (const change of changes) await apply({ type: 'item.external', change });
+    })
+    .catch((err) => o.logger.error(`rescan: ${errorText(err)}`));
+}
+
+export async function reloadConfig(o: Orchestrator): Promise<void> {
+  const wasInitialized = o.initialized;
+  o.initialized = await exists(path.join(o.huskiesDir, 'project.toml'));
+  if (o.initialized && !wasInitialized && !o.opts.readOnly) {
+    o.leadership.take(); // `init` ran after start: this process may lead now
+    if (o.leads()) {
+      o.policies.start();
+      o.pool.start();
+    }
+  }
+  const changed = await o.configStore.reload();
+  const problems = o.configStore.getProblems();
+  for (const p of [...problems, ...o.configStore.getWarnings()]) o.logger.warn(p);
+  if (!problems.length && changed) o.logger.info('Configuration reloaded.');
+  o.builtInAgents = builtInAgents(o.opts);
+  o.notifyRefresh();
+  o.kick();
+}
+
+export async function serveRequests(o: Orchestrator): Promise<void> {
+  if (o.leads()) await o.requests.serve((c) => o.pipeline.request(c)).catch((err) => o.logger.error(`requests: ${errorText(err)}`));
+}
+
+const ticking = new WeakSet<Orchestrator>();
+
+export async function onTick(o: Orchestrator): Promise<void> {
+  if (ticking.has(o) || !o.leads()) return;
+  ticking.add(o);
+  try {
+    await tick({ state: o.state, now: () => o.clock.now(), request: (c) => o.request(c), owns: (id) => o.pool.owns(id), orphaned: (run) => reconcileRun(reconcileDeps(o), run) });
+    await serveRequests(o);
+    o.kick();
+  } catch (err) {
+    o.logger.error(`tick: ${errorText(err)}`);
+  } finally {
+    ticking.delete(o);
+  }
+}
+
+/** Watches .huskies/ for hand edits, config changes, follower requests and (when following) the leader's writes. */
+export async function startWatching(o: Orchestrator): Promise<HuskiesWatcher> {
+  const w = new HuskiesWatcher(
+    o.root,
+    {
+      work: () => void o.rescan(),
+      config: () => void o.reloadConfig(),
+      requests: () => void serveRequests(o),
+      state: () => void (o.follower ? o.state.load().then(() => o.notifyRefresh()) : undefined),
+      huskiesCreated: () => void o.reloadConfig(),
+    },
+    o.logger,
+  );
+  await w.start();
+  await o.rescan(); // what changed before the watcher was ready
+  return w;
+}
