@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Huskies, HuskiesError, STAGES, STAGE_TITLES, consoleLogger, git, initProject, isGitRepo, isStage, nullLogger, redact, which, type HuskiesOptions, type RunRecord, type Stage } from '../core/api';
+import { Huskies, STAGES, STAGE_TITLES, consoleLogger, git, initProject, isGitRepo, isStage, nullLogger, redact, which, type HuskiesOptions, type RunRecord, type Stage } from '../core/api';
 import { formatMessage } from './format';
 
 const USAGE = `Usage: huskies [-C dir] <command> [options]

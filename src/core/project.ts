@@ -1,5 +1,4 @@
 // Creating the .huskies/ layout in a git repository (Huskies: Initialize Project, `huskies init`).
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { STAGES, STAGE_FOLDERS } from './model/stage';
 import { exists, writeFileAtomic } from './util/fsAtomic';

@@ -50,7 +50,7 @@ describe('the huskies command (integration)', function () {
     assert.match(start.stdout, /#1: current → qa/);
     const status = huskies('status');
     assert.equal(status.status, 0);
-    assert.match(status.stdout, /QA \(1\)\n  #1 Add greeting 0\/2 \[sim-1: succeeded\]/);
+    assert.match(status.stdout, /QA \(1\)\n {2}#1 Add greeting 0\/2 \[sim-1: succeeded\]/);
     assert.match(status.stdout, /✓ sim-1 \(sim\)/);
   });
 

@@ -1,6 +1,7 @@
 // Every way a run can end, with the real simulated agent process: each asserts that no process is left.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Huskies as Orchestrator } from '../../src/core/api';
 import type { RunRecord } from '../../src/core/model/run';
@@ -43,7 +44,7 @@ describe('every ending of a run (integration, simulated agent)', function () {
   }, `run ${runId} to end`, 30_000) as Promise<RunRecord>;
 
   it('hang → the inactivity watchdog stops it, grandchild included', async () => {
-    const pidfile = path.join(require('node:os').tmpdir(), `huskies-pids-${process.pid}-${Date.now()}`);
+    const pidfile = path.join(os.tmpdir(), `huskies-pids-${process.pid}-${Date.now()}`);
     const o = await setup(simAgents({ HUSKIES_SIM: 'hang', HUSKIES_SIM_PIDFILE: pidfile }, 'inactivity_timeout = 1\n'));
     repo.story(1, 'Hangs');
     const run = await o.startAgent(1);

@@ -4,7 +4,6 @@ import { buildBoardState, runView, statusText } from '../../src/extension/boardM
 import type { Snapshot } from '../../src/core/api';
 import type { RunRecord } from '../../src/core/model/run';
 import { item } from '../fixtures/memoryState';
-import type { Stage } from '../../src/core/model/stage';
 
 
 function run(runId: string, storyId: number, extra: Partial<RunRecord> = {}): RunRecord {
