@@ -265,6 +265,10 @@ const CARD_SLOTS: Slot<CardView>[] = [
     },
   },
   {
+    sig: (c) => c.waiting ?? '',
+    build: (c) => (c.waiting ? el('div', 'card-waiting', `Waits: ${c.waiting}`) : null),
+  },
+  {
     sig: (c) => blockedText(c) ?? '',
     build: (c) => {
       const text = blockedText(c);

@@ -41,6 +41,8 @@ export function buildBoardState(snap: Snapshot): BoardState {
       costUsd: snap.costByStory?.get(it.id)?.costUsd ?? cost.get(it.id),
       question: typeof it.frontMatter.question === 'string' ? it.frontMatter.question : undefined,
       resumeAt: snap.timers?.find((t) => t.storyId === it.id)?.at,
+      // Blocked, invalid and resume-timer waits have lines of their own on the card.
+      waiting: it.blocked || it.invalid || snap.timers?.some((t) => t.storyId === it.id) ? undefined : snap.waits?.get(it.id),
     };
   });
   const now = Date.now();

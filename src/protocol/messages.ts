@@ -26,6 +26,8 @@ export interface CardView {
   question?: string;
   /** Epoch ms when a rate-limit resume timer fires for this story. */
   resumeAt?: number;
+  /** Why the story is not moving (waits for a dependency, a drained agent, a free slot…). */
+  waiting?: string;
 }
 
 export interface AgentView {

@@ -142,6 +142,24 @@ describe('boardModel: buildBoardState', () => {
     assert.equal(c4.run, undefined);
   });
 
+  it('a story that waits says why on its card, unless a block, an invalid file or a resume timer says it already', () => {
+    const waits = new Map<number, string>([
+      [1, 'waits for #9 to be done'],
+      [2, 'blocked: x'],
+      [3, 'resumes soon'],
+    ]);
+    const s = buildBoardState(
+      snapshot({
+        items: [item(1, 'current'), item(2, 'current', { blocked: true, blockedReason: 'x' }), item(3, 'current')],
+        timers: [{ id: 't', kind: 'resume', storyId: 3, at: Date.now() + 60_000, reason: 'rate limit' }],
+        waits,
+      }),
+    );
+    assert.equal(s.cards.find((c) => c.id === 1)!.waiting, 'waits for #9 to be done');
+    assert.equal(s.cards.find((c) => c.id === 2)!.waiting, undefined);
+    assert.equal(s.cards.find((c) => c.id === 3)!.waiting, undefined);
+  });
+
   it('does not leak transcript paths or prompts to the webview', () => {
     const r = run('r', 1, { prompt: 'SECRET PROMPT', worktree: '/work/proj/.huskies/worktrees/1', history: ['x'] });
     const b = buildBoardState(snapshot({ items: [item(1, 'current')], runs: [r], latestRun: new Map([[1, r]]) }));
