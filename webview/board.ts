@@ -251,8 +251,8 @@ const CARD_SLOTS: Slot<CardView>[] = [
   },
   {
     // Not run.lastSeq or token counts: they change with every line of output and the card shows neither.
-    sig: (c) => (c.run ? JSON.stringify([c.run.status, c.run.agent, c.run.reason, c.run.startedAt, c.question]) : ''),
-    build: (c) => (c.run ? statusLine(c.run, c.question) : null),
+    sig: (c) => (c.run ? JSON.stringify([c.run.status, c.run.outcome, c.run.agent, c.run.reason, c.run.startedAt, c.question, c.blockedReason]) : ''),
+    build: (c) => (c.run ? statusLine(c.run, c.question, c.blockedReason) : null),
   },
   {
     sig: (c, ctx) => (isResuming(c, ctx.now) ? String(c.resumeAt) : ''),
@@ -322,15 +322,19 @@ function updateCard(entry: SlotEntry, c: CardView, ctx: RenderCtx, slotSigs: str
   patchSlots(entry, CARD_SLOTS, c, ctx, slotSigs);
 }
 
-function statusLine(run: RunView, question: string | undefined): HTMLElement {
-  const line = el('div', `card-status status-${run.status}`);
+/** Endings that are waits (a rate limit, an overloaded API), not failures of the story. */
+export const WAIT_OUTCOMES = new Set(['rate_limited', 'overloaded', 'network']);
+
+function statusLine(run: RunView, question: string | undefined, blockedReason: string | undefined): HTMLElement {
+  const waiting = run.status === 'failed' && WAIT_OUTCOMES.has(run.outcome ?? '');
+  const line = el('div', `card-status status-${waiting ? 'waiting' : run.status}`);
   line.setAttribute('role', 'status');
   if (run.status === 'running') line.append(makeSpinner());
-  let text: string = run.status;
+  let text: string = waiting ? 'waiting' : run.status;
   if (run.status === 'running' || run.status === 'queued') text += ` · ${run.agent}`;
-  // The host records an asked question as the run's reason; the question box shows it already.
-  const repeatsQuestion = question !== undefined && run.reason?.includes(question);
-  if ((run.status === 'failed' || run.status === 'stopped') && run.reason && !repeatsQuestion) text += `: ${run.reason}`;
+  // The question box and the blocked line show their text already: failure text appears once.
+  const repeated = (question !== undefined && run.reason?.includes(question)) || (!!blockedReason && !!run.reason && blockedReason.includes(run.reason));
+  if ((run.status === 'failed' || run.status === 'stopped') && run.reason && !repeated) text += `: ${run.reason}`;
   line.append(el('span', 'status-text', text));
   if (run.status === 'running' && run.startedAt) {
     const since = el('span', 'elapsed', ` · ${formatDuration(Date.now() - run.startedAt)}`);

@@ -13,6 +13,7 @@ export function runView(r: RunRecord): RunView {
     startedAt: r.startedAt,
     endedAt: r.endedAt,
     reason: r.reason,
+    outcome: r.outcome,
     costUsd: r.costUsd,
     inputTokens: r.usage?.inputTokens,
     outputTokens: r.usage?.outputTokens,

@@ -51,6 +51,8 @@ export interface RunView {
   startedAt?: number;
   endedAt?: number;
   reason?: string;
+  /** How it ended (rate_limited, overloaded… are waits, not failures). */
+  outcome?: string;
   costUsd?: number;
   inputTokens?: number;
   outputTokens?: number;
