@@ -102,10 +102,10 @@ describe('runtimes: the simulated agent reads its prompt as Claude Code does', f
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function runSim(prompt: string, resumeSessionId?: string) {
-    const spec = buildLaunch(agent('sim', { env: { HUSKIES_SIM: 'no_commit', HUSKIES_SIM_DELAY_MS: '1' } }), ctx({ prompt, resumeSessionId, worktree: dir, storyFile: path.join(dir, 'none.md'), simAgentPath: SIM_AGENT, nodePath: process.execPath, baseEnv: { PATH: process.env.PATH } }));
+  async function runSim(prompt: string, resumeSessionId?: string, env: Record<string, string> = { HUSKIES_SIM: 'no_commit' }, limits = {}) {
+    const spec = buildLaunch(agent('sim', { env: { HUSKIES_SIM_DELAY_MS: '1', ...env } }), ctx({ prompt, resumeSessionId, worktree: dir, storyFile: path.join(dir, 'none.md'), simAgentPath: SIM_AGENT, nodePath: process.execPath, baseEnv: { PATH: process.env.PATH } }));
     const msgs: AgentMessage[] = [];
-    const p = new AgentProcess(spec, createParser('sim'), (m) => msgs.push(...m), { timeoutMs: 15_000 });
+    const p = new AgentProcess(spec, createParser('sim'), (m) => msgs.push(...m), { timeoutMs: 15_000, ...limits });
     p.start();
     return { outcome: await p.done, msgs };
   }
@@ -125,5 +125,25 @@ describe('runtimes: the simulated agent reads its prompt as Claude Code does', f
     const o = await p.done;
     assert.equal(o.kind, 'failed');
     assert.match(o.reason!, /unknown option '---x'/);
+  });
+
+  it('ends as Claude Code does on a permanent 529, a bad key and a dead endpoint, each named as the simulated agent', async () => {
+    const expected = { overloaded: /^The API is overloaded \(HTTP 529\)/, auth: /^The simulated agent could not authenticate \(HTTP 401\)/, network: /^The simulated agent could not reach the API after 2 retries/ };
+    for (const [mode, reason] of Object.entries(expected)) {
+      const { outcome } = await runSim('go', undefined, { HUSKIES_SIM: mode });
+      assert.equal(outcome.kind, mode, outcome.reason);
+      assert.match(outcome.reason!, reason);
+    }
+  });
+
+  it('announces a retry wait with its delay, then succeeds', async () => {
+    const { outcome, msgs } = await runSim('go', undefined, { HUSKIES_SIM: 'retry', HUSKIES_SIM_RETRY_MS: '50' });
+    assert.equal(outcome.kind, 'success', outcome.reason);
+    assert.deepEqual(msgs.filter((m) => m.kind === 'retry').map((m) => (m as { delayMs?: number }).delayMs), [50]);
+  });
+
+  it('a reset time that is not a number still gives a rate limit, not a crash', async () => {
+    const { outcome } = await runSim('go', undefined, { HUSKIES_SIM: 'rate_limit', HUSKIES_SIM_RESET_S: 'soon' });
+    assert.equal(outcome.kind, 'rate_limited', outcome.reason);
   });
 });

@@ -152,7 +152,8 @@ async function main(): Promise<void> {
     case 'rate_limit': {
       if (args.resume) break; // the limit has lifted by the time the orchestrator resumes the session
       assistant({ type: 'text', text: `Starting story ${story.id}; the usage limit is about to hit.` });
-      const resetsAt = Math.floor(Date.now() / 1000) + Number(process.env.HUSKIES_SIM_RESET_S ?? 3600);
+      const inS = Number(process.env.HUSKIES_SIM_RESET_S ?? 3600);
+      const resetsAt = Math.floor(Date.now() / 1000) + (Number.isFinite(inS) && Math.abs(inS) < 1e9 ? inS : 3600);
       emit({ type: 'rate_limit_event', rate_limit_info: { status: 'rejected', resetsAt, rateLimitType: 'five_hour', isUsingOverage: false } });
       const when = new Date(resetsAt * 1000).toISOString().slice(11, 16);
       emit({ type: 'assistant', message: { id: `msg_sim${++msgCounter}`, type: 'message', role: 'assistant', model: '<synthetic>', content: [{ type: 'text', text: `You've hit your session limit · resets ${when} (UTC)` }], stop_reason: 'stop_sequence', usage: { input_tokens: 0, output_tokens: 0 } }, parent_tool_use_id: null, error: 'rate_limit' });
