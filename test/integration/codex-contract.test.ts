@@ -170,7 +170,7 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     const r = await ended(o, run.runId);
     assert.equal(r.status, 'failed');
     assert.equal(r.outcome, 'rate_limited', r.reason);
-    assert.match(r.reason ?? '', /Codex usage limit reached; resets at /);
+    assert.match(r.reason ?? '', /Codex CLI usage limit reached; resets at /);
     // Codex prints the reset as local wall-clock minutes ("try again at 2:46 PM"): within the minute.
     assert.ok(r.retryAt !== undefined && Math.abs(r.retryAt - resetsAt) <= 61_000, `retryAt ${r.retryAt && new Date(r.retryAt).toISOString()} vs ${new Date(resetsAt).toISOString()}`);
     assert.equal(mock!.requests.length, 1, 'a usage limit is not retried by codex');
@@ -202,11 +202,11 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     const r = await ended(o, run.runId);
     assert.equal(r.status, 'failed');
     assert.equal(r.outcome, 'rate_limited', r.reason);
-    assert.match(r.reason ?? '', /Rate limited by the API \(429\)/);
+    assert.match(r.reason ?? '', /Rate limited by the API \(HTTP 429\)/);
     assert.equal(mock!.requests.length, 2, 'request_max_retries = 1');
     assert.ok(r.retryAt !== undefined && r.retryAt >= before + 55_000 && r.retryAt <= Date.now() + 61_000, String(r.retryAt));
     const recs = await transcript(o, run.runId);
-    assert.ok(ofKind(recs, 'notice').some((n) => /Reconnecting\.\.\. 1\/1/.test(n.message)), 'the reconnect line is a notice');
+    assert.ok(ofKind(recs, 'retry').some((n) => /Reconnecting\.\.\. 1\/1/.test(n.message) && n.cause === 'rate_limit'), 'the reconnect line is a typed retry');
     assert.match(ofKind(recs, 'result').at(-1)!.error ?? '', /exceeded retry limit, last status: 429 Too Many Requests/);
   });
 
