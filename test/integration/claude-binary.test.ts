@@ -8,8 +8,19 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import {
-  startMockAnthropic, reply, text, thinking, toolUse, rateLimited, usageLimited,
-  systemText, userTexts, toolResults, type MockAnthropic, type MockScript, type MockOptions,
+  startMockAnthropic,
+  reply,
+  text,
+  thinking,
+  toolUse,
+  rateLimited,
+  usageLimited,
+  systemText,
+  userTexts,
+  toolResults,
+  type MockAnthropic,
+  type MockScript,
+  type MockOptions,
 } from '../fixtures/mockAnthropic';
 import { claudeTestEnv, claudeBinary, claudeArgs, hasClaudeBinary, type ClaudeEnvOptions } from '../fixtures/claudeEnv';
 
@@ -106,8 +117,7 @@ describeIf('real claude binary against the scripted Anthropic API', function () 
   }
 
   const envFor = (m: MockAnthropic, o?: ClaudeEnvOptions) => claudeTestEnv(m.url, home, o);
-  const ofType = (r: ClaudeRun, type: string, subtype?: string) =>
-    r.lines.filter((l) => l.type === type && (subtype === undefined || l.subtype === subtype));
+  const ofType = (r: ClaudeRun, type: string, subtype?: string) => r.lines.filter((l) => l.type === type && (subtype === undefined || l.subtype === subtype));
   const resultOf = (r: ClaudeRun) => {
     const res = ofType(r, 'result');
     assert.equal(res.length, 1, `exactly one result line; stderr=${r.stderr}`);
@@ -121,10 +131,7 @@ describeIf('real claude binary against the scripted Anthropic API', function () 
       reply([toolUse('Bash', { command: 'git add -A && git commit -q -m "story 7: add greeting" && git log --oneline -1', description: 'Commit' })]),
       reply('Done: added src/greeting.txt and committed it.', { usage: { input_tokens: 1200, output_tokens: 40, cache_read_input_tokens: 300 } }),
     ]);
-    const run = await runClaude(
-      claudeArgs('Add a greeting file and commit it.', ['--append-system-prompt', 'HUSKIES-STORY-7 marker']),
-      repo, envFor(m),
-    );
+    const run = await runClaude(claudeArgs('Add a greeting file and commit it.', ['--append-system-prompt', 'HUSKIES-STORY-7 marker']), repo, envFor(m));
 
     assert.equal(run.timedOut, false);
     assert.equal(run.code, 0, `exit code; stderr=${run.stderr}`);
@@ -145,7 +152,10 @@ describeIf('real claude binary against the scripted Anthropic API', function () 
     assert.equal(init.apiKeySource, 'ANTHROPIC_API_KEY');
     assert.equal(init.claude_code_version, '2.1.197');
     const assistant = ofType(run, 'assistant');
-    assert.deepEqual(assistant.map((l) => l.message.content[0].type), ['thinking', 'text', 'tool_use', 'tool_use', 'text']);
+    assert.deepEqual(
+      assistant.map((l) => l.message.content[0].type),
+      ['thinking', 'text', 'tool_use', 'tool_use', 'text'],
+    );
     const users = ofType(run, 'user');
     assert.equal(users.length, 2);
     assert.ok(users.every((u) => u.message.content[0].type === 'tool_result' && u.message.content[0].is_error !== true));
@@ -218,10 +228,7 @@ describeIf('real claude binary against the scripted Anthropic API', function () 
   });
 
   it('--resume continues the same session and resends the history', async () => {
-    const m = await start([
-      reply('The answer is 42.'),
-      reply('You asked about the answer; it was 42.'),
-    ]);
+    const m = await start([reply('The answer is 42.'), reply('You asked about the answer; it was 42.')]);
     const env = envFor(m);
     const first = await runClaude(claudeArgs('What is the answer?'), repo, env);
     assert.equal(first.code, 0, first.stderr);
@@ -238,8 +245,14 @@ describeIf('real claude binary against the scripted Anthropic API', function () 
     assert.equal(m.requests.length, 2);
     const body = m.requests[1].body;
     const users = userTexts(body);
-    assert.ok(users.some((t) => t.includes('What is the answer?')), 'first prompt resent');
-    assert.ok(users.some((t) => t.includes('What did I ask before?')), 'new prompt appended');
+    assert.ok(
+      users.some((t) => t.includes('What is the answer?')),
+      'first prompt resent',
+    );
+    assert.ok(
+      users.some((t) => t.includes('What did I ask before?')),
+      'new prompt appended',
+    );
     const assistantTexts = body.messages
       .filter((msg: any) => msg.role === 'assistant')
       .flatMap((msg: any) => (Array.isArray(msg.content) ? msg.content : [{ type: 'text', text: msg.content }]))
@@ -259,7 +272,9 @@ describe('mockAnthropic server', function () {
   });
 
   const mainBody = (extra: Record<string, unknown> = {}) => ({
-    model: 'claude-sonnet-4-5', max_tokens: 32000, stream: true,
+    model: 'claude-sonnet-4-5',
+    max_tokens: 32000,
+    stream: true,
     system: [{ type: 'text', text: 'You are an agent.' }],
     tools: [{ name: 'Bash', description: 'run', input_schema: { type: 'object' } }],
     messages: [{ role: 'user', content: [{ type: 'text', text: 'go' }] }],
@@ -271,18 +286,19 @@ describe('mockAnthropic server', function () {
   /** Parse an SSE body into [event, data] pairs, checking each event name matches data.type. */
   async function sse(res: Response): Promise<any[]> {
     const raw = await res.text();
-    return raw.split('\n\n').filter((f) => f.trim()).map((frame) => {
-      const ev = /^event: (.+)$/m.exec(frame)![1];
-      const data = JSON.parse(/^data: (.+)$/m.exec(frame)![1]);
-      assert.equal(data.type, ev);
-      return data;
-    });
+    return raw
+      .split('\n\n')
+      .filter((f) => f.trim())
+      .map((frame) => {
+        const ev = /^event: (.+)$/m.exec(frame)![1];
+        const data = JSON.parse(/^data: (.+)$/m.exec(frame)![1]);
+        assert.equal(data.type, ev);
+        return data;
+      });
   }
 
   it('streams text, thinking and tool_use blocks in the real event order', async () => {
-    m = await startMockAnthropic([
-      reply([thinking('plan'), text('x'.repeat(100)), toolUse('Bash', { command: 'echo "a long enough command to be chunked"' }, 'toolu_01X')]),
-    ]);
+    m = await startMockAnthropic([reply([thinking('plan'), text('x'.repeat(100)), toolUse('Bash', { command: 'echo "a long enough command to be chunked"' }, 'toolu_01X')])]);
     const res = await post(m.url, mainBody());
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type')!, /^text\/event-stream/);
@@ -295,14 +311,37 @@ describe('mockAnthropic server', function () {
     assert.equal(events[0].message.model, 'claude-sonnet-4-5');
     assert.deepEqual(events[0].message.content, []);
     const starts = events.filter((e) => e.type === 'content_block_start');
-    assert.deepEqual(starts.map((e) => [e.index, e.content_block.type]), [[0, 'thinking'], [1, 'text'], [2, 'tool_use']]);
+    assert.deepEqual(
+      starts.map((e) => [e.index, e.content_block.type]),
+      [
+        [0, 'thinking'],
+        [1, 'text'],
+        [2, 'tool_use'],
+      ],
+    );
     assert.deepEqual(starts[2].content_block, { type: 'tool_use', id: 'toolu_01X', name: 'Bash', input: {} });
     const deltas = (i: number) => events.filter((e) => e.type === 'content_block_delta' && e.index === i).map((e) => e.delta);
-    assert.equal(deltas(0).filter((d) => d.type === 'thinking_delta').map((d) => d.thinking).join(''), 'plan');
+    assert.equal(
+      deltas(0)
+        .filter((d) => d.type === 'thinking_delta')
+        .map((d) => d.thinking)
+        .join(''),
+      'plan',
+    );
     assert.equal(deltas(0).filter((d) => d.type === 'signature_delta').length, 1);
-    assert.equal(deltas(1).map((d) => d.text).join(''), 'x'.repeat(100));
+    assert.equal(
+      deltas(1)
+        .map((d) => d.text)
+        .join(''),
+      'x'.repeat(100),
+    );
     assert.ok(deltas(1).length > 1, 'text is chunked');
-    const json = deltas(2).map((d) => { assert.equal(d.type, 'input_json_delta'); return d.partial_json; }).join('');
+    const json = deltas(2)
+      .map((d) => {
+        assert.equal(d.type, 'input_json_delta');
+        return d.partial_json;
+      })
+      .join('');
     assert.deepEqual(JSON.parse(json), { command: 'echo "a long enough command to be chunked"' });
     assert.equal(events.filter((e) => e.type === 'content_block_stop').length, 3);
     const md = events.at(-2);
@@ -341,7 +380,10 @@ describe('mockAnthropic server', function () {
     const first = await sse(await post(m.url, mainBody()));
     assert.equal(first.find((e) => e.type === 'content_block_delta').delta.text, 'first');
     assert.equal(m.requests.length, 1);
-    assert.deepEqual(m.allRequests.map((r) => r.kind), ['side', 'side', 'count_tokens', 'other', 'main']);
+    assert.deepEqual(
+      m.allRequests.map((r) => r.kind),
+      ['side', 'side', 'count_tokens', 'other', 'main'],
+    );
   });
 
   it('serves errors with their headers, honours repeat, and reports an exhausted script', async () => {
@@ -359,7 +401,10 @@ describe('mockAnthropic server', function () {
     const extra = await sse(await post(m.url, mainBody()));
     assert.match(extra.find((e) => e.type === 'content_block_delta').delta.text, /script exhausted/);
     assert.equal(m.problems.length, 1);
-    assert.deepEqual(m.requests.map((r) => r.served), ['error 429', 'error 429', 'reply', 'reply']);
+    assert.deepEqual(
+      m.requests.map((r) => r.served),
+      ['error 429', 'error 429', 'reply', 'reply'],
+    );
   });
 
   it('a hanging turn stalls mid-stream until close()', async () => {
@@ -369,7 +414,10 @@ describe('mockAnthropic server', function () {
     const reader = res.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
     assert.match(first, /event: message_start/);
-    const rest = reader.read().then(() => 'ended', () => 'aborted');
+    const rest = reader.read().then(
+      () => 'ended',
+      () => 'aborted',
+    );
     await m.close();
     assert.ok(['ended', 'aborted'].includes(await rest));
   });
@@ -387,7 +435,13 @@ describe('mockAnthropic server', function () {
     assert.equal(r0.headers.get('anthropic-ratelimit-unified-representative-claim'), 'five_hour');
     await r0.arrayBuffer();
     const r1 = await sse(await post(m.url, mainBody()));
-    assert.equal(r1.filter((e) => e.type === 'content_block_delta').map((e) => e.delta.text).join(''), 'echo go');
+    assert.equal(
+      r1
+        .filter((e) => e.type === 'content_block_delta')
+        .map((e) => e.delta.text)
+        .join(''),
+      'echo go',
+    );
     assert.deepEqual(seen, [0, 1]);
   });
 });

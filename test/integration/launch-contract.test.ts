@@ -48,7 +48,15 @@ async function runAgent(agent: AgentSpec, worktree: string, baseEnvironment: Nod
 }
 
 const sessionOf = (r: Ran) => r.outcome.sessionId ?? '';
-const agentFrom = (runtime: AgentSpec['runtime'], s: AgentSetup): AgentSpec => ({ name: `${runtime}-1`, stage: 'coder', runtime, program: s.program, model: s.model, args: s.args, env: s.env });
+const agentFrom = (runtime: AgentSpec['runtime'], s: AgentSetup): AgentSpec => ({
+  name: `${runtime}-1`,
+  stage: 'coder',
+  runtime,
+  program: s.program,
+  model: s.model,
+  args: s.args,
+  env: s.env,
+});
 
 /** A port on 127.0.0.1 where nothing listens (bound, then closed). */
 async function deadPort(): Promise<number> {
@@ -158,7 +166,12 @@ const OTHERS: OtherProgram[] = [
     installed: hasCodexBinary,
     async start(home) {
       const m = await openai.startMockOpenAI([openai.reply('Done.'), openai.reply('Noted.')]);
-      return { agent: agentFrom('codex', codexSetup({ mockUrl: m.url, home })), userTexts: (i) => openai.userTexts(m.requests[i]), requests: () => m.requests.length, close: () => m.close() };
+      return {
+        agent: agentFrom('codex', codexSetup({ mockUrl: m.url, home })),
+        userTexts: (i) => openai.userTexts(m.requests[i]),
+        requests: () => m.requests.length,
+        close: () => m.close(),
+      };
     },
   },
   {
@@ -166,7 +179,12 @@ const OTHERS: OtherProgram[] = [
     installed: hasGeminiBinary,
     async start(home) {
       const m = await gemini.startMockGemini([gemini.reply('Done.'), gemini.reply('Noted.')]);
-      return { agent: agentFrom('gemini', geminiSetup({ mockUrl: m.url, home })), userTexts: (i) => gemini.userTexts(m.requests[i]), requests: () => m.requests.length, close: () => m.close() };
+      return {
+        agent: agentFrom('gemini', geminiSetup({ mockUrl: m.url, home })),
+        userTexts: (i) => gemini.userTexts(m.requests[i]),
+        requests: () => m.requests.length,
+        close: () => m.close(),
+      };
     },
   },
 ];

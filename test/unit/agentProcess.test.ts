@@ -158,7 +158,11 @@ describe('agentProcess: AgentProcess', function () {
     const { ap, parser, texts } = launch(script, { graceMs: 200 });
     ap.start();
     assert.ok(await waitFor(() => texts().some((t) => t.startsWith('grandchild ')), 3000), 'the child reports its grandchild');
-    const gpid = Number(texts().find((t) => t.startsWith('grandchild '))!.split(' ')[1]);
+    const gpid = Number(
+      texts()
+        .find((t) => t.startsWith('grandchild '))!
+        .split(' ')[1],
+    );
     const cpid = ap.pid!;
     leftovers.push(gpid, cpid);
     assert.ok(running(gpid) && running(cpid));
@@ -184,7 +188,11 @@ describe('agentProcess: AgentProcess', function () {
     const { ap, texts } = launch(script, { graceMs: 150 });
     ap.start();
     assert.ok(await waitFor(() => texts().some((t) => t.startsWith('grandchild ')), 3000));
-    const gpid = Number(texts().find((t) => t.startsWith('grandchild '))!.split(' ')[1]);
+    const gpid = Number(
+      texts()
+        .find((t) => t.startsWith('grandchild '))!
+        .split(' ')[1],
+    );
     leftovers.push(gpid, ap.pid!);
     await new Promise((r) => setTimeout(r, 100)); // let sh exec sleep with TERM ignored
     ap.stop('cancelled', 'test stop');
@@ -202,7 +210,11 @@ describe('agentProcess: AgentProcess', function () {
     ap.start();
     const o = await withTimeout(ap.done, 3000, 'exit');
     assert.equal(o.kind, 'success');
-    const gpid = Number(texts().find((t) => t.startsWith('grandchild '))!.split(' ')[1]);
+    const gpid = Number(
+      texts()
+        .find((t) => t.startsWith('grandchild '))!
+        .split(' ')[1],
+    );
     leftovers.push(gpid);
     assert.ok(await waitFor(() => !running(gpid), 2000), 'the background process is gone');
   });
@@ -322,22 +334,51 @@ describe('agentProcess: AgentProcess', function () {
 describe('agentProcess: coalesceText', () => {
   it('merges consecutive texts with a newline, keeping other kinds as separators', () => {
     const n: AgentMessage = { kind: 'notice', message: 'n' };
-    assert.deepEqual(coalesceText([{ kind: 'text', text: 'a' }, { kind: 'text', text: 'b' }, n, { kind: 'text', text: 'c' }]), [{ kind: 'text', text: 'a\nb' }, n, { kind: 'text', text: 'c' }]);
+    assert.deepEqual(coalesceText([{ kind: 'text', text: 'a' }, { kind: 'text', text: 'b' }, n, { kind: 'text', text: 'c' }]), [
+      { kind: 'text', text: 'a\nb' },
+      n,
+      { kind: 'text', text: 'c' },
+    ]);
   });
 
   it('adds no newline after a text that ends with one, or before a delta', () => {
-    assert.deepEqual(coalesceText([{ kind: 'text', text: 'a\n' }, { kind: 'text', text: 'b' }]), [{ kind: 'text', text: 'a\nb' }]);
-    assert.deepEqual(coalesceText([{ kind: 'text', text: 'Hel', delta: true }, { kind: 'text', text: 'lo', delta: true }, { kind: 'text', text: '!', delta: true }]), [{ kind: 'text', text: 'Hello!', delta: true }]);
-    assert.deepEqual(coalesceText([{ kind: 'text', text: 'full' }, { kind: 'text', text: '+d', delta: true }]), [{ kind: 'text', text: 'full+d' }]);
+    assert.deepEqual(
+      coalesceText([
+        { kind: 'text', text: 'a\n' },
+        { kind: 'text', text: 'b' },
+      ]),
+      [{ kind: 'text', text: 'a\nb' }],
+    );
+    assert.deepEqual(
+      coalesceText([
+        { kind: 'text', text: 'Hel', delta: true },
+        { kind: 'text', text: 'lo', delta: true },
+        { kind: 'text', text: '!', delta: true },
+      ]),
+      [{ kind: 'text', text: 'Hello!', delta: true }],
+    );
+    assert.deepEqual(
+      coalesceText([
+        { kind: 'text', text: 'full' },
+        { kind: 'text', text: '+d', delta: true },
+      ]),
+      [{ kind: 'text', text: 'full+d' }],
+    );
   });
 
   it('returns short lists as they are and does not change its input', () => {
     const one: AgentMessage[] = [{ kind: 'text', text: 'a' }];
     assert.equal(coalesceText(one), one);
     assert.deepEqual(coalesceText([]), []);
-    const input: AgentMessage[] = [{ kind: 'text', text: 'a' }, { kind: 'text', text: 'b' }];
+    const input: AgentMessage[] = [
+      { kind: 'text', text: 'a' },
+      { kind: 'text', text: 'b' },
+    ];
     coalesceText(input);
-    assert.deepEqual(input, [{ kind: 'text', text: 'a' }, { kind: 'text', text: 'b' }]);
+    assert.deepEqual(input, [
+      { kind: 'text', text: 'a' },
+      { kind: 'text', text: 'b' },
+    ]);
     const t: AgentMessage = { kind: 'thinking', text: 'x' };
     assert.deepEqual(coalesceText([t, t]), [t, t]);
   });
@@ -382,7 +423,13 @@ describe('agentProcess: API retries, network give-up, and hostile receivers', fu
   it('an announced retry wait is not silence: the watchdog allows the delay', async () => {
     const clock = steppedClock();
     // The program announces a 60 s retry, then is silent; on the clock the silence lasts 30 s.
-    const ap = new AgentProcess(spec(`console.log('retry 60000 overloaded'); setTimeout(() => console.log('answer'), 400);`), retryParser(), () => clock.advance(30_000), { inactivityMs: 200, graceMs: 500 }, clock);
+    const ap = new AgentProcess(
+      spec(`console.log('retry 60000 overloaded'); setTimeout(() => console.log('answer'), 400);`),
+      retryParser(),
+      () => clock.advance(30_000),
+      { inactivityMs: 200, graceMs: 500 },
+      clock,
+    );
     ap.start();
     const o = await withTimeout(ap.done, 4000, 'retry wait');
     assert.equal(o.kind, 'success', o.reason);
@@ -390,7 +437,13 @@ describe('agentProcess: API retries, network give-up, and hostile receivers', fu
 
   it('the watchdog is extended by the delay, not for ever (control for the test above)', async () => {
     const clock = steppedClock();
-    const ap = new AgentProcess(spec(`console.log('retry 1000 overloaded'); setTimeout(() => {}, 3000);`), retryParser(), () => clock.advance(30_000), { inactivityMs: 200, graceMs: 500 }, clock);
+    const ap = new AgentProcess(
+      spec(`console.log('retry 1000 overloaded'); setTimeout(() => {}, 3000);`),
+      retryParser(),
+      () => clock.advance(30_000),
+      { inactivityMs: 200, graceMs: 500 },
+      clock,
+    );
     ap.start();
     const o = await withTimeout(ap.done, 4000, 'retry wait over');
     assert.equal(o.kind, 'inactivity');
@@ -415,9 +468,14 @@ describe('agentProcess: API retries, network give-up, and hostile receivers', fu
   });
 
   it('a receiver that throws stops the run with a reason instead of taking the process down', async () => {
-    const ap = new AgentProcess(spec(`console.log('one'); setTimeout(() => {}, 3000);`), new FakeParser(), () => {
-      throw new RangeError('Maximum call stack size exceeded');
-    }, { graceMs: 500 });
+    const ap = new AgentProcess(
+      spec(`console.log('one'); setTimeout(() => {}, 3000);`),
+      new FakeParser(),
+      () => {
+        throw new RangeError('Maximum call stack size exceeded');
+      },
+      { graceMs: 500 },
+    );
     ap.start();
     const o = await withTimeout(ap.done, 4000, 'throwing receiver');
     assert.equal(o.kind, 'failed');
@@ -427,12 +485,24 @@ describe('agentProcess: API retries, network give-up, and hostile receivers', fu
   it('a parser that throws loses that line only', async () => {
     const p = new FakeParser();
     const line = p.line.bind(p);
-    p.line = (l: string) => (l === 'bad' ? (() => { throw new Error('parser bug'); })() : line(l));
+    p.line = (l: string) =>
+      l === 'bad'
+        ? (() => {
+            throw new Error('parser bug');
+          })()
+        : line(l);
     const got: AgentMessage[] = [];
     const ap = new AgentProcess(spec(`console.log('good 1'); console.log('bad'); console.log('good 2');`), p, (m) => got.push(...m));
     ap.start();
     const o = await withTimeout(ap.done, 4000, 'throwing parser');
     assert.equal(o.kind, 'success');
-    assert.deepEqual(got.filter((m) => m.kind === 'text').map((m) => (m as { text: string }).text).join('\n').split('\n'), ['good 1', 'good 2']);
+    assert.deepEqual(
+      got
+        .filter((m) => m.kind === 'text')
+        .map((m) => (m as { text: string }).text)
+        .join('\n')
+        .split('\n'),
+      ['good 1', 'good 2'],
+    );
   });
 });

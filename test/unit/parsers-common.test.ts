@@ -1,14 +1,5 @@
 import * as assert from 'node:assert/strict';
-import {
-  exitReason,
-  formatDelay,
-  formatResetTime,
-  lastMeaningfulLine,
-  parseJsonObject,
-  stripAnsi,
-  subtractUsage,
-  truncateForLive,
-} from '../../src/core/agents/parsers/common';
+import { exitReason, formatDelay, formatResetTime, lastMeaningfulLine, parseJsonObject, stripAnsi, subtractUsage, truncateForLive } from '../../src/core/agents/parsers/common';
 import type { AgentMessage } from '../../src/core/model/agentMessage';
 
 describe('parsers: common helpers', () => {

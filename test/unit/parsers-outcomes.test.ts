@@ -15,23 +15,55 @@ const S = 'sess-1';
 const init = j({ type: 'system', subtype: 'init', session_id: S, model: 'claude-x', cwd: '/w', tools: [] });
 const retry = (attempt: number, status: number | null, error: string, delay = 600) =>
   j({ type: 'system', subtype: 'api_retry', attempt, max_retries: 2, retry_delay_ms: delay, error_status: status, error, session_id: S });
-const synthetic = (text: string, error: string) => j({ type: 'assistant', message: { id: 'x', model: '<synthetic>', role: 'assistant', content: [{ type: 'text', text }] }, session_id: S, error });
-const errorResult = (status: number | null, text: string) => j({ type: 'result', subtype: 'success', is_error: true, api_error_status: status, result: text, session_id: S, num_turns: 1, total_cost_usd: 0 });
+const synthetic = (text: string, error: string) =>
+  j({ type: 'assistant', message: { id: 'x', model: '<synthetic>', role: 'assistant', content: [{ type: 'text', text }] }, session_id: S, error });
+const errorResult = (status: number | null, text: string) =>
+  j({ type: 'result', subtype: 'success', is_error: true, api_error_status: status, result: text, session_id: S, num_turns: 1, total_cost_usd: 0 });
 
 /** What Claude Code 2.1.197 printed with CLAUDE_CODE_MAX_RETRIES=2 against each failure. */
 const CLAUDE = {
-  network: [init, retry(1, null, 'unknown', 567.18), retry(2, null, 'unknown', 1027.35), synthetic('API Error: Unable to connect to API (ConnectionRefused)', 'unknown'), errorResult(null, 'API Error: Unable to connect to API (ConnectionRefused)')],
-  overloaded: [init, retry(1, 529, 'overloaded'), retry(2, 529, 'overloaded'), synthetic('API Error: 529 Overloaded. This is a server-side issue, usually temporary — try again in a moment.', 'overloaded'), errorResult(529, 'API Error: 529 Overloaded. This is a server-side issue, usually temporary — try again in a moment.')],
+  network: [
+    init,
+    retry(1, null, 'unknown', 567.18),
+    retry(2, null, 'unknown', 1027.35),
+    synthetic('API Error: Unable to connect to API (ConnectionRefused)', 'unknown'),
+    errorResult(null, 'API Error: Unable to connect to API (ConnectionRefused)'),
+  ],
+  overloaded: [
+    init,
+    retry(1, 529, 'overloaded'),
+    retry(2, 529, 'overloaded'),
+    synthetic('API Error: 529 Overloaded. This is a server-side issue, usually temporary — try again in a moment.', 'overloaded'),
+    errorResult(529, 'API Error: 529 Overloaded. This is a server-side issue, usually temporary — try again in a moment.'),
+  ],
   forbidden: [init, synthetic('Failed to authenticate. API Error: 403 nope', 'authentication_failed'), errorResult(403, 'Failed to authenticate. API Error: 403 nope')],
-  server: [init, retry(1, 500, 'server_error'), retry(2, 500, 'server_error'), synthetic('API Error: 500 nope. This is a server-side issue, usually temporary — try again in a moment.', 'server_error'), errorResult(500, 'API Error: 500 nope. This is a server-side issue, usually temporary — try again in a moment.')],
-  unauthorized: [init, retry(1, 401, 'authentication_failed'), synthetic('Invalid API key · Fix external API key', 'authentication_failed'), errorResult(401, 'Invalid API key · Fix external API key')],
+  server: [
+    init,
+    retry(1, 500, 'server_error'),
+    retry(2, 500, 'server_error'),
+    synthetic('API Error: 500 nope. This is a server-side issue, usually temporary — try again in a moment.', 'server_error'),
+    errorResult(500, 'API Error: 500 nope. This is a server-side issue, usually temporary — try again in a moment.'),
+  ],
+  unauthorized: [
+    init,
+    retry(1, 401, 'authentication_failed'),
+    synthetic('Invalid API key · Fix external API key', 'authentication_failed'),
+    errorResult(401, 'Invalid API key · Fix external API key'),
+  ],
 };
 
 describe('parsers: outcome kinds', () => {
   it('Claude: a dead endpoint is network, with typed network retries and the retry count in the reason', () => {
     const { messages, outcome } = feed(createClaudeParser(), CLAUDE.network, exit(1), NOW);
     assert.deepEqual(kinds(messages), ['init', 'retry', 'retry', 'error', 'result']);
-    assert.deepEqual(only(messages, 'retry')[0], { kind: 'retry', message: 'retrying after 0.6 s (no response), attempt 1/2', delayMs: 567, attempt: 1, maxRetries: 2, cause: 'network' });
+    assert.deepEqual(only(messages, 'retry')[0], {
+      kind: 'retry',
+      message: 'retrying after 0.6 s (no response), attempt 1/2',
+      delayMs: 567,
+      attempt: 1,
+      maxRetries: 2,
+      cause: 'network',
+    });
     assert.equal(outcome.kind, 'network');
     assert.equal(outcome.reason, 'Claude Code could not reach the API after 2 retries: API Error: Unable to connect to API (ConnectionRefused)');
     assert.equal(only(messages, 'result')[0].errorKind, 'network');
@@ -66,7 +98,12 @@ describe('parsers: outcome kinds', () => {
     const start = [j({ type: 'thread.started', thread_id: 't-1' }), j({ type: 'turn.started' })];
     const wait = 'Reconnecting... waiting for network (Connection failed: error sending request)';
     const dead = 'stream disconnected before completion: error sending request for url (http://127.0.0.1:1/v1/responses)';
-    const n = feed(createCodexParser(), [...start, j({ type: 'error', message: wait }), j({ type: 'error', message: dead }), j({ type: 'turn.failed', error: { message: dead } })], exit(1), NOW);
+    const n = feed(
+      createCodexParser(),
+      [...start, j({ type: 'error', message: wait }), j({ type: 'error', message: dead }), j({ type: 'turn.failed', error: { message: dead } })],
+      exit(1),
+      NOW,
+    );
     assert.deepEqual(only(n.messages, 'retry')[0], { kind: 'retry', message: wait, cause: 'network' });
     assert.equal(n.outcome.kind, 'network');
     assert.equal(n.outcome.reason, `Codex could not reach the API: ${dead}`);
@@ -82,7 +119,9 @@ describe('parsers: outcome kinds', () => {
   it('Gemini: "fetch failed" retries are network retries, and a run that ends on them is network; exit 17 (529) is overloaded', () => {
     const p = createGeminiParser();
     const r = p.stderrLine('Attempt 3 failed. Retrying with backoff... Error: exception TypeError: fetch failed sending request');
-    assert.deepEqual(r, [{ kind: 'retry', message: 'Attempt 3 failed. Retrying with backoff... Error: exception TypeError: fetch failed sending request', cause: 'network', attempt: 3 }]);
+    assert.deepEqual(r, [
+      { kind: 'retry', message: 'Attempt 3 failed. Retrying with backoff... Error: exception TypeError: fetch failed sending request', cause: 'network', attempt: 3 },
+    ]);
     const o = p.finish(exit(1, 'Error: exception TypeError: fetch failed sending request'), NOW);
     assert.equal(o.kind, 'network');
     assert.match(o.reason!, /^Gemini CLI could not reach the API: /);
@@ -138,18 +177,28 @@ describe('parsers: absurd reset and retry times', () => {
   });
 
   it('retry delays and texts from every program are capped the same way', () => {
-    const huge = feed(createClaudeParser(clock), [init, retry(1, 429, 'rate_limit', 1e300), ...limited.slice(0, 1), errorResult(429, 'API Error: Request rejected (429)')], exit(1), NOW);
+    const huge = feed(
+      createClaudeParser(clock),
+      [init, retry(1, 429, 'rate_limit', 1e300), ...limited.slice(0, 1), errorResult(429, 'API Error: Request rejected (429)')],
+      exit(1),
+      NOW,
+    );
     assert.equal(only(huge.messages, 'retry')[0].delayMs, MAX_WAIT_MS);
     assert.ok(huge.outcome.retryAt! <= NOW + MAX_WAIT_MS);
     const legacy = feed(createClaudeParser(clock), [init, errorResult(429, 'Claude AI usage limit reached|9999999999999')], exit(1), NOW).outcome;
     assert.equal(legacy.retryAt, NOW + MAX_WAIT_MS);
-    const codex = feed(createCodexParser(), [j({ type: 'turn.failed', error: { message: 'You’ve hit your usage limit. Try again at Dec 31st, 9999 1:56 PM.' } })], exit(1), NOW).outcome;
+    const codex = feed(
+      createCodexParser(),
+      [j({ type: 'turn.failed', error: { message: 'You’ve hit your usage limit. Try again at Dec 31st, 9999 1:56 PM.' } })],
+      exit(1),
+      NOW,
+    ).outcome;
     assert.equal(codex.retryAt, NOW + MAX_WAIT_MS);
     const gemini = createGeminiParser().finish(exit(173, 'Resource has been exhausted. Please retry in 99999999999999s'), NOW);
     assert.equal(gemini.retryAt, NOW + MAX_WAIT_MS);
     const bigRetry = createGeminiParser().stderrLine('Attempt 1 failed: 429. Retrying after 1e400ms...');
     assert.equal(bigRetry[0].kind, 'retry');
-    assert.ok(!('delayMs' in bigRetry[0]) || (bigRetry[0].delayMs! <= MAX_WAIT_MS));
+    assert.ok(!('delayMs' in bigRetry[0]) || bigRetry[0].delayMs! <= MAX_WAIT_MS);
   });
 
   it('formatResetTime prints any number', () => {

@@ -64,7 +64,8 @@ describe('parsers: rate-limit reset times', () => {
   });
 
   describe('Codex', () => {
-    const msg = 'You’ve hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro), visit https://chatgpt.com/settings/usage to purchase more credits or try again at 1:56 PM.';
+    const msg =
+      'You’ve hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro), visit https://chatgpt.com/settings/usage to purchase more credits or try again at 1:56 PM.';
     it('"try again at 1:56 PM" in the given zone', () => {
       assert.equal(parseCodexReset(msg, utc(2026, 11, 21, 13), 'UTC'), utc(2026, 11, 21, 13, 56));
       assert.equal(parseCodexReset(msg, utc(2026, 11, 21, 15), 'UTC'), utc(2026, 11, 22, 13, 56));

@@ -153,7 +153,11 @@ describe('parsers: robustness', () => {
   for (const runtime of RUNTIMES) {
     it(`${runtime}: tool inputs and results nested 6,000 levels deep, and deeper lines, neither throw nor leave a message JSON cannot write`, () => {
       const msgs = nonThrowing(runtime, deepLines(6000));
-      if (runtime !== 'command') assert.ok(msgs.some((m) => m.kind === 'tool_use'), 'the deep tool calls are kept, cut to a sane depth');
+      if (runtime !== 'command')
+        assert.ok(
+          msgs.some((m) => m.kind === 'tool_use'),
+          'the deep tool calls are kept, cut to a sane depth',
+        );
       nonThrowing(runtime, [deepObject(200_000), '['.repeat(200_000) + ']'.repeat(200_000), '{"type":"assistant","x":' + '['.repeat(100_000)]);
     });
 
@@ -189,13 +193,67 @@ function deepLines(depth: number): string[] {
   ];
 }
 
-const TYPES = ['system', 'assistant', 'user', 'result', 'rate_limit_event', 'thread.started', 'turn.completed', 'turn.failed', 'item.started', 'item.completed', 'error', 'init', 'message', 'tool_use', 'tool_result'];
-const KEYS = ['type', 'subtype', 'session_id', 'timestamp', 'message', 'content', 'item', 'input', 'parameters', 'status', 'resetsAt', 'retry_delay_ms', 'error', 'usage', 'rate_limit_info', 'api_error_status', 'tool_id', 'id', 'text', 'is_error'];
+const TYPES = [
+  'system',
+  'assistant',
+  'user',
+  'result',
+  'rate_limit_event',
+  'thread.started',
+  'turn.completed',
+  'turn.failed',
+  'item.started',
+  'item.completed',
+  'error',
+  'init',
+  'message',
+  'tool_use',
+  'tool_result',
+];
+const KEYS = [
+  'type',
+  'subtype',
+  'session_id',
+  'timestamp',
+  'message',
+  'content',
+  'item',
+  'input',
+  'parameters',
+  'status',
+  'resetsAt',
+  'retry_delay_ms',
+  'error',
+  'usage',
+  'rate_limit_info',
+  'api_error_status',
+  'tool_id',
+  'id',
+  'text',
+  'is_error',
+];
 
 function randomValue(rand: () => number, depth: number): unknown {
   const r = rand();
   if (depth > 6 || r < 0.3) {
-    const scalars: unknown[] = [null, true, false, 0, -1, 1e300, -1e300, 5e-324, 2 ** 53 + 1, '', 'x', '\u0000', '\ud800', '2026-13-45T99:99', 'NaN', TYPES[Math.floor(rand() * TYPES.length)]];
+    const scalars: unknown[] = [
+      null,
+      true,
+      false,
+      0,
+      -1,
+      1e300,
+      -1e300,
+      5e-324,
+      2 ** 53 + 1,
+      '',
+      'x',
+      '\u0000',
+      '\ud800',
+      '2026-13-45T99:99',
+      'NaN',
+      TYPES[Math.floor(rand() * TYPES.length)],
+    ];
     return scalars[Math.floor(rand() * scalars.length)];
   }
   if (r < 0.5) return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(rand, depth + 1));

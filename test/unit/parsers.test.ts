@@ -12,19 +12,7 @@ const NOW = Date.UTC(2026, 10, 21, 13, 0, 0); // 2026-11-21 13:00 UTC, the day t
 describe('parsers: Claude Code stream-json', () => {
   it('maps the real read → edit → bash transcript and succeeds', () => {
     const { messages, outcome } = feed(createClaudeParser(), fixtureLines('claude-stream-json.real.jsonl'), exit(0), NOW);
-    assert.deepEqual(kinds(messages), [
-      'init',
-      'thinking',
-      'text',
-      'tool_use',
-      'tool_result',
-      'tool_use',
-      'tool_result',
-      'tool_use',
-      'tool_result',
-      'text',
-      'result',
-    ]);
+    assert.deepEqual(kinds(messages), ['init', 'thinking', 'text', 'tool_use', 'tool_result', 'tool_use', 'tool_result', 'tool_use', 'tool_result', 'text', 'result']);
     const init = only(messages, 'init')[0];
     assert.equal(init.sessionId, '20b90b7b-b0c4-4ed0-a182-a7a6609b0b4d');
     assert.equal(init.model, 'claude-sonnet-4-5');
@@ -131,7 +119,11 @@ describe('parsers: Claude Code stream-json', () => {
 
   it('allowed_warning is a message, never a failure', () => {
     const lines = fixtureLines('claude-stream-json.real.jsonl');
-    lines.splice(1, 0, j({ type: 'rate_limit_event', rate_limit_info: { status: 'allowed_warning', resetsAt: 1795269321, rateLimitType: 'seven_day', utilization: 0.9 }, session_id: 's' }));
+    lines.splice(
+      1,
+      0,
+      j({ type: 'rate_limit_event', rate_limit_info: { status: 'allowed_warning', resetsAt: 1795269321, rateLimitType: 'seven_day', utilization: 0.9 }, session_id: 's' }),
+    );
     const { messages, outcome } = feed(createClaudeParser(), lines, exit(0), NOW);
     assert.equal(only(messages, 'rate_limit')[0].status, 'allowed_warning');
     assert.equal(outcome.kind, 'success');
@@ -140,7 +132,17 @@ describe('parsers: Claude Code stream-json', () => {
 
   const init = j({ type: 'system', subtype: 'init', session_id: 'sess-1', model: 'claude-x', cwd: '/w', tools: [] });
   function errorResult(extra: Record<string, unknown>): string {
-    return j({ type: 'result', subtype: 'success', is_error: true, session_id: 'sess-1', num_turns: 1, total_cost_usd: 0, usage: { input_tokens: 0, output_tokens: 0 }, modelUsage: {}, ...extra });
+    return j({
+      type: 'result',
+      subtype: 'success',
+      is_error: true,
+      session_id: 'sess-1',
+      num_turns: 1,
+      total_cost_usd: 0,
+      usage: { input_tokens: 0, output_tokens: 0 },
+      modelUsage: {},
+      ...extra,
+    });
   }
   function synthetic(text: string, error: string): string {
     return j({ type: 'assistant', message: { id: 'x', model: '<synthetic>', role: 'assistant', content: [{ type: 'text', text }] }, session_id: 'sess-1', error });
@@ -179,7 +181,10 @@ describe('parsers: Claude Code stream-json', () => {
   });
 
   it('budget, bad resume', () => {
-    const budget = [init, j({ type: 'result', subtype: 'error_max_budget_usd', is_error: true, session_id: 'sess-1', num_turns: 2, total_cost_usd: 0.02, errors: ['Reached maximum budget ($0.01)'] })];
+    const budget = [
+      init,
+      j({ type: 'result', subtype: 'error_max_budget_usd', is_error: true, session_id: 'sess-1', num_turns: 2, total_cost_usd: 0.02, errors: ['Reached maximum budget ($0.01)'] }),
+    ];
     const o1 = feed(createClaudeParser(), budget, exit(1), NOW).outcome;
     assert.equal(o1.kind, 'budget');
     assert.equal(o1.reason, 'Claude Code reached the budget limit ($0.01)');
@@ -209,9 +214,34 @@ describe('parsers: Claude Code stream-json', () => {
   it('tool_result array content is joined; is_error kept; uses usage when modelUsage is absent', () => {
     const lines = [
       init,
-      j({ type: 'user', message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', is_error: true, content: [{ type: 'text', text: 'line a' }, { type: 'text', text: 'line b' }, { type: 'image', source: {} }] }] }, session_id: 'sess-1' }),
+      j({
+        type: 'user',
+        message: {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: 't1',
+              is_error: true,
+              content: [
+                { type: 'text', text: 'line a' },
+                { type: 'text', text: 'line b' },
+                { type: 'image', source: {} },
+              ],
+            },
+          ],
+        },
+        session_id: 'sess-1',
+      }),
       j({ type: 'user', message: { role: 'user', content: 'a plain replayed prompt' }, session_id: 'sess-1' }),
-      j({ type: 'result', subtype: 'success', is_error: false, session_id: 'sess-1', result: 'ok', usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 3, cache_creation_input_tokens: 2 } }),
+      j({
+        type: 'result',
+        subtype: 'success',
+        is_error: false,
+        session_id: 'sess-1',
+        result: 'ok',
+        usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 3, cache_creation_input_tokens: 2 },
+      }),
     ];
     const { messages, outcome } = feed(createClaudeParser(), lines, exit(0), NOW);
     assert.deepEqual(only(messages, 'tool_result')[0], { kind: 'tool_result', toolUseId: 't1', content: 'line a\nline b\n[image]', isError: true });
@@ -222,7 +252,11 @@ describe('parsers: Claude Code stream-json', () => {
   it('sums modelUsage over several models (subagents)', () => {
     const lines = [
       j({
-        type: 'result', subtype: 'success', is_error: false, session_id: 's', result: 'ok',
+        type: 'result',
+        subtype: 'success',
+        is_error: false,
+        session_id: 's',
+        result: 'ok',
         usage: { input_tokens: 1, output_tokens: 1 },
         modelUsage: {
           a: { inputTokens: 100, outputTokens: 10, cacheReadInputTokens: 5, cacheCreationInputTokens: 1, costUSD: 1 },
@@ -281,18 +315,7 @@ describe('parsers: Claude Code stream-json', () => {
 describe('parsers: Codex exec --json', () => {
   it('maps the real read → patch → shell transcript and succeeds', () => {
     const { messages, outcome } = feed(createCodexParser(), fixtureLines('codex-exec-json.real.jsonl'), exit(0), NOW);
-    assert.deepEqual(kinds(messages), [
-      'init',
-      'thinking',
-      'tool_use',
-      'tool_result',
-      'tool_use',
-      'tool_result',
-      'tool_use',
-      'tool_result',
-      'text',
-      'result',
-    ]);
+    assert.deepEqual(kinds(messages), ['init', 'thinking', 'tool_use', 'tool_result', 'tool_use', 'tool_result', 'tool_use', 'tool_result', 'text', 'result']);
     assert.deepEqual(messages[0], { kind: 'init', sessionId: '01a1fe2d-9f66-7a00-80c6-9a2fe28beb19' });
     assert.deepEqual(messages[1], { kind: 'thinking', text: '**Reading the file**' });
     assert.deepEqual(messages[2], { kind: 'tool_use', id: 'item_1', name: 'exec_command', input: { command: "/bin/bash -lc 'cat a.txt'" } });
@@ -364,7 +387,12 @@ describe('parsers: Codex exec --json', () => {
 
   it('401 and missing env key are auth failures', () => {
     const m401 = 'unexpected status 401 Unauthorized: Incorrect API key provided, url: http://x/v1/responses';
-    const a = feed(createCodexParser(), [...start, j({ type: 'error', message: `Reconnecting... 1/5 (${m401})` }), j({ type: 'error', message: m401 }), j({ type: 'turn.failed', error: { message: m401 } })], exit(1), NOW).outcome;
+    const a = feed(
+      createCodexParser(),
+      [...start, j({ type: 'error', message: `Reconnecting... 1/5 (${m401})` }), j({ type: 'error', message: m401 }), j({ type: 'turn.failed', error: { message: m401 } })],
+      exit(1),
+      NOW,
+    ).outcome;
     assert.equal(a.kind, 'auth');
     assert.match(a.reason!, /^Codex could not authenticate \(HTTP 401\): unexpected status 401/);
     const b = feed(createCodexParser(), [...start, j({ type: 'turn.failed', error: { message: 'Missing environment variable: `MOCK_API_KEY`.' } })], exit(1), NOW);
@@ -377,11 +405,28 @@ describe('parsers: Codex exec --json', () => {
     const lines = [
       ...start,
       j({ type: 'item.started', item: { id: 'item_0', type: 'command_execution', command: 'bash -lc nope', aggregated_output: '', exit_code: null, status: 'in_progress' } }),
-      j({ type: 'item.updated', item: { id: 'item_0', type: 'command_execution', command: 'bash -lc nope', aggregated_output: 'partial', exit_code: null, status: 'in_progress' } }),
-      j({ type: 'item.completed', item: { id: 'item_0', type: 'command_execution', command: 'bash -lc nope', aggregated_output: 'nope: not found\n', exit_code: 127, status: 'failed' } }),
+      j({
+        type: 'item.updated',
+        item: { id: 'item_0', type: 'command_execution', command: 'bash -lc nope', aggregated_output: 'partial', exit_code: null, status: 'in_progress' },
+      }),
+      j({
+        type: 'item.completed',
+        item: { id: 'item_0', type: 'command_execution', command: 'bash -lc nope', aggregated_output: 'nope: not found\n', exit_code: 127, status: 'failed' },
+      }),
       j({ type: 'item.completed', item: { id: 'item_1', type: 'command_execution', command: 'rm -rf /', aggregated_output: '', exit_code: null, status: 'declined' } }),
       j({ type: 'item.started', item: { id: 'item_2', type: 'mcp_tool_call', server: 'fs', tool: 'read', arguments: { path: 'a' }, status: 'in_progress' } }),
-      j({ type: 'item.completed', item: { id: 'item_2', type: 'mcp_tool_call', server: 'fs', tool: 'read', arguments: { path: 'a' }, result: { content: [{ type: 'text', text: 'hello' }], structured_content: null }, status: 'completed' } }),
+      j({
+        type: 'item.completed',
+        item: {
+          id: 'item_2',
+          type: 'mcp_tool_call',
+          server: 'fs',
+          tool: 'read',
+          arguments: { path: 'a' },
+          result: { content: [{ type: 'text', text: 'hello' }], structured_content: null },
+          status: 'completed',
+        },
+      }),
       j({ type: 'item.completed', item: { id: 'item_3', type: 'mcp_tool_call', server: 'fs', tool: 'write', arguments: {}, error: { message: 'denied' }, status: 'failed' } }),
       j({ type: 'item.completed', item: { id: 'item_4', type: 'error', message: 'Falling back from WebSockets to HTTPS transport.' } }),
       j({ type: 'item.completed', item: { id: 'item_5', type: 'file_change', changes: [{ path: 'b.txt', kind: 'add' }], status: 'failed' } }),
@@ -391,14 +436,20 @@ describe('parsers: Codex exec --json', () => {
     const { messages, outcome } = feed(createCodexParser(), lines, exit(0), NOW);
     const uses = only(messages, 'tool_use');
     const results = only(messages, 'tool_result');
-    assert.deepEqual(uses.map((u) => u.name), ['exec_command', 'exec_command', 'mcp__fs__read', 'mcp__fs__write', 'apply_patch']);
-    assert.deepEqual(results.map((r) => [r.toolUseId, r.isError]), [
-      ['item_0', true],
-      ['item_1', true],
-      ['item_2', false],
-      ['item_3', true],
-      ['item_5', true],
-    ]);
+    assert.deepEqual(
+      uses.map((u) => u.name),
+      ['exec_command', 'exec_command', 'mcp__fs__read', 'mcp__fs__write', 'apply_patch'],
+    );
+    assert.deepEqual(
+      results.map((r) => [r.toolUseId, r.isError]),
+      [
+        ['item_0', true],
+        ['item_1', true],
+        ['item_2', false],
+        ['item_3', true],
+        ['item_5', true],
+      ],
+    );
     assert.equal(results[0].content, 'nope: not found\n');
     assert.equal(results[1].content, 'command declined');
     assert.equal(results[2].content, 'hello');
@@ -464,7 +515,12 @@ describe('parsers: Gemini CLI stream-json', () => {
   });
 
   it('reads the daily-quota transcript (exit 173): retry at next midnight Pacific', () => {
-    const { messages, outcome } = feed(createGeminiParser(), fixtureLines('gemini-daily-quota.real.jsonl'), exit(173, 'TerminalQuotaError: You have exhausted your daily quota on this model.\n    at foo (bundle.js:1:1)'), NOW);
+    const { messages, outcome } = feed(
+      createGeminiParser(),
+      fixtureLines('gemini-daily-quota.real.jsonl'),
+      exit(173, 'TerminalQuotaError: You have exhausted your daily quota on this model.\n    at foo (bundle.js:1:1)'),
+      NOW,
+    );
     const result = only(messages, 'result')[0];
     assert.equal(result.ok, false);
     assert.equal(result.errorKind, 'rate_limited');
@@ -477,7 +533,8 @@ describe('parsers: Gemini CLI stream-json', () => {
 
   it('stderr-only: exit 41 no auth', () => {
     const p = createGeminiParser();
-    const line = 'Please set an Auth method in your /home/u/.gemini/settings.json or specify one of the following environment variables before running: GEMINI_API_KEY, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA';
+    const line =
+      'Please set an Auth method in your /home/u/.gemini/settings.json or specify one of the following environment variables before running: GEMINI_API_KEY, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_GCA';
     assert.deepEqual(p.stderrLine(line), []);
     const o = p.finish(exit(41, line + '\n'), NOW);
     assert.equal(o.kind, 'auth');
@@ -491,7 +548,8 @@ describe('parsers: Gemini CLI stream-json', () => {
   });
 
   it('stderr-only: exit 55 untrusted folder', () => {
-    const line = 'Gemini CLI is not running in a trusted directory. To proceed, either use `--skip-trust`, set the `GEMINI_CLI_TRUST_WORKSPACE=true` environment variable, or trust this directory in interactive mode.';
+    const line =
+      'Gemini CLI is not running in a trusted directory. To proceed, either use `--skip-trust`, set the `GEMINI_CLI_TRUST_WORKSPACE=true` environment variable, or trust this directory in interactive mode.';
     const o = createGeminiParser().finish(exit(55, line), NOW);
     assert.equal(o.kind, 'failed');
     assert.match(o.reason!, /^Gemini CLI does not trust this folder .*\(exit 55\)/);

@@ -7,7 +7,6 @@ import { nestedObject } from './parsers-helpers';
 const KEY = 'my-private-value-123';
 const SECRETS = [KEY];
 
-
 describe('redact: CLI lines', () => {
   it('formatMessage masks the given secrets in every field before cutting the line', () => {
     const long = `${'x'.repeat(150)} ${KEY}`;
@@ -46,7 +45,10 @@ describe('redact: CLI times', () => {
       const line = formatMessage({ kind: 'rate_limit', status: 'rejected', resetsAt }, SECRETS);
       assert.match(line!, /^rate limit rejected, resets /);
     }
-    assert.equal(formatMessage({ kind: 'rate_limit', status: 'rejected', resetsAt: Date.UTC(2026, 10, 21, 13, 55) }, SECRETS), 'rate limit rejected, resets 2026-11-21T13:55:00.000Z');
+    assert.equal(
+      formatMessage({ kind: 'rate_limit', status: 'rejected', resetsAt: Date.UTC(2026, 10, 21, 13, 55) }, SECRETS),
+      'rate limit rejected, resets 2026-11-21T13:55:00.000Z',
+    );
     assert.equal(isoTime(1e300), '(not a time: 1e+300)');
   });
 });

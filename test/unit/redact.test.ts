@@ -9,7 +9,6 @@ import { nestedObject } from './parsers-helpers';
 const KEY = 'my-private-value-123';
 const SECRETS = [KEY];
 
-
 function deepestLeaf(v: unknown): unknown {
   let cur = v as Record<string, unknown>;
   while (cur && typeof cur === 'object' && 'a' in cur) cur = cur.a as Record<string, unknown>;

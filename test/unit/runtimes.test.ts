@@ -18,7 +18,17 @@ function agent(runtime: AgentSpec['runtime'], over: Partial<AgentSpec> = {}): Ag
 }
 
 function ctx(over: Partial<LaunchContext> = {}): LaunchContext {
-  return { prompt: 'p', worktree: '/w', storyId: 7, storyFile: '/w/7.md', simAgentPath: '/dist/sim-agent.js', nodePath: '/usr/bin/node', baseEnv: { PATH: '/bin' }, isRoot: false, ...over };
+  return {
+    prompt: 'p',
+    worktree: '/w',
+    storyId: 7,
+    storyFile: '/w/7.md',
+    simAgentPath: '/dist/sim-agent.js',
+    nodePath: '/usr/bin/node',
+    baseEnv: { PATH: '/bin' },
+    isRoot: false,
+    ...over,
+  };
 }
 
 describe('runtimes: the prompt is never an option', () => {
@@ -103,7 +113,18 @@ describe('runtimes: the simulated agent reads its prompt as Claude Code does', f
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   async function runSim(prompt: string, resumeSessionId?: string, env: Record<string, string> = { HUSKIES_SIM: 'no_commit' }, limits = {}) {
-    const spec = buildLaunch(agent('sim', { env: { HUSKIES_SIM_DELAY_MS: '1', ...env } }), ctx({ prompt, resumeSessionId, worktree: dir, storyFile: path.join(dir, 'none.md'), simAgentPath: SIM_AGENT, nodePath: process.execPath, baseEnv: { PATH: process.env.PATH } }));
+    const spec = buildLaunch(
+      agent('sim', { env: { HUSKIES_SIM_DELAY_MS: '1', ...env } }),
+      ctx({
+        prompt,
+        resumeSessionId,
+        worktree: dir,
+        storyFile: path.join(dir, 'none.md'),
+        simAgentPath: SIM_AGENT,
+        nodePath: process.execPath,
+        baseEnv: { PATH: process.env.PATH },
+      }),
+    );
     const msgs: AgentMessage[] = [];
     const p = new AgentProcess(spec, createParser('sim'), (m) => msgs.push(...m), { timeoutMs: 15_000, ...limits });
     p.start();
@@ -120,7 +141,9 @@ describe('runtimes: the simulated agent reads its prompt as Claude Code does', f
 
   it('like Claude Code, it refuses an unknown option (so a misplaced prompt shows up in tests)', async () => {
     const spec = buildLaunch(agent('sim'), ctx({ worktree: dir, simAgentPath: SIM_AGENT, nodePath: process.execPath, baseEnv: { PATH: process.env.PATH } }));
-    const p = new AgentProcess({ ...spec, args: [SIM_AGENT, '-p', '---x', '--output-format', 'stream-json', '--verbose'] }, createParser('sim'), () => undefined, { timeoutMs: 15_000 });
+    const p = new AgentProcess({ ...spec, args: [SIM_AGENT, '-p', '---x', '--output-format', 'stream-json', '--verbose'] }, createParser('sim'), () => undefined, {
+      timeoutMs: 15_000,
+    });
     p.start();
     const o = await p.done;
     assert.equal(o.kind, 'failed');
@@ -128,7 +151,11 @@ describe('runtimes: the simulated agent reads its prompt as Claude Code does', f
   });
 
   it('ends as Claude Code does on a permanent 529, a bad key and a dead endpoint, each named as the simulated agent', async () => {
-    const expected = { overloaded: /^The API is overloaded \(HTTP 529\)/, auth: /^The simulated agent could not authenticate \(HTTP 401\)/, network: /^The simulated agent could not reach the API after 2 retries/ };
+    const expected = {
+      overloaded: /^The API is overloaded \(HTTP 529\)/,
+      auth: /^The simulated agent could not authenticate \(HTTP 401\)/,
+      network: /^The simulated agent could not reach the API after 2 retries/,
+    };
     for (const [mode, reason] of Object.entries(expected)) {
       const { outcome } = await runSim('go', undefined, { HUSKIES_SIM: mode });
       assert.equal(outcome.kind, mode, outcome.reason);
@@ -139,7 +166,10 @@ describe('runtimes: the simulated agent reads its prompt as Claude Code does', f
   it('announces a retry wait with its delay, then succeeds', async () => {
     const { outcome, msgs } = await runSim('go', undefined, { HUSKIES_SIM: 'retry', HUSKIES_SIM_RETRY_MS: '50' });
     assert.equal(outcome.kind, 'success', outcome.reason);
-    assert.deepEqual(msgs.filter((m) => m.kind === 'retry').map((m) => (m as { delayMs?: number }).delayMs), [50]);
+    assert.deepEqual(
+      msgs.filter((m) => m.kind === 'retry').map((m) => (m as { delayMs?: number }).delayMs),
+      [50],
+    );
   });
 
   it('a reset time that is not a number still gives a rate limit, not a crash', async () => {

@@ -109,7 +109,8 @@ describe('util: slugify / isSafeSegment', () => {
 
   it('isSafeSegment accepts short lower-case names and refuses the rest', () => {
     for (const s of ['a', 'abc', 'add_login', '42-story', '0', 'a'.repeat(64)]) assert.equal(isSafeSegment(s), true, s);
-    for (const s of ['', '..', '.', 'a..b', 'a/b', '../x', 'a\\b', 'A', 'abc ', '-a', '_a', 'a'.repeat(65), 'a.b', 'é', 'a\nb', 'a\0b']) assert.equal(isSafeSegment(s), false, JSON.stringify(s));
+    for (const s of ['', '..', '.', 'a..b', 'a/b', '../x', 'a\\b', 'A', 'abc ', '-a', '_a', 'a'.repeat(65), 'a.b', 'é', 'a\nb', 'a\0b'])
+      assert.equal(isSafeSegment(s), false, JSON.stringify(s));
   });
 });
 
@@ -159,7 +160,7 @@ describe('util: acquireLock', () => {
     const r = acquireLock(dir, 'test');
     assert.equal(r.ok, false);
     if (!r.ok) assert.deepEqual(r.holder, holder);
-    assert.equal(fs.readFileSync(lockFile(), 'utf8'), before, 'the holder\'s lock is left alone');
+    assert.equal(fs.readFileSync(lockFile(), 'utf8'), before, "the holder's lock is left alone");
   });
 
   it('takes over a stale lock whose process is gone', () => {

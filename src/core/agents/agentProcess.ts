@@ -263,8 +263,7 @@ export function coalesceText(msgs: AgentMessage[]): AgentMessage[] {
     if (m.kind === 'text' && last?.kind === 'text') {
       const sep = m.delta || last.text.endsWith('\n') ? '' : '\n';
       out[out.length - 1] = { kind: 'text', text: last.text + sep + m.text, ...(m.delta && last.delta ? { delta: true } : {}) };
-    }
-    else out.push(m);
+    } else out.push(m);
   }
   return out;
 }

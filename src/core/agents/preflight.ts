@@ -95,24 +95,50 @@ export async function preflight(agent: AgentSpec, opts: PreflightOptions): Promi
   const base = { agent: agent.name, runtime: agent.runtime };
   if (agent.runtime === 'sim') {
     const ok = fs.existsSync(opts.simAgentPath);
-    return { ...base, ok, program: opts.simAgentPath, loggedIn: true, message: ok ? 'built-in simulated agent: no key or network needed' : `the simulated agent is missing at ${opts.simAgentPath}; rebuild with npm run build` };
+    return {
+      ...base,
+      ok,
+      program: opts.simAgentPath,
+      loggedIn: true,
+      message: ok ? 'built-in simulated agent: no key or network needed' : `the simulated agent is missing at ${opts.simAgentPath}; rebuild with npm run build`,
+    };
   }
   const program = programFor(agent, { programOverride: opts.programOverride as never });
   const found = which(program, env);
   if (!found) {
-    const hint = agent.runtime === 'command' ? 'check `command` in .huskies/agents.toml' : `install it (npm install -g ${agent.runtime === 'claude' ? '@anthropic-ai/claude-code' : agent.runtime === 'codex' ? '@openai/codex' : '@google/gemini-cli'}) or set \`program\` in .huskies/agents.toml`;
+    const hint =
+      agent.runtime === 'command'
+        ? 'check `command` in .huskies/agents.toml'
+        : `install it (npm install -g ${agent.runtime === 'claude' ? '@anthropic-ai/claude-code' : agent.runtime === 'codex' ? '@openai/codex' : '@google/gemini-cli'}) or set \`program\` in .huskies/agents.toml`;
     return { ...base, ok: false, program, message: `${label} not found (${program || 'no program set'}): ${hint}` };
   }
   if (agent.runtime === 'command') return { ...base, ok: true, program: found, message: `${found}` };
   const v = await run(found, ['--version'], env, timeoutMs);
   if (v.timedOut) {
-    return { ...base, ok: true, program: found, message: `${label} at ${found}: could not check the version or login (\`${path.basename(found)} --version\` did not answer within ${seconds(timeoutMs)})` };
+    return {
+      ...base,
+      ok: true,
+      program: found,
+      message: `${label} at ${found}: could not check the version or login (\`${path.basename(found)} --version\` did not answer within ${seconds(timeoutMs)})`,
+    };
   }
   const version = (v.stdout || v.stderr).trim().split('\n')[0]?.slice(0, 80);
-  if (v.code !== 0) return { ...base, ok: false, program: found, message: `${label} at ${found} did not start (${v.code === null ? 'no exit status' : `exit ${v.code}`}): ${(v.stderr || v.stdout).trim().split('\n').pop() ?? ''}` };
+  if (v.code !== 0)
+    return {
+      ...base,
+      ok: false,
+      program: found,
+      message: `${label} at ${found} did not start (${v.code === null ? 'no exit status' : `exit ${v.code}`}): ${(v.stderr || v.stdout).trim().split('\n').pop() ?? ''}`,
+    };
   let loggedIn: boolean | undefined;
   let how = '';
-  const unknownLogin = (what: string): Preflight => ({ ...base, ok: true, program: found, version, message: `${label} ${version}: could not check the login (\`${what}\` did not answer within ${seconds(timeoutMs)})` });
+  const unknownLogin = (what: string): Preflight => ({
+    ...base,
+    ok: true,
+    program: found,
+    version,
+    message: `${label} ${version}: could not check the login (\`${what}\` did not answer within ${seconds(timeoutMs)})`,
+  });
   if (agent.runtime === 'claude') {
     const a = await run(found, ['auth', 'status'], env, timeoutMs);
     if (a.timedOut) return unknownLogin(`${path.basename(found)} auth status`);
@@ -123,7 +149,15 @@ export async function preflight(agent: AgentSpec, opts: PreflightOptions): Promi
     } catch {
       loggedIn = a.code === 0;
     }
-    if (!loggedIn) return { ...base, ok: false, program: found, version, loggedIn, message: `${label} ${version} is not logged in: run \`claude\` once and log in, or set ANTHROPIC_API_KEY (in agents.toml env or your environment)` };
+    if (!loggedIn)
+      return {
+        ...base,
+        ok: false,
+        program: found,
+        version,
+        loggedIn,
+        message: `${label} ${version} is not logged in: run \`claude\` once and log in, or set ANTHROPIC_API_KEY (in agents.toml env or your environment)`,
+      };
   } else if (agent.runtime === 'codex') {
     // `codex login status` knows only the built-in provider; an API key or a custom provider counts too.
     loggedIn = !!env.CODEX_API_KEY || agent.args.some((x) => x.startsWith('model_provider='));
@@ -138,7 +172,15 @@ export async function preflight(agent: AgentSpec, opts: PreflightOptions): Promi
     const hasKey = !!(env.GEMINI_API_KEY || env.GOOGLE_API_KEY || env.GOOGLE_GENAI_USE_VERTEXAI);
     const hasOauth = fs.existsSync(path.join(home, '.gemini', 'oauth_creds.json'));
     loggedIn = hasKey || hasOauth;
-    if (!loggedIn) return { ...base, ok: false, program: found, version, loggedIn, message: `${label} ${version} has no credentials (exit 41 on a run): set GEMINI_API_KEY, or run \`gemini\` once and log in` };
+    if (!loggedIn)
+      return {
+        ...base,
+        ok: false,
+        program: found,
+        version,
+        loggedIn,
+        message: `${label} ${version} has no credentials (exit 41 on a run): set GEMINI_API_KEY, or run \`gemini\` once and log in`,
+      };
   }
   return { ...base, ok: true, program: found, version, loggedIn, message: `${label} ${version}${how ? ` (${how})` : ''}` };
 }

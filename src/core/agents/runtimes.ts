@@ -135,7 +135,12 @@ export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
     case 'command': {
       const vars = { prompt: ctx.prompt, story_id: String(ctx.storyId), worktree: ctx.worktree, story_file: ctx.storyFile, session_id: ctx.resumeSessionId ?? '' };
       const args = agent.args.map((a) => renderTemplate(a, vars));
-      return { ...base, env: { ...env, HUSKIES_PROMPT: ctx.prompt, ...(ctx.resumeSessionId ? { HUSKIES_RESUME_SESSION: ctx.resumeSessionId } : {}) }, program: agent.program ?? '', args };
+      return {
+        ...base,
+        env: { ...env, HUSKIES_PROMPT: ctx.prompt, ...(ctx.resumeSessionId ? { HUSKIES_RESUME_SESSION: ctx.resumeSessionId } : {}) },
+        program: agent.program ?? '',
+        args,
+      };
     }
   }
 }

@@ -9,13 +9,9 @@ export interface Logger {
 
 export const nullLogger: Logger = { info() {}, warn() {}, error() {} };
 
-const SECRET_SHAPES: RegExp[] = [
-  /\bsk-ant-[A-Za-z0-9_-]{8,}/g,
-  /\bsk-[A-Za-z0-9_-]{16,}/g,
-  /\bAIza[0-9A-Za-z_-]{20,}/g,
-  /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
-];
-const SECRET_ASSIGNMENT = /\b((?:[A-Z0-9_]*(?:API_KEY|AUTH_TOKEN|OAUTH_TOKEN|SECRET|PASSWORD)(?:_[A-Z0-9]+)*|[a-z0-9_]*(?:api_key|auth_token|oauth_token|secret|password)(?:_[a-z0-9]+)*)\s*[=:]\s*)("?)[^\s"']{4,}\2/g;
+const SECRET_SHAPES: RegExp[] = [/\bsk-ant-[A-Za-z0-9_-]{8,}/g, /\bsk-[A-Za-z0-9_-]{16,}/g, /\bAIza[0-9A-Za-z_-]{20,}/g, /\bgh[pousr]_[A-Za-z0-9]{20,}/g];
+const SECRET_ASSIGNMENT =
+  /\b((?:[A-Z0-9_]*(?:API_KEY|AUTH_TOKEN|OAUTH_TOKEN|SECRET|PASSWORD)(?:_[A-Z0-9]+)*|[a-z0-9_]*(?:api_key|auth_token|oauth_token|secret|password)(?:_[a-z0-9]+)*)\s*[=:]\s*)("?)[^\s"']{4,}\2/g;
 /** Every shape and assignment above contains one of these. */
 const MAY_HAVE_SHAPE = /[=:]|sk-|AIza|gh[pousr]_/;
 /** Shorter values are too likely to be ordinary words or numbers to be masked everywhere. */

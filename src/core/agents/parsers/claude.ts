@@ -93,7 +93,8 @@ function toolResultContent(content: unknown): string {
   return safeStringify(content);
 }
 
-const AUTH_TEXT = /Not logged in|Invalid API key|Please run \/login|authentication_failed|Failed to authenticate|OAuth token (has )?(expired|been revoked)|invalid x-api-key|\b401\b.*(Unauthori[sz]ed|authentication)|Invalid bearer token/i;
+const AUTH_TEXT =
+  /Not logged in|Invalid API key|Please run \/login|authentication_failed|Failed to authenticate|OAuth token (has )?(expired|been revoked)|invalid x-api-key|\b401\b.*(Unauthori[sz]ed|authentication)|Invalid bearer token/i;
 const AUTH_ERRORS = new Set(['authentication_failed', 'oauth_org_not_allowed', 'account_on_hold', 'verification_required', 'cloud_credential_error']);
 
 /** Decide the kind of a failed Claude result from its status, subtype and texts. */

@@ -53,7 +53,11 @@ export function codexUsage(u: Json): Usage {
 /** Classify a Codex failure message. */
 export function classifyCodexError(message: string): OutcomeKind {
   if (/hit your usage limit|usage_limit_reached/i.test(message)) return 'rate_limited';
-  if (/unexpected status 40[13]\b|\b401 Unauthorized|\b403 Forbidden|Missing environment variable|invalid[_ ]api[_ ]key|Incorrect API key|not logged in|token (has )?expired|refresh token/i.test(message)) {
+  if (
+    /unexpected status 40[13]\b|\b401 Unauthorized|\b403 Forbidden|Missing environment variable|invalid[_ ]api[_ ]key|Incorrect API key|not logged in|token (has )?expired|refresh token/i.test(
+      message,
+    )
+  ) {
     return 'auth';
   }
   if (/status:? 429|\b429 Too Many Requests|rate[ _-]?limit|Quota exceeded|insufficient_quota/i.test(message)) return 'rate_limited';

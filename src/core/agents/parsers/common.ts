@@ -331,8 +331,7 @@ export function formatResetTime(at: number, now: number): string {
   if (!Number.isFinite(d.getTime())) return 'an unknown time';
   const n = new Date(Number.isFinite(now) ? now : at);
   const hm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
-  const sameDay =
-    d.getUTCFullYear() === n.getUTCFullYear() && d.getUTCMonth() === n.getUTCMonth() && d.getUTCDate() === n.getUTCDate();
+  const sameDay = d.getUTCFullYear() === n.getUTCFullYear() && d.getUTCMonth() === n.getUTCMonth() && d.getUTCDate() === n.getUTCDate();
   if (sameDay) return `${hm} UTC`;
   const year = d.getUTCFullYear() !== n.getUTCFullYear() ? ` ${d.getUTCFullYear()}` : '';
   return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}${year} ${hm} UTC`;

@@ -231,12 +231,11 @@ export function createGeminiParser(opts: ParserOptions = {}): FormatParser {
 
     const code = exit.signal ? null : exit.code;
     const meaning = code !== null && code !== undefined ? GEMINI_EXIT_CODES[code] : undefined;
-    const resultError = resultEv ? str(obj(resultEv.error)?.message) ?? lastErrorEvent ?? '' : '';
+    const resultError = resultEv ? (str(obj(resultEv.error)?.message) ?? lastErrorEvent ?? '') : '';
     const message = resultError || errLine || '';
     // The result's own error speaks first; then a telling exit code; then stderr's wording.
     const meaningKind = meaning && meaning.kind !== 'failed' ? meaning.kind : undefined;
-    const kind: OutcomeKind =
-      (resultError ? classifyGeminiText(resultError) : undefined) ?? meaningKind ?? classifyGeminiText(allStderr) ?? 'failed';
+    const kind: OutcomeKind = (resultError ? classifyGeminiText(resultError) : undefined) ?? meaningKind ?? classifyGeminiText(allStderr) ?? 'failed';
 
     let retryAt: number | undefined;
     if (kind === 'rate_limited') retryAt = retryAtFor(`${resultError}\n${allStderr}`, now);

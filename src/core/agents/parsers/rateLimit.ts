@@ -9,7 +9,18 @@ export const GRACE_MS = 5 * 60_000;
 export const PACIFIC = 'America/Los_Angeles';
 
 const MONTHS: Record<string, number> = {
-  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -97,14 +108,7 @@ function offsetAt(epochMs: number, zone: string): number {
  * The instant at which the clocks of `zone` show this wall-clock time. Out-of-range fields
  * roll over as with Date.UTC (day 32 = next month). In a DST gap the later offset wins.
  */
-export function zonedTimeToEpoch(
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-  zone: string,
-): number {
+export function zonedTimeToEpoch(year: number, month: number, day: number, hour: number, minute: number, zone: string): number {
   const naive = Date.UTC(year, month - 1, day, hour, minute, 0);
   let guess = naive - offsetAt(naive, zone);
   const second = naive - offsetAt(guess, zone);
@@ -167,10 +171,7 @@ export function parseClaudeReset(text: string, now: number, defaultZone?: string
     const n = Number(legacy[1]);
     return legacy[1].length >= 13 ? n : n * 1000;
   }
-  const m =
-    /\bresets?\s+(?:at\s+|on\s+)?(?:([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(?:at\s+)?)?(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?(?:\s*\(([^)]+)\))?/i.exec(
-      text,
-    );
+  const m = /\bresets?\s+(?:at\s+|on\s+)?(?:([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(?:at\s+)?)?(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?(?:\s*\(([^)]+)\))?/i.exec(text);
   if (!m) return undefined;
   const [, monthName, dayStr, hourStr, minStr, ampm, zoneName] = m;
   if (!ampm && minStr === undefined) return undefined; // "resets 3" is not a time
@@ -202,10 +203,7 @@ export function isClaudeUsageLimitText(text: string): boolean {
  */
 export function parseCodexReset(text: string, now: number, zone?: string): number | undefined {
   if (!text) return undefined;
-  const m =
-    /try again at\s+(?:([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(?:(\d{4}),?\s+)?)?(\d{1,2}):(\d{2})\s*([AP]\.?M\.?)?/i.exec(
-      text,
-    );
+  const m = /try again at\s+(?:([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(?:(\d{4}),?\s+)?)?(\d{1,2}):(\d{2})\s*([AP]\.?M\.?)?/i.exec(text);
   if (!m) return undefined;
   const [, monthName, dayStr, yearStr, hourStr, minStr, ampm] = m;
   const hour = to24h(Number(hourStr), ampm?.replace(/\./g, ''));
@@ -232,9 +230,7 @@ export function isGeminiDailyQuota(text: string): boolean {
 
 /** Does this Gemini text speak of a quota / 429 at all? */
 export function isGeminiQuotaText(text: string): boolean {
-  return /exhausted your (daily )?quota|Resource has been exhausted|RESOURCE_EXHAUSTED|quota exceeded|\bquota\b|\b429\b|Too Many Requests|rate limit/i.test(
-    text,
-  );
+  return /exhausted your (daily )?quota|Resource has been exhausted|RESOURCE_EXHAUSTED|quota exceeded|\bquota\b|\b429\b|Too Many Requests|rate limit/i.test(text);
 }
 
 function delayMs(value: string, unit: string | undefined): number | undefined {

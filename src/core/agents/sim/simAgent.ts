@@ -58,17 +58,55 @@ function emit(obj: Record<string, unknown>): void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function assistant(block: Record<string, unknown>): void {
-  emit({ type: 'assistant', message: { id: `msg_sim${++msgCounter}`, type: 'message', role: 'assistant', model: args.model, content: [block], stop_reason: null, usage: { input_tokens: 1000, output_tokens: 40 } }, parent_tool_use_id: null });
+  emit({
+    type: 'assistant',
+    message: {
+      id: `msg_sim${++msgCounter}`,
+      type: 'message',
+      role: 'assistant',
+      model: args.model,
+      content: [block],
+      stop_reason: null,
+      usage: { input_tokens: 1000, output_tokens: 40 },
+    },
+    parent_tool_use_id: null,
+  });
 }
 
 function toolResult(id: string, content: string, isError = false): void {
-  emit({ type: 'user', message: { role: 'user', content: [{ tool_use_id: id, type: 'tool_result', content, is_error: isError }] }, parent_tool_use_id: null, timestamp: new Date().toISOString() });
+  emit({
+    type: 'user',
+    message: { role: 'user', content: [{ tool_use_id: id, type: 'tool_result', content, is_error: isError }] },
+    parent_tool_use_id: null,
+    timestamp: new Date().toISOString(),
+  });
 }
 
 function result(ok: boolean, text: string, extra: Record<string, unknown> = {}): void {
   const usage = { input_tokens: 1200 * Math.max(1, turns), output_tokens: 150 * Math.max(1, turns), cache_creation_input_tokens: 0, cache_read_input_tokens: 800 * turns };
-  const cost = ok ? Number((0.003 * usage.input_tokens / 1000 + 0.015 * usage.output_tokens / 1000).toFixed(6)) : 0;
-  emit({ type: 'result', subtype: ok ? 'success' : 'error_during_execution', is_error: !ok, duration_ms: Date.now() - started, num_turns: Math.max(1, turns), result: text, stop_reason: 'end_turn', total_cost_usd: cost, usage, modelUsage: { [args.model]: { inputTokens: usage.input_tokens, outputTokens: usage.output_tokens, cacheReadInputTokens: usage.cache_read_input_tokens, cacheCreationInputTokens: 0, costUSD: cost } }, permission_denials: [], ...extra });
+  const cost = ok ? Number(((0.003 * usage.input_tokens) / 1000 + (0.015 * usage.output_tokens) / 1000).toFixed(6)) : 0;
+  emit({
+    type: 'result',
+    subtype: ok ? 'success' : 'error_during_execution',
+    is_error: !ok,
+    duration_ms: Date.now() - started,
+    num_turns: Math.max(1, turns),
+    result: text,
+    stop_reason: 'end_turn',
+    total_cost_usd: cost,
+    usage,
+    modelUsage: {
+      [args.model]: {
+        inputTokens: usage.input_tokens,
+        outputTokens: usage.output_tokens,
+        cacheReadInputTokens: usage.cache_read_input_tokens,
+        cacheCreationInputTokens: 0,
+        costUSD: cost,
+      },
+    },
+    permission_denials: [],
+    ...extra,
+  });
 }
 
 /** The lines Claude Code prints when a request keeps failing (agent-clis.md §2.3). */
@@ -79,7 +117,20 @@ function apiFailure(mode: 'overloaded' | 'auth' | 'network'): void {
     network: { status: null, error: 'unknown', text: 'API Error: Unable to connect to API (ConnectionRefused)' },
   }[mode];
   for (const attempt of [1, 2]) emit({ type: 'system', subtype: 'api_retry', attempt, max_retries: 2, retry_delay_ms: 10 * attempt, error_status: f.status, error: f.error });
-  emit({ type: 'assistant', message: { id: `msg_sim${++msgCounter}`, type: 'message', role: 'assistant', model: '<synthetic>', content: [{ type: 'text', text: f.text }], stop_reason: 'stop_sequence', usage: { input_tokens: 0, output_tokens: 0 } }, parent_tool_use_id: null, error: f.error });
+  emit({
+    type: 'assistant',
+    message: {
+      id: `msg_sim${++msgCounter}`,
+      type: 'message',
+      role: 'assistant',
+      model: '<synthetic>',
+      content: [{ type: 'text', text: f.text }],
+      stop_reason: 'stop_sequence',
+      usage: { input_tokens: 0, output_tokens: 0 },
+    },
+    parent_tool_use_id: null,
+    error: f.error,
+  });
   result(false, f.text, { subtype: 'success', api_error_status: f.status });
 }
 
@@ -105,7 +156,13 @@ function readStory(): Story {
 }
 
 function slug(s: string, i: number): string {
-  return `${String(i + 1).padStart(2, '0')}_${s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '').slice(0, 40) || 'criterion'}`;
+  return `${String(i + 1).padStart(2, '0')}_${
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_|_$/g, '')
+      .slice(0, 40) || 'criterion'
+  }`;
 }
 
 let toolCounter = 0;
@@ -131,14 +188,24 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const story = readStory();
-  emit({ type: 'system', subtype: 'init', cwd, model: args.model, tools: ['Write', 'Bash'], mcp_servers: [], permissionMode: 'bypassPermissions', apiKeySource: 'none', claude_code_version: 'sim' });
+  emit({
+    type: 'system',
+    subtype: 'init',
+    cwd,
+    model: args.model,
+    tools: ['Write', 'Bash'],
+    mcp_servers: [],
+    permissionMode: 'bypassPermissions',
+    apiKeySource: 'none',
+    claude_code_version: 'sim',
+  });
   await sleep(delayMs);
 
   switch (story.mode) {
     case 'crash':
       assistant({ type: 'text', text: 'Starting, then crashing on purpose.' });
       process.stderr.write('sim: simulated crash\n');
-      process.exit(2);
+      return process.exit(2);
     case 'hang':
     case 'hang-hard': {
       assistant({ type: 'text', text: 'Starting, then hanging on purpose.' });
@@ -156,9 +223,22 @@ async function main(): Promise<void> {
       const resetsAt = Math.floor(Date.now() / 1000) + (Number.isFinite(inS) && Math.abs(inS) < 1e9 ? inS : 3600);
       emit({ type: 'rate_limit_event', rate_limit_info: { status: 'rejected', resetsAt, rateLimitType: 'five_hour', isUsingOverage: false } });
       const when = new Date(resetsAt * 1000).toISOString().slice(11, 16);
-      emit({ type: 'assistant', message: { id: `msg_sim${++msgCounter}`, type: 'message', role: 'assistant', model: '<synthetic>', content: [{ type: 'text', text: `You've hit your session limit · resets ${when} (UTC)` }], stop_reason: 'stop_sequence', usage: { input_tokens: 0, output_tokens: 0 } }, parent_tool_use_id: null, error: 'rate_limit' });
+      emit({
+        type: 'assistant',
+        message: {
+          id: `msg_sim${++msgCounter}`,
+          type: 'message',
+          role: 'assistant',
+          model: '<synthetic>',
+          content: [{ type: 'text', text: `You've hit your session limit · resets ${when} (UTC)` }],
+          stop_reason: 'stop_sequence',
+          usage: { input_tokens: 0, output_tokens: 0 },
+        },
+        parent_tool_use_id: null,
+        error: 'rate_limit',
+      });
       result(false, `You've hit your session limit · resets ${when} (UTC)`, { subtype: 'success', api_error_status: 429 });
-      process.exit(1);
+      return process.exit(1);
     }
     case 'retry': {
       const wait = Number(process.env.HUSKIES_SIM_RETRY_MS ?? 2000);
@@ -170,7 +250,7 @@ async function main(): Promise<void> {
     case 'auth':
     case 'network':
       apiFailure(story.mode);
-      process.exit(1);
+      return process.exit(1);
     case 'flood': {
       const mb = Number(process.env.HUSKIES_SIM_FLOOD_MB ?? 20);
       const line = 'x'.repeat(1000);
@@ -216,7 +296,11 @@ async function main(): Promise<void> {
   const criteria = story.criteria.length ? story.criteria : [story.name];
   for (const [i, c] of criteria.entries()) {
     if (args.maxTurns && turns >= args.maxTurns) {
-      result(false, `Reached maximum number of turns (${args.maxTurns})`, { subtype: 'error_max_turns', errors: [`Reached maximum number of turns (${args.maxTurns})`], terminal_reason: 'max_turns' });
+      result(false, `Reached maximum number of turns (${args.maxTurns})`, {
+        subtype: 'error_max_turns',
+        errors: [`Reached maximum number of turns (${args.maxTurns})`],
+        terminal_reason: 'max_turns',
+      });
       process.exit(1);
     }
     assistant({ type: 'text', text: `Criterion ${i + 1}: ${c}` });
