@@ -2,7 +2,7 @@
 // tool input nested deeper than any recursive walk (or JSON.stringify) survives.
 import * as assert from 'node:assert/strict';
 import { Masker, maskDeep, redact } from '../../src/core/util/log';
-import { maskMessage } from '../../src/core/agents/mask';
+import { maskMessage, maskOutcome } from '../../src/core/agents/mask';
 import type { AgentMessage } from '../../src/core/model/agentMessage';
 import { nestedObject } from './parsers-helpers';
 
@@ -106,5 +106,31 @@ describe('redact: maskMessage', () => {
     const m: AgentMessage = { kind: 'tool_use', id: 't', name: 'Write', input: nestedObject(6000, KEY) };
     const out = maskMessage(m, SECRETS) as Extract<AgentMessage, { kind: 'tool_use' }>;
     assert.equal(deepestLeaf(out.input), '***');
+  });
+});
+
+describe('redact: maskOutcome', () => {
+  it("masks a run's reason, text and session id and keeps the rest", () => {
+    const o = maskOutcome(
+      {
+        ok: false,
+        kind: 'auth',
+        reason: `Claude Code could not authenticate (HTTP 401): key ${KEY} refused`,
+        text: KEY,
+        sessionId: KEY,
+        retryAt: 5,
+        usage: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      },
+      SECRETS,
+    );
+    assert.deepEqual(o, {
+      ok: false,
+      kind: 'auth',
+      reason: 'Claude Code could not authenticate (HTTP 401): key *** refused',
+      text: '***',
+      sessionId: '***',
+      retryAt: 5,
+      usage: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0 },
+    });
   });
 });
