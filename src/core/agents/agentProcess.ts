@@ -1,7 +1,9 @@
 // Runs one agent program: its own process group, stdin closed, stdout parsed line by line,
 // stderr kept apart, watchdogs for wall-clock and inactivity, and a stop that takes the whole
 // group down (TERM, then KILL after a grace period). Nothing it started outlives it, and no
-// line it prints can throw out of here.
+// line it prints can throw out of here. Plain child_process rather than execa: a run must end on
+// the program's exit and reap its group (execa waits for the pipes, which a background child can
+// hold open, and signals only the child), and lines need a size cap execa's `lines` lacks.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { AgentMessage, RunOutcome } from '../model/agentMessage';
