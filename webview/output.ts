@@ -486,6 +486,14 @@ class OutputPanel {
         e = el('div', m.level === 'warning' ? 'level-warning' : undefined, m.message);
         break;
       }
+      case 'retry': {
+        const m = msg as Of<'retry'>;
+        const bits = [m.message];
+        if (m.attempt) bits.push(`attempt ${m.attempt}${m.maxRetries ? ` of ${m.maxRetries}` : ''}`);
+        if (m.delayMs && Number.isFinite(m.delayMs)) bits.push(`next try in ${Math.round(m.delayMs / 1000)} s`);
+        e = el('div', 'level-warning', bits.join(' · '));
+        break;
+      }
       case 'rate_limit': {
         const m = msg as Of<'rate_limit'>;
         const bits = [`Rate limit: ${m.status.replace('_', ' ')}`];

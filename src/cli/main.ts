@@ -142,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
           return 1;
         }
         for (const r of await o.readTranscriptAfter(run.runId, 0, Infinity)) {
-          const line = formatMessage(r.msg);
+          const line = formatMessage(r.msg, o.secrets());
           if (line) out(`${String(r.seq).padStart(5)} ${line}`);
         }
         return 0;
@@ -238,12 +238,13 @@ async function status(o: Huskies): Promise<number> {
 
 function follow(o: Huskies, filter?: number): { dispose(): void } {
   const names = new Map<string, string>();
+  const secrets = o.secrets();
   return o.subscribe('*', (batch) => {
     const run = o.registry.get(batch.runId);
     if (!run || (filter !== undefined && run.storyId !== filter)) return;
     if (!names.has(batch.runId)) names.set(batch.runId, `#${run.storyId} ${run.agent}`);
     for (const r of batch.records) {
-      const line = formatMessage(r.msg);
+      const line = formatMessage(r.msg, secrets);
       if (line) out(`[${names.get(batch.runId)}] ${line}`);
     }
   });

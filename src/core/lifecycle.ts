@@ -8,6 +8,7 @@ import { recoverEndings } from './policies/recover';
 import { gatherFacts } from './agents/runFacts';
 import { builtInAgents, launchContext } from './agents/launchEnv';
 import type { PoolDeps } from './agents/pool';
+import { TranscriptWriter } from './agents/transcript';
 import type { Command } from './model/commands';
 import type { RequestResult } from './pipeline/pipeline';
 import { tick } from './schedule/tick';
@@ -32,6 +33,15 @@ export function poolDeps(o: Orchestrator, request: (c: Command) => Promise<Reque
     secrets: (agent) => o.masker.secretsFor(agent),
     stopped: () => o.stopped(),
     graceMs: o.opts.graceMs,
+    notice: (run, message) => {
+      const w = new TranscriptWriter(run.transcript, run.lastSeq);
+      try {
+        w.append([{ kind: 'notice', level: 'info', message: o.masker.mask(message) }], o.clock.now());
+        return w.lastSeq;
+      } finally {
+        w.close();
+      }
+    },
   };
 }
 

@@ -8,8 +8,9 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Orchestrator, type OrchestratorOptions } from '../../src/core/orchestrator';
-import type { RunRecord } from '../../src/core/agents/runRegistry';
+import { Huskies as Orchestrator, type HuskiesOptions as OrchestratorOptions } from '../../src/core/api';
+import { systemClock } from '../../src/core/ports/clock';
+import type { RunRecord } from '../../src/core/model/run';
 import { coalesceText } from '../../src/core/agents/agentProcess';
 import { nextMidnight } from '../../src/core/agents/parsers';
 import type { AgentMessage, TranscriptRecord } from '../../src/core/model/agentMessage';
@@ -242,7 +243,7 @@ describeIf('gemini contract: the orchestrator drives the real gemini 0.61.0 agai
     let skew = 0;
     const turns = writeAndCommit();
     const o = await setUp((_req, i) => (i === 0 ? dailyQuotaExhausted() : turns[i - 1] ?? reply('extra')), {
-      orchestrator: { clock: { now: () => Date.now() + skew } },
+      orchestrator: { clock: { ...systemClock, now: () => Date.now() + skew } },
     });
     const run = await o.startAgent(1);
     const first = await ended(o, run.runId);

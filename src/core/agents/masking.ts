@@ -6,6 +6,8 @@ import { maskDeep, redact, secretValues } from '../util/log';
 export interface Masker {
   mask(text: string): string;
   maskDeep<T>(value: T): T;
+  /** Every secret value known now. */
+  secrets(): string[];
   /** The secrets to mask in a run of this agent. */
   secretsFor(agent: AgentSpec): string[];
 }
@@ -16,6 +18,7 @@ export function makeMasker(sources: () => { env: NodeJS.ProcessEnv; agents: Agen
     return [...new Set([...secretValues(env), ...agents.flatMap((a) => secretValues(a.env))])];
   };
   return {
+    secrets: all,
     mask: (text) => redact(text, all()),
     maskDeep: (value) => maskDeep(value, all()),
     secretsFor: (agent) => [...new Set([...secretValues(sources().env), ...secretValues(agent.env)])],

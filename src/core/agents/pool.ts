@@ -41,6 +41,8 @@ export interface PoolDeps {
   graceMs?: number;
   /** The story's worktree (created or reused); git in production, a fake in unit tests. */
   workspace?(item: WorkItem): Promise<{ dir: string; branch: string; base: string }>;
+  /** Appends a notice to the run's transcript before its program starts; returns the last seq. */
+  notice?(run: RunRecord, message: string): number;
   /** What a finished run left behind; read from git in production. */
   facts?(run: RunRecord): Promise<RunFacts>;
 }
@@ -152,6 +154,8 @@ export class AgentPool {
     }
     const prompt = current.prompt ?? buildPrompt(item, agent, current, wt.dir);
     const spec = buildLaunch(agent, { ...(await this.d.launchContext()), prompt, worktree: wt.dir, storyId: item.id, storyFile: item.path, resumeSessionId: current.sessionId });
+    // Once launched only the run writes its transcript: the start notice goes in first.
+    const fromSeq = this.d.notice ? this.d.notice(current, `${RUNTIME_LABELS[agent.runtime]} started on story ${item.id} in ${wt.dir} (branch ${wt.branch})${current.sessionId ? `, resuming session ${current.sessionId}` : ''}`) : current.lastSeq;
     const timeoutMs = agent.timeout ? agent.timeout * 1000 : undefined;
     const launch: AgentLaunch = {
       runId: run.runId,
@@ -162,7 +166,7 @@ export class AgentPool {
       limits: { timeoutMs: timeoutMs && timeoutMs <= MAX_TIMER_MS ? timeoutMs : undefined, inactivityMs: agent.inactivityTimeout ? agent.inactivityTimeout * 1000 : undefined, graceMs: this.d.graceMs },
       previousUsage: current.sessionId ? this.previousUsage(current) : undefined,
       transcript: current.transcript,
-      fromSeq: current.lastSeq,
+      fromSeq,
       secrets: this.d.secrets(agent),
     };
     const handle = this.d.spawner.launch(launch);

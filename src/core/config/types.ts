@@ -73,11 +73,11 @@ export interface HuskiesConfig {
 
 /** Flags the orchestrator relies on to read the program's output; agents.toml may not set them. */
 export const PROTOCOL_FLAGS: Record<RuntimeName, string[]> = {
-  claude: ['-p', '--print', '--output-format', '--verbose', '--input-format', '--resume', '-r', '--continue', '-c', '--session-id', '--fork-session'],
-  codex: ['exec', 'e', 'resume', '--json', '--experimental-json', '-C', '--cd'],
+  claude: ['--', '-p', '--print', '--output-format', '--verbose', '--input-format', '--resume', '-r', '--continue', '-c', '--session-id', '--fork-session'],
+  codex: ['--', 'exec', 'e', 'resume', '--json', '--experimental-json', '-C', '--cd'],
   gemini: ['-p', '--prompt', '-o', '--output-format', '--resume', '-r', '--session-id'],
   command: [],
-  sim: [],
+  sim: ['--'],
 };
 
 export type Severity = 'error' | 'warning';

@@ -157,6 +157,15 @@ export class Huskies extends EventEmitter {
     }
   }
 
+  /** Masks every known secret (environment and agents.toml env) in text shown to a user. */
+  mask(text: string): string {
+    return this.o.masker.mask(text);
+  }
+
+  secrets(): string[] {
+    return this.o.masker.secrets();
+  }
+
   activeRun(id: number): RunRecord | undefined {
     return this.o.state.activeRun(id);
   }

@@ -335,7 +335,7 @@ function decideTimer(s: StateView, c: Extract<Command, { type: 'timer.fire' }>, 
     attempt: last?.attempt ?? 1,
     history: last?.history,
     sessionId,
-    prompt: sessionId ? 'The wait is over. Continue the story where you left off, and commit your work when it is done.' : undefined,
+    prompt: sessionId ? `${/rate|limit|quota/i.test(timer.reason) ? 'The rate limit has lifted.' : 'The wait is over.'} Continue the story where you left off, and commit your work when it is done.` : undefined,
   });
   ops.push({ op: 'run.put', run });
   return accept(ops, [{ type: 'timer.fired', timer, run }], { id: timer.storyId, runId: run.runId, reason: timer.reason });
