@@ -8,9 +8,26 @@ const builds = [
   // Extension host: CommonJS, vscode provided by the host.
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'fsevents'] },
   // The headless command line.
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', external: ['fsevents'], banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['fsevents'],
+    banner: { js: '#!/usr/bin/env node' },
+  },
   // The built-in simulated agent: a standalone program the sim runtime spawns.
-  { ...common, entryPoints: ['src/core/agents/sim/simAgent.ts'], outfile: 'dist/sim-agent.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...common,
+    entryPoints: ['src/core/agents/sim/simAgent.ts'],
+    outfile: 'dist/sim-agent.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+  },
   // The per-run supervisor: started detached by the host so that agents outlive a reload of the host.
   { ...common, entryPoints: ['src/core/agents/supervisor/main.ts'], outfile: 'dist/supervisor.js', platform: 'node', format: 'cjs', target: 'node20' },
   // Webviews: browser scripts.

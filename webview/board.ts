@@ -299,7 +299,11 @@ const CARD_SLOTS: Slot<CardView>[] = [
         } else if (kind === 'stop') {
           actions.append(makeButton('Stop', { action: 'stop', appearance: 'secondary', title: `Stop the agent on #${c.id}` }));
         } else if (kind === 'followup') {
-          const follow = makeButton('Follow-up', { action: 'followup', appearance: 'secondary', title: ctx.trusted ? `Send a follow-up to the last agent session on #${c.id}` : untrusted });
+          const follow = makeButton('Follow-up', {
+            action: 'followup',
+            appearance: 'secondary',
+            title: ctx.trusted ? `Send a follow-up to the last agent session on #${c.id}` : untrusted,
+          });
           if (!ctx.trusted) follow.setAttribute('disabled', '');
           actions.append(follow);
         } else {

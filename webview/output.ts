@@ -95,7 +95,9 @@ function toolSummary(name: string, input: unknown): string {
       break;
   }
   // Unknown tools (MCP ones included): the first string argument says the most.
-  detail ??= Object.values(i).map(str).find((v) => v !== undefined);
+  detail ??= Object.values(i)
+    .map(str)
+    .find((v) => v !== undefined);
   return detail ? `${name}: ${oneLine(detail)}` : name;
 }
 

@@ -2,7 +2,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Huskies, STAGES, STAGE_TITLES, consoleLogger, git, initProject, isGitRepo, isStage, nullLogger, redact, which, type HuskiesOptions, type RunRecord, type Stage } from '../core/api';
+import {
+  Huskies,
+  STAGES,
+  STAGE_TITLES,
+  consoleLogger,
+  git,
+  initProject,
+  isGitRepo,
+  isStage,
+  nullLogger,
+  redact,
+  which,
+  type HuskiesOptions,
+  type RunRecord,
+  type Stage,
+} from '../core/api';
 import { formatMessage } from './format';
 
 const USAGE = `Usage: huskies [-C dir] <command> [options]
@@ -76,7 +91,16 @@ export async function main(argv: string[]): Promise<number> {
   const log = consoleLogger();
   const warnings = { ...log, info: () => undefined };
   const make = (opts: { watch?: boolean; autoAssign?: boolean; quiet?: boolean; readOnly?: boolean } = {}) => {
-    const o: HuskiesOptions = { root, simAgentPath: simAgentPath(), supervisorPath: supervisorPath(), logger: opts.quiet ? nullLogger : warnings, owner: 'cli', watch: opts.watch ?? false, autoAssign: opts.autoAssign ?? false, readOnly: opts.readOnly };
+    const o: HuskiesOptions = {
+      root,
+      simAgentPath: simAgentPath(),
+      supervisorPath: supervisorPath(),
+      logger: opts.quiet ? nullLogger : warnings,
+      owner: 'cli',
+      watch: opts.watch ?? false,
+      autoAssign: opts.autoAssign ?? false,
+      readOnly: opts.readOnly,
+    };
     return new Huskies(o);
   };
   /** A one-shot command: start, act, and leave running agents alone (another process may follow them). */
@@ -107,7 +131,15 @@ export async function main(argv: string[]): Promise<number> {
       const type = values.type ?? 'story';
       if (!['story', 'bug', 'spike', 'refactor'].includes(type)) throw new UsageError(`--type must be story, bug, spike or refactor, not "${type}"`);
       return once(async (o) => {
-        const item = await o.createStory({ name: title, type: type as 'story', source: 'cli', criteria: (values.criteria ?? '').split(';').map((s) => s.trim()).filter(Boolean) });
+        const item = await o.createStory({
+          name: title,
+          type: type as 'story',
+          source: 'cli',
+          criteria: (values.criteria ?? '')
+            .split(';')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        });
         out(`#${item.id} ${item.name} → ${path.relative(root, item.path)}`);
         return 0;
       });
@@ -135,29 +167,41 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'log': {
       const id = storyNumber(rest[0]);
-      return once(async (o) => {
-        const run = o.snapshot().latestRun.get(id);
-        if (!run) {
-          out(`No agent has run on story ${id}.`);
-          return 1;
-        }
-        for (const r of await o.readTranscriptAfter(run.runId, 0, Infinity)) {
-          const line = formatMessage(r.msg, o.secrets());
-          if (line) out(`${String(r.seq).padStart(5)} ${line}`);
-        }
-        return 0;
-      }, { readOnly: true });
+      return once(
+        async (o) => {
+          const run = o.snapshot().latestRun.get(id);
+          if (!run) {
+            out(`No agent has run on story ${id}.`);
+            return 1;
+          }
+          for (const r of await o.readTranscriptAfter(run.runId, 0, Infinity)) {
+            const line = formatMessage(r.msg, o.secrets());
+            if (line) out(`${String(r.seq).padStart(5)} ${line}`);
+          }
+          return 0;
+        },
+        { readOnly: true },
+      );
     }
     case 'stop': {
       const id = storyNumber(rest[0]);
       return once(async (o) => {
         await o.stopAgent(id, 'cli');
-        out(o.follower ? `Asked the orchestrator that drives the project (pid ${o.follower.pid}) to stop the agent on story ${id}; the stop sticks.` : `Stopped the agent on story ${id}.`);
+        out(
+          o.follower
+            ? `Asked the orchestrator that drives the project (pid ${o.follower.pid}) to stop the agent on story ${id}; the stop sticks.`
+            : `Stopped the agent on story ${id}.`,
+        );
         return 0;
       });
     }
     case 'start':
-      return start(make({ watch: true, autoAssign: false }), storyNumber(rest[0]), (o) => o.startAgent(storyNumber(rest[0]), { agent: values.agent, source: 'cli' }), !!values.quiet);
+      return start(
+        make({ watch: true, autoAssign: false }),
+        storyNumber(rest[0]),
+        (o) => o.startAgent(storyNumber(rest[0]), { agent: values.agent, source: 'cli' }),
+        !!values.quiet,
+      );
     case 'followup':
     case 'answer': {
       const id = storyNumber(rest[0]);
@@ -174,11 +218,14 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     case 'agents':
-      return once(async (o) => {
-        const res = await o.runPreflight();
-        for (const p of res) out(`${p.ok ? '✓' : '✗'} ${p.agent} (${p.runtime}): ${p.message}`);
-        return res.every((p) => p.ok) ? 0 : 1;
-      }, { readOnly: true });
+      return once(
+        async (o) => {
+          const res = await o.runPreflight();
+          for (const p of res) out(`${p.ok ? '✓' : '✗'} ${p.agent} (${p.runtime}): ${p.message}`);
+          return res.every((p) => p.ok) ? 0 : 1;
+        },
+        { readOnly: true },
+      );
     case 'run':
       return run(make({ watch: true, autoAssign: true }), !!values.quiet);
     default:
@@ -213,7 +260,9 @@ async function status(o: Huskies): Promise<number> {
         const runText = run ? ` [${run.agent || 'agent'}: ${run.status}${run.reason ? ` — ${run.reason}` : ''}]` : '';
         const crit = it.criteria.length ? ` ${it.criteria.filter((c) => c.done).length}/${it.criteria.length}` : '';
         const wait = snap.waits.get(it.id);
-        out(`  #${it.id} ${it.name}${crit}${it.invalid ? ` INVALID: ${it.invalid}` : it.blocked ? ` BLOCKED: ${it.blockedReason ?? ''}` : ''}${runText}${wait && !it.blocked && !it.invalid ? ` · WAITS: ${wait}` : ''}`);
+        out(
+          `  #${it.id} ${it.name}${crit}${it.invalid ? ` INVALID: ${it.invalid}` : it.blocked ? ` BLOCKED: ${it.blockedReason ?? ''}` : ''}${runText}${wait && !it.blocked && !it.invalid ? ` · WAITS: ${wait}` : ''}`,
+        );
       }
     }
     await o.runPreflight();
@@ -225,7 +274,9 @@ async function status(o: Huskies): Promise<number> {
       const rl = [s2.rateLimits[a.name], s2.rateLimits[`runtime:${a.runtime}`]].filter((r) => r && r.until > now).sort((x, y) => y!.until - x!.until)[0];
       const drained = s2.drained[a.name];
       const cost = s2.costByAgent.get(a.name);
-      out(`  ${pf?.ok === false ? '✗' : '✓'} ${a.name} (${a.runtime}${a.builtIn ? ', built-in default' : ''}): ${pf?.message ?? ''}${rl ? ` · RATE-LIMITED until ${iso(rl.until)}` : ''}${drained ? ` · DRAINED (${drained.reason}); \`huskies ack ${a.name}\`` : ''}${cost ? ` · $${cost.costUsd.toFixed(4)} over ${cost.runs} runs` : ''}`);
+      out(
+        `  ${pf?.ok === false ? '✗' : '✓'} ${a.name} (${a.runtime}${a.builtIn ? ', built-in default' : ''}): ${pf?.message ?? ''}${rl ? ` · RATE-LIMITED until ${iso(rl.until)}` : ''}${drained ? ` · DRAINED (${drained.reason}); \`huskies ack ${a.name}\`` : ''}${cost ? ` · $${cost.costUsd.toFixed(4)} over ${cost.runs} runs` : ''}`,
+      );
     }
     for (const t of s2.timers) out(`  ⏲ story #${t.storyId} resumes at ${iso(t.at)} (${t.reason})`);
     if (s2.paused) out(`! ${s2.paused}`);
@@ -267,7 +318,8 @@ function onSignal(stop: () => Promise<void>): void {
   for (const sig of STOP_SIGNALS) process.once(sig, () => handler(sig));
 }
 
-const printTransition = (e: { id: number; from: string | null; to: string | null; source: string; reason?: string }) => out(`#${e.id}: ${e.from ?? '∅'} → ${e.to ?? '∅'} (${e.source})${e.reason ? ` ${e.reason}` : ''}`);
+const printTransition = (e: { id: number; from: string | null; to: string | null; source: string; reason?: string }) =>
+  out(`#${e.id}: ${e.from ?? '∅'} → ${e.to ?? '∅'} (${e.source})${e.reason ? ` ${e.reason}` : ''}`);
 
 async function start(o: Huskies, id: number, begin: (o: Huskies) => Promise<RunRecord>, quiet: boolean): Promise<number> {
   await o.start();
@@ -280,7 +332,9 @@ async function start(o: Huskies, id: number, begin: (o: Huskies) => Promise<RunR
     throw err;
   }
   if (o.follower) {
-    out(`The Huskies orchestrator running as pid ${o.follower.pid} (${o.follower.by}) drives this project: it runs the agent on story ${id} (run ${run.runId}). Follow it with \`huskies log ${id}\`.`);
+    out(
+      `The Huskies orchestrator running as pid ${o.follower.pid} (${o.follower.by}) drives this project: it runs the agent on story ${id} (run ${run.runId}). Follow it with \`huskies log ${id}\`.`,
+    );
     await o.dispose({ stopAgents: false });
     return 0;
   }

@@ -133,7 +133,14 @@ export class Orchestrator {
 
   policyContext(): PolicyContext {
     const now = this.clock.now();
-    return { now, config: this.config, agents: this.agents(), stopped: this.stopped(), autoAssign: this.opts.autoAssign !== false, budgetStop: budgetStop(this.config, this.state, now) };
+    return {
+      now,
+      config: this.config,
+      agents: this.agents(),
+      stopped: this.stopped(),
+      autoAssign: this.opts.autoAssign !== false,
+      budgetStop: budgetStop(this.config, this.state, now),
+    };
   }
 
   async start(): Promise<void> {

@@ -3,7 +3,21 @@ import * as path from 'node:path';
 import { STAGES, STAGE_FOLDERS } from './model/stage';
 import { exists, writeFileAtomic } from './util/fsAtomic';
 
-export const RUNTIME_FILES = ['worktrees/', 'logs/', 'requests/', '.claims/', 'token_usage.jsonl', 'timers.json', 'triggers.json', 'audit.log', 'runs.json', 'agents_state.json', 'orchestrator.lock', 'config.lastgood.json', '*.bad-*'];
+export const RUNTIME_FILES = [
+  'worktrees/',
+  'logs/',
+  'requests/',
+  '.claims/',
+  'token_usage.jsonl',
+  'timers.json',
+  'triggers.json',
+  'audit.log',
+  'runs.json',
+  'agents_state.json',
+  'orchestrator.lock',
+  'config.lastgood.json',
+  '*.bad-*',
+];
 
 const PROJECT_TOML = `# Huskies pipeline settings. See the README for every key.
 default_qa = "server"          # server | agent | human
@@ -37,7 +51,11 @@ runtime = "sim"                # the built-in simulated agent: no key, no networ
   return `${head}# Claude Code (\`claude\`) was not found when this project was set up, so the built-in
 # simulated agent is active. Install Claude Code and swap the comments to use it.
 #
-${claude.trimEnd().split('\n').map((l) => `# ${l}`).join('\n')}
+${claude
+  .trimEnd()
+  .split('\n')
+  .map((l) => `# ${l}`)
+  .join('\n')}
 
 ${sim}`;
 }

@@ -32,7 +32,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const logger = channelLogger(log);
   const folder = rootFolder();
 
-  const board = new BoardHub(context.extensionUri, () => orchestrator, (m) => onBoardAction(m));
+  const board = new BoardHub(
+    context.extensionUri,
+    () => orchestrator,
+    (m) => onBoardAction(m),
+  );
   const outputs = new OutputPanels(context.extensionUri, () => orchestrator);
   context.subscriptions.push(board, outputs, vscode.window.registerWebviewViewProvider('huskies.board', board, { webviewOptions: { retainContextWhenHidden: true } }));
 
@@ -53,7 +57,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const today = new Date().toISOString().slice(0, 10);
     const spent = snap.runs.filter((r) => r.endedAt && new Date(r.endedAt).toISOString().startsWith(today)).reduce((s, r) => s + (r.costUsd ?? 0), 0);
     const running = snap.runs.filter((r) => r.status === 'running').map((r) => `#${r.storyId} ${r.agent}`);
-    const limited = Object.entries(snap.rateLimits).filter(([, r]) => r.until > Date.now()).map(([k, r]) => `${k} rate-limited until ${new Date(r.until).toLocaleTimeString()}`);
+    const limited = Object.entries(snap.rateLimits)
+      .filter(([, r]) => r.until > Date.now())
+      .map(([k, r]) => `${k} rate-limited until ${new Date(r.until).toLocaleTimeString()}`);
     const drained = Object.keys(snap.drained).map((n) => `${n} drained`);
     status.tooltip = `Huskies — ${snap.running} running, ${snap.queued} queued (max ${snap.maxCoders})${running.length ? `\n${running.join('\n')}` : ''}${[...limited, ...drained].length ? `\n${[...limited, ...drained].join('\n')}` : ''}\nToday: $${Math.max(spent, snap.spentToday).toFixed(2)}${snap.paused ? `\n${snap.paused}` : ''}\nClick to open the board.`;
     status.backgroundColor = limited.length || drained.length ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
@@ -82,10 +88,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     o.on('changed', refresh);
     o.on('runEnded', notifyEnded);
     o.on('agentDrained', (name: string, d: { failures: number; reason: string }) => {
-      void vscode.window.showWarningMessage(`Huskies: agent ${name} failed ${d.failures} times in a row and takes no more work until you acknowledge it. Last: ${d.reason}`, 'Acknowledge', 'Show Log').then((pick) => {
-        if (pick === 'Acknowledge') void vscode.commands.executeCommand(CommandIds.acknowledgeAgent, name);
-        if (pick === 'Show Log') log.show();
-      });
+      void vscode.window
+        .showWarningMessage(
+          `Huskies: agent ${name} failed ${d.failures} times in a row and takes no more work until you acknowledge it. Last: ${d.reason}`,
+          'Acknowledge',
+          'Show Log',
+        )
+        .then((pick) => {
+          if (pick === 'Acknowledge') void vscode.commands.executeCommand(CommandIds.acknowledgeAgent, name);
+          if (pick === 'Show Log') log.show();
+        });
     });
     o.on('rateLimited', (r: RunRecord, at: number) => {
       void vscode.window.showWarningMessage(`Huskies: ${r.agent} hit a rate limit on story #${r.storyId}; it resumes the same session at ${new Date(at).toLocaleTimeString()}.`);
@@ -99,13 +111,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     return orchestrator;
   };
 
-  const run = (fn: (...args: unknown[]) => unknown) => async (...args: unknown[]) => {
-    try {
-      await fn(...args);
-    } catch (err) {
-      void vscode.window.showErrorMessage(`Huskies: ${redact((err as Error).message)}`);
-    }
-  };
+  const run =
+    (fn: (...args: unknown[]) => unknown) =>
+    async (...args: unknown[]) => {
+      try {
+        await fn(...args);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Huskies: ${redact((err as Error).message)}`);
+      }
+    };
 
   const pickStory = async (title: string, filter: (id: number) => boolean): Promise<number | undefined> => {
     const o = requireOrch();
@@ -137,11 +151,27 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
     [CommandIds.newStory]: async () => {
       const o = requireOrch();
-      const name = await vscode.window.showInputBox({ title: 'New Story (1/2)', prompt: 'Story title', placeHolder: 'e.g. Add a login form', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'A story needs a title.') });
+      const name = await vscode.window.showInputBox({
+        title: 'New Story (1/2)',
+        prompt: 'Story title',
+        placeHolder: 'e.g. Add a login form',
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? undefined : 'A story needs a title.'),
+      });
       if (!name) return;
-      const crit = await vscode.window.showInputBox({ title: 'New Story (2/2)', prompt: 'Acceptance criteria, separated by ";" (optional: press Enter to skip)', ignoreFocusOut: true });
+      const crit = await vscode.window.showInputBox({
+        title: 'New Story (2/2)',
+        prompt: 'Acceptance criteria, separated by ";" (optional: press Enter to skip)',
+        ignoreFocusOut: true,
+      });
       if (crit === undefined) return;
-      const item = await o.createStory({ name, criteria: crit.split(';').map((c) => c.trim()).filter(Boolean) });
+      const item = await o.createStory({
+        name,
+        criteria: crit
+          .split(';')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      });
       const open = await vscode.window.showInformationMessage(`Huskies: created story #${item.id} in the backlog.`, 'Open', 'Start Agent');
       if (open === 'Open') await vscode.window.showTextDocument(vscode.Uri.file(item.path));
       if (open === 'Start Agent') await o.startAgent(item.id);
@@ -149,10 +179,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     [CommandIds.openBoard]: () => board.openPanel(),
     [CommandIds.startAgent]: async (arg) => {
       const o = requireOrch();
-      const id = storyIdOf(arg) ?? (await pickStory('Start Agent', (id) => {
-        const it = o.store.get(id)!;
-        return (it.stage === 'backlog' || it.stage === 'current') && !o.activeRun(id);
-      }));
+      const id =
+        storyIdOf(arg) ??
+        (await pickStory('Start Agent', (id) => {
+          const it = o.store.get(id)!;
+          return (it.stage === 'backlog' || it.stage === 'current') && !o.activeRun(id);
+        }));
       if (id === undefined) return;
       await o.startAgent(id);
     },
@@ -174,7 +206,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const o = requireOrch();
       const id = storyIdOf(arg) ?? (await pickStory('Send Follow-up', (id) => !!o.registry.latest(id)?.sessionId && !o.activeRun(id)));
       if (id === undefined) return;
-      const text = await vscode.window.showInputBox({ title: `Follow-up for story #${id}`, prompt: 'What should the agent do next? It resumes the same session in the same worktree.', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Write the follow-up.') });
+      const text = await vscode.window.showInputBox({
+        title: `Follow-up for story #${id}`,
+        prompt: 'What should the agent do next? It resumes the same session in the same worktree.',
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? undefined : 'Write the follow-up.'),
+      });
       if (!text) return;
       await o.followUp(id, text);
       outputs.show(id);
@@ -184,7 +221,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const id = storyIdOf(arg) ?? (await pickStory("Answer Agent's Question", (id) => typeof o.store.get(id)?.frontMatter.question === 'string'));
       if (id === undefined) return;
       const q = String(o.store.get(id)?.frontMatter.question ?? '');
-      const text = await vscode.window.showInputBox({ title: `Story #${id}: the agent asks`, prompt: q, ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Write an answer.') });
+      const text = await vscode.window.showInputBox({
+        title: `Story #${id}: the agent asks`,
+        prompt: q,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? undefined : 'Write an answer.'),
+      });
       if (!text) return;
       await o.answer(id, text);
       outputs.show(id);
@@ -192,7 +234,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     [CommandIds.acknowledgeAgent]: async (arg) => {
       const o = requireOrch();
       const drained = Object.keys(o.snapshot().drained);
-      const name = typeof arg === 'string' && drained.includes(arg) ? arg : drained.length === 1 ? drained[0] : await vscode.window.showQuickPick(drained, { title: 'Acknowledge Drained Agent', placeHolder: drained.length ? 'Choose an agent' : 'No agent is drained' });
+      const name =
+        typeof arg === 'string' && drained.includes(arg)
+          ? arg
+          : drained.length === 1
+            ? drained[0]
+            : await vscode.window.showQuickPick(drained, { title: 'Acknowledge Drained Agent', placeHolder: drained.length ? 'Choose an agent' : 'No agent is drained' });
       if (!name) return;
       const was = await o.acknowledgeAgent(name);
       void vscode.window.showInformationMessage(was ? `Huskies: ${name} takes work again.` : `Huskies: ${name} was not drained.`);

@@ -39,7 +39,10 @@ export class BoardHub implements vscode.WebviewViewProvider, vscode.Disposable {
       this.panel.reveal();
       return;
     }
-    const panel = vscode.window.createWebviewPanel('huskies.boardPanel', 'Huskies Board', vscode.ViewColumn.Active, { ...webviewOptions(this.extensionUri), retainContextWhenHidden: false });
+    const panel = vscode.window.createWebviewPanel('huskies.boardPanel', 'Huskies Board', vscode.ViewColumn.Active, {
+      ...webviewOptions(this.extensionUri),
+      retainContextWhenHidden: false,
+    });
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'huskies.svg');
     this.panel = panel;
     this.attach(panel.webview, () => panel.onDidDispose);
@@ -89,7 +92,10 @@ const PAGE = 400;
 export class OutputPanels implements vscode.Disposable {
   private panels = new Map<number, OutputPanel>();
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly orch: () => Orchestrator | undefined) {}
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly orch: () => Orchestrator | undefined,
+  ) {}
 
   show(storyId: number): void {
     const existing = this.panels.get(storyId);
@@ -100,7 +106,12 @@ export class OutputPanels implements vscode.Disposable {
     const o = this.orch();
     if (!o) return;
     const item = o.store.get(storyId);
-    const panel = vscode.window.createWebviewPanel('huskies.agentOutput', `Agent: #${storyId} ${item?.name ?? ''}`.trim(), vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      'huskies.agentOutput',
+      `Agent: #${storyId} ${item?.name ?? ''}`.trim(),
+      vscode.ViewColumn.Active,
+      webviewOptions(this.extensionUri),
+    );
     this.adopt(panel, storyId);
   }
 
@@ -144,7 +155,12 @@ class OutputPanel {
   private lastStatus = '';
   private catchingUp = false;
 
-  constructor(readonly panel: vscode.WebviewPanel, extensionUri: vscode.Uri, private readonly orch: Orchestrator, private readonly storyId: number) {
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly orch: Orchestrator,
+    private readonly storyId: number,
+  ) {
     panel.webview.html = html(panel.webview, extensionUri, 'output', 'output.css', `Agent output #${storyId}`);
     panel.webview.onDidReceiveMessage((raw) => {
       const msg = parseWebviewMessage(raw);

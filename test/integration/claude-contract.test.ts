@@ -4,8 +4,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Orchestrator } from '../../src/core/orchestrator';
-import type { RunRecord } from '../../src/core/agents/runRegistry';
+import { Huskies as Orchestrator } from '../../src/core/api';
+import type { RunRecord } from '../../src/core/model/run';
 import { startMockAnthropic, reply, text, toolUse, usageLimited, userTexts, type MockAnthropic, type MockScript } from '../fixtures/mockAnthropic';
 import { claudeBinary, claudeTestEnv } from '../fixtures/claudeEnv';
 import { ensureSimBuilt, gitIn, makeRepo, SIM_AGENT, waitFor, type TempRepo } from '../fixtures/repo';
@@ -40,13 +40,20 @@ describe('contract: the real Claude Code program driven by the orchestrator', fu
   }
 
   const ended = (o: Orchestrator, runId: string) =>
-    waitFor(() => {
-      const r = o.registry.get(runId);
-      return r && r.status !== 'running' && r.status !== 'queued' ? r : undefined;
-    }, 'the run to end', 60_000) as Promise<RunRecord>;
+    waitFor(
+      () => {
+        const r = o.registry.get(runId);
+        return r && r.status !== 'running' && r.status !== 'queued' ? r : undefined;
+      },
+      'the run to end',
+      60_000,
+    ) as Promise<RunRecord>;
 
   const storyScript = (wtFile: (cwd: string) => string) => (req: Parameters<Exclude<MockScript, unknown[]>>[0], i: number) => {
-    if (i === 0) return reply([text('I will write the greeting.'), toolUse('Write', { file_path: wtFile(String(req.body?.system ? '' : '')), content: 'hello world\n' })], { stop_reason: 'tool_use' });
+    if (i === 0)
+      return reply([text('I will write the greeting.'), toolUse('Write', { file_path: wtFile(String(req.body?.system ? '' : '')), content: 'hello world\n' })], {
+        stop_reason: 'tool_use',
+      });
     if (i === 1) return reply([toolUse('Bash', { command: 'git add greeting.txt && git commit -m "Add greeting"', description: 'Commit' })], { stop_reason: 'tool_use' });
     return reply('Done: greeting.txt added and committed.');
   };
@@ -73,7 +80,11 @@ describe('contract: the real Claude Code program driven by the orchestrator', fu
     const write = records.find((x) => x.msg.kind === 'tool_use' && x.msg.name === 'Write');
     assert.ok(write, 'the Write tool call with its input');
     assert.ok(live.includes('tool_use') && live.includes('result'), 'the live fan-out saw the stream');
-    const usage = fs.readFileSync(path.join(repo.dir, '.huskies/token_usage.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const usage = fs
+      .readFileSync(path.join(repo.dir, '.huskies/token_usage.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(usage.length, 1);
     assert.equal(usage[0].runtime, 'claude');
     assert.ok(usage[0].costUsd > 0);
@@ -93,7 +104,10 @@ describe('contract: the real Claude Code program driven by the orchestrator', fu
     const first = await ended(o, (await o.startAgent(2)).runId);
     await limited; // the timer is saved before the event
     assert.equal(first.outcome, 'rate_limited', first.reason);
-    assert.ok((first.retryAt ?? 0) >= resetsAt * 1000 && (first.retryAt ?? 0) <= Math.max(resetsAt * 1000, (first.endedAt ?? 0) + 1000) + 100, `retryAt ${first.retryAt} vs resetsAt ${resetsAt * 1000}`);
+    assert.ok(
+      (first.retryAt ?? 0) >= resetsAt * 1000 && (first.retryAt ?? 0) <= Math.max(resetsAt * 1000, (first.endedAt ?? 0) + 1000) + 100,
+      `retryAt ${first.retryAt} vs resetsAt ${resetsAt * 1000}`,
+    );
     const timers = JSON.parse(fs.readFileSync(path.join(repo.dir, '.huskies/timers.json'), 'utf8')).timers;
     assert.equal(timers.length, 1);
     assert.ok(Object.keys(o.snapshot().rateLimits).includes('runtime:claude'), 'account-wide: the whole runtime is marked');

@@ -11,7 +11,16 @@ const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 function buildCli(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
-  esbuild.buildSync({ entryPoints: [path.join(REPO_ROOT, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: CLI, external: ['fsevents'], logLevel: 'warning' });
+  esbuild.buildSync({
+    entryPoints: [path.join(REPO_ROOT, 'src/cli/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: CLI,
+    external: ['fsevents'],
+    logLevel: 'warning',
+  });
 }
 
 describe('the huskies command (integration)', function () {
@@ -74,7 +83,10 @@ describe('the huskies command (integration)', function () {
     child.stderr.on('data', (d) => (out += d));
     const runs = () => (fs.existsSync(path.join(dir, '.huskies/runs.json')) ? JSON.parse(fs.readFileSync(path.join(dir, '.huskies/runs.json'), 'utf8')).runs : []);
     // The pid and the session are in runs.json while the agent runs, not only when it ends.
-    const pid = (await waitFor(() => runs().find((r: { pid?: number; sessionId?: string }) => r.pid && r.sessionId)?.pid as number | undefined, 'the agent to start and report its session')) as number;
+    const pid = (await waitFor(
+      () => runs().find((r: { pid?: number; sessionId?: string }) => r.pid && r.sessionId)?.pid as number | undefined,
+      'the agent to start and report its session',
+    )) as number;
     assert.ok(groupAlive(pid));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', r));

@@ -8,8 +8,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Orchestrator } from '../../src/core/orchestrator';
-import type { RunRecord } from '../../src/core/agents/runRegistry';
+import { Huskies as Orchestrator } from '../../src/core/api';
+import type { RunRecord } from '../../src/core/model/run';
 import type { AgentMessage, TranscriptRecord } from '../../src/core/model/agentMessage';
 import { gitIn, makeRepo, SIM_AGENT, waitFor, type TempRepo } from '../fixtures/repo';
 import {
@@ -34,8 +34,7 @@ import { agentsToml, baseEnv, codexLaunchArgs, codexSetup, hasCodexBinary, makeA
 const describeIf = hasCodexBinary() ? describe : describe.skip;
 
 type Rec = TranscriptRecord;
-const ofKind = <K extends AgentMessage['kind']>(recs: Rec[], kind: K) =>
-  recs.map((r) => r.msg).filter((m): m is Extract<AgentMessage, { kind: K }> => m.kind === kind);
+const ofKind = <K extends AgentMessage['kind']>(recs: Rec[], kind: K) => recs.map((r) => r.msg).filter((m): m is Extract<AgentMessage, { kind: K }> => m.kind === kind);
 
 describeIf('codex contract: the orchestrator drives the real codex 0.169.0 against a scripted Responses API', function () {
   this.timeout(60_000);
@@ -78,17 +77,21 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
 
   const transcript = async (o: Orchestrator, runId: string) => (await o.readTranscript(runId, undefined, 1000)).records;
   const ended = async (o: Orchestrator, runId: string): Promise<RunRecord> => {
-    const r = await waitFor(() => {
-      const x = o.registry.get(runId);
-      return x && x.status !== 'running' && x.status !== 'queued' ? x : undefined;
-    }, `run ${runId} to end`, 45_000);
+    const r = await waitFor(
+      () => {
+        const x = o.registry.get(runId);
+        return x && x.status !== 'running' && x.status !== 'queued' ? x : undefined;
+      },
+      `run ${runId} to end`,
+      45_000,
+    );
     return r!;
   };
 
   /** The timers the orchestrator saved in .huskies/timers.json. */
   const readTimers = (): any[] => {
     const f = path.join(repo!.dir, '.huskies', 'timers.json');
-    return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')).timers ?? [] : [];
+    return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')).timers ?? []) : [];
   };
 
   const editAndCommit = () => [
@@ -120,9 +123,17 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     assert.equal(mock!.requests.length, 3);
     const first = mock!.requests[0];
     assert.ok(toolNames(first).includes('exec_command') && toolNames(first).includes('apply_patch'), toolNames(first).join(','));
-    assert.ok(userTexts(first).some((t) => t.includes('story 1') && t.includes('Add greeting')), 'the prompt names the story');
-    assert.ok(userTexts(first).some((t) => t.includes(`<cwd>${r.worktree}</cwd>`)), 'codex runs in the worktree');
-    const outputs = toolOutputs(mock!.requests[2]).map((x) => x.output).join('\n');
+    assert.ok(
+      userTexts(first).some((t) => t.includes('story 1') && t.includes('Add greeting')),
+      'the prompt names the story',
+    );
+    assert.ok(
+      userTexts(first).some((t) => t.includes(`<cwd>${r.worktree}</cwd>`)),
+      'codex runs in the worktree',
+    );
+    const outputs = toolOutputs(mock!.requests[2])
+      .map((x) => x.output)
+      .join('\n');
     assert.match(outputs, /Success\. Updated the following files:\nA greeting\.txt/);
     assert.match(outputs, /story 1: add greeting/);
 
@@ -135,11 +146,17 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     assert.equal(first.headers['thread-id'], init.sessionId, 'thread.started carries the thread id codex sends');
     assert.equal(r.sessionId, init.sessionId);
     const uses = ofKind(recs, 'tool_use');
-    assert.deepEqual(uses.map((u) => u.name), ['apply_patch', 'exec_command']);
+    assert.deepEqual(
+      uses.map((u) => u.name),
+      ['apply_patch', 'exec_command'],
+    );
     assert.match(JSON.stringify(uses[1].input), /git commit/);
     const results = ofKind(recs, 'tool_result');
     assert.equal(results.length, 2);
-    assert.ok(results.every((x) => !x.isError), JSON.stringify(results));
+    assert.ok(
+      results.every((x) => !x.isError),
+      JSON.stringify(results),
+    );
     assert.match(results[0].content, /add .*greeting\.txt/);
     const result = ofKind(recs, 'result').at(-1)!;
     assert.equal(result.ok, true);
@@ -158,8 +175,7 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     // What the model was told about its `git commit`. (Read from the mock: codex 0.169's --json stream
     // has no command_execution item for a command the sandbox refused.)
     const commit = mock!.requests.length > 2 ? toolOutputs(mock!.requests[2]).at(-1)?.output : undefined;
-    assert.equal(r.status, 'succeeded',
-      `flags ${JSON.stringify(codexLaunchArgs().slice(1, 6))}: ${r.reason}; the commit printed: ${commit?.match(/fatal:.*$/m)?.[0] ?? commit}`);
+    assert.equal(r.status, 'succeeded', `flags ${JSON.stringify(codexLaunchArgs().slice(1, 6))}: ${r.reason}; the commit printed: ${commit?.match(/fatal:.*$/m)?.[0] ?? commit}`);
     await waitFor(() => o.store.get(1)?.stage === 'qa', 'story 1 in qa', 10_000);
   });
 
@@ -172,7 +188,10 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     assert.equal(r.outcome, 'rate_limited', r.reason);
     assert.match(r.reason ?? '', /Codex CLI usage limit reached; resets at /);
     // Codex prints the reset as local wall-clock minutes ("try again at 2:46 PM"): within the minute.
-    assert.ok(r.retryAt !== undefined && Math.abs(r.retryAt - resetsAt) <= 61_000, `retryAt ${r.retryAt && new Date(r.retryAt).toISOString()} vs ${new Date(resetsAt).toISOString()}`);
+    assert.ok(
+      r.retryAt !== undefined && Math.abs(r.retryAt - resetsAt) <= 61_000,
+      `retryAt ${r.retryAt && new Date(r.retryAt).toISOString()} vs ${new Date(resetsAt).toISOString()}`,
+    );
     assert.equal(mock!.requests.length, 1, 'a usage limit is not retried by codex');
     const recs = await transcript(o, run.runId);
     const result = ofKind(recs, 'result').at(-1)!;
@@ -206,15 +225,18 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     assert.equal(mock!.requests.length, 2, 'request_max_retries = 1');
     assert.ok(r.retryAt !== undefined && r.retryAt >= before + 55_000 && r.retryAt <= Date.now() + 61_000, String(r.retryAt));
     const recs = await transcript(o, run.runId);
-    assert.ok(ofKind(recs, 'retry').some((n) => /Reconnecting\.\.\. 1\/1/.test(n.message) && n.cause === 'rate_limit'), 'the reconnect line is a typed retry');
+    assert.ok(
+      ofKind(recs, 'retry').some((n) => /Reconnecting\.\.\. 1\/1/.test(n.message) && n.cause === 'rate_limit'),
+      'the reconnect line is a typed retry',
+    );
     assert.match(ofKind(recs, 'result').at(-1)!.error ?? '', /exceeded retry limit, last status: 429 Too Many Requests/);
   });
 
-  it("after a usage limit that has already lifted, the timer resumes the same thread and the story reaches qa", async () => {
+  it('after a usage limit that has already lifted, the timer resumes the same thread and the story reaches qa', async () => {
     // Reset "now": codex prints the current minute, which the parser reads as just passed → resume in about a second.
     const turns = editAndCommit();
     // The limit hits mid-story, after the first edit, so the thread holds a conversation to resume.
-    const o = await setUp((req, i) => (i === 1 ? usageLimitReached({ resetsAt: Date.now() }) : turns[i === 0 ? 0 : i - 1] ?? reply('extra')));
+    const o = await setUp((req, i) => (i === 1 ? usageLimitReached({ resetsAt: Date.now() }) : (turns[i === 0 ? 0 : i - 1] ?? reply('extra'))));
     const run = await o.startAgent(1);
     const first = await ended(o, run.runId);
     assert.equal(first.outcome, 'rate_limited', first.reason);
@@ -228,7 +250,10 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     assert.equal(mock!.requests[2].headers['thread-id'], first.sessionId);
     // The resumed request carries the first prompt, then the resume prompt.
     const texts = userTexts(mock!.requests[2]);
-    assert.ok(texts.some((t) => t.includes('Add greeting')), 'the original prompt is still in the conversation');
+    assert.ok(
+      texts.some((t) => t.includes('Add greeting')),
+      'the original prompt is still in the conversation',
+    );
     assert.match(texts.at(-1) ?? '', /rate limit has lifted/);
     assert.deepEqual(readTimers(), []);
   });
@@ -237,7 +262,9 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
   async function firstRunThenFollowUp() {
     const o = await setUp([
       ...editAndCommit(),
-      reply([execCommand('echo "one more" >> greeting.txt && git commit -qam "story 1: one more thing"')], { usage: { input_tokens: 2000, cached_tokens: 1000, output_tokens: 25 } }),
+      reply([execCommand('echo "one more" >> greeting.txt && git commit -qam "story 1: one more thing"')], {
+        usage: { input_tokens: 2000, cached_tokens: 1000, output_tokens: 25 },
+      }),
       reply('Added one more line.', { usage: { input_tokens: 2100, cached_tokens: 1100, output_tokens: 15 } }),
     ]);
     const run = await o.startAgent(1);
@@ -249,7 +276,7 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     return { o, first, second };
   }
 
-  it("follow-up: o.followUp resumes the same thread (exec resume <thread_id>) in the same worktree, and codex resends the earlier conversation", async () => {
+  it('follow-up: o.followUp resumes the same thread (exec resume <thread_id>) in the same worktree, and codex resends the earlier conversation', async () => {
     const { o, first, second } = await firstRunThenFollowUp();
     assert.equal(second.status, 'succeeded', second.reason);
     assert.equal(second.sessionId, first.sessionId, 'the same thread id');
@@ -262,9 +289,15 @@ describeIf('codex contract: the orchestrator drives the real codex 0.169.0 again
     assert.equal(resumed.headers['thread-id'], first.sessionId);
     const texts = userTexts(resumed);
     assert.equal(texts.at(-1), 'one more thing');
-    assert.ok(texts.some((t) => t.includes('Add greeting')), 'the first prompt is in the resumed conversation');
+    assert.ok(
+      texts.some((t) => t.includes('Add greeting')),
+      'the first prompt is in the resumed conversation',
+    );
     assert.ok(assistantTexts(resumed).includes('Done: greeting.txt says hello and is committed.'), 'the earlier answer too');
-    assert.ok(toolOutputs(resumed).some((x) => /story 1: add greeting/.test(x.output)), 'and the earlier tool outputs');
+    assert.ok(
+      toolOutputs(resumed).some((x) => /story 1: add greeting/.test(x.output)),
+      'and the earlier tool outputs',
+    );
 
     const recs = await transcript(o, second.runId);
     assert.equal(ofKind(recs, 'init')[0].sessionId, first.sessionId);

@@ -8,7 +8,9 @@ import type { RunRecord } from '../../src/core/model/run';
 import { ensureSimBuilt, groupAlive, makeRepo, pidAlive, SIM_AGENT, waitFor, type TempRepo } from '../fixtures/repo';
 
 function simAgents(env: Record<string, string> = {}, extra = ''): string {
-  const e = Object.entries({ HUSKIES_SIM_DELAY_MS: '10', ...env }).map(([k, v]) => `${k} = "${v}"`).join(', ');
+  const e = Object.entries({ HUSKIES_SIM_DELAY_MS: '10', ...env })
+    .map(([k, v]) => `${k} = "${v}"`)
+    .join(', ');
   return `[[agent]]\nname = "sim-1"\nruntime = "sim"\nenv = { ${e} }\n${extra}`;
 }
 
@@ -38,10 +40,15 @@ describe('every ending of a run (integration, simulated agent)', function () {
     return orch;
   }
 
-  const ended = (o: Orchestrator, runId: string) => waitFor(() => {
-    const r = o.registry.get(runId);
-    return r && r.status !== 'running' && r.status !== 'queued' ? r : undefined;
-  }, `run ${runId} to end`, 30_000) as Promise<RunRecord>;
+  const ended = (o: Orchestrator, runId: string) =>
+    waitFor(
+      () => {
+        const r = o.registry.get(runId);
+        return r && r.status !== 'running' && r.status !== 'queued' ? r : undefined;
+      },
+      `run ${runId} to end`,
+      30_000,
+    ) as Promise<RunRecord>;
 
   it('hang → the inactivity watchdog stops it, grandchild included', async () => {
     const pidfile = path.join(os.tmpdir(), `huskies-pids-${process.pid}-${Date.now()}`);
@@ -130,7 +137,11 @@ describe('every ending of a run (integration, simulated agent)', function () {
     const r = await ended(o, (await o.startAgent(7)).runId);
     assert.ok((r.costUsd ?? 0) > 0.001);
     await assert.rejects(o.startAgent(8), /daily budget of \$0\.00 is spent|daily budget/i);
-    const lines = fs.readFileSync(path.join(repo.dir, '.huskies/token_usage.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(path.join(repo.dir, '.huskies/token_usage.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 1);
     assert.equal(lines[0].story, 7);
     assert.ok(lines[0].inputTokens > 0 && lines[0].costUsd > 0);
@@ -191,7 +202,29 @@ describe('every ending of a run (integration, simulated agent)', function () {
     repo = await makeRepo({ agentsToml: simAgents() });
     repo.story(14, 'Orphaned', { stage: '2_current' });
     const now = Date.now();
-    fs.writeFileSync(path.join(repo.dir, '.huskies/runs.json'), JSON.stringify({ version: 1, runs: [{ runId: '14-old', storyId: 14, agent: 'sim-1', runtime: 'sim', status: 'running', queuedAt: now - 5000, startedAt: now - 4000, pid: 999999, transcript: path.join(repo.dir, '.huskies/logs/14-old.jsonl'), lastSeq: 0, attempt: 1, stage: 'current', sessionId: 'sess-orphan' }] }));
+    fs.writeFileSync(
+      path.join(repo.dir, '.huskies/runs.json'),
+      JSON.stringify({
+        version: 1,
+        runs: [
+          {
+            runId: '14-old',
+            storyId: 14,
+            agent: 'sim-1',
+            runtime: 'sim',
+            status: 'running',
+            queuedAt: now - 5000,
+            startedAt: now - 4000,
+            pid: 999999,
+            transcript: path.join(repo.dir, '.huskies/logs/14-old.jsonl'),
+            lastSeq: 0,
+            attempt: 1,
+            stage: 'current',
+            sessionId: 'sess-orphan',
+          },
+        ],
+      }),
+    );
     orch = new Orchestrator({ root: repo.dir, simAgentPath: SIM_AGENT, graceMs: 300 });
     await orch.start();
     const o = orch;

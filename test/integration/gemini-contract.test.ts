@@ -34,8 +34,7 @@ import { agentsToml, baseEnv, geminiSetup, hasGeminiBinary, makeAgentHome, type 
 const describeIf = hasGeminiBinary() ? describe : describe.skip;
 
 type Rec = TranscriptRecord;
-const ofKind = <K extends AgentMessage['kind']>(recs: Rec[], kind: K) =>
-  recs.map((r) => r.msg).filter((m): m is Extract<AgentMessage, { kind: K }> => m.kind === kind);
+const ofKind = <K extends AgentMessage['kind']>(recs: Rec[], kind: K) => recs.map((r) => r.msg).filter((m): m is Extract<AgentMessage, { kind: K }> => m.kind === kind);
 
 describeIf('gemini contract: the orchestrator drives the real gemini 0.61.0 against a scripted Gemini API', function () {
   this.timeout(60_000);
@@ -77,15 +76,19 @@ describeIf('gemini contract: the orchestrator drives the real gemini 0.61.0 agai
 
   const transcript = async (o: Orchestrator, runId: string) => (await o.readTranscript(runId, undefined, 1000)).records;
   const ended = async (o: Orchestrator, runId: string): Promise<RunRecord> => {
-    const r = await waitFor(() => {
-      const x = o.registry.get(runId);
-      return x && x.status !== 'running' && x.status !== 'queued' ? x : undefined;
-    }, `run ${runId} to end`, 45_000);
+    const r = await waitFor(
+      () => {
+        const x = o.registry.get(runId);
+        return x && x.status !== 'running' && x.status !== 'queued' ? x : undefined;
+      },
+      `run ${runId} to end`,
+      45_000,
+    );
     return r!;
   };
   const readTimers = (): any[] => {
     const f = path.join(repo!.dir, '.huskies', 'timers.json');
-    return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')).timers ?? [] : [];
+    return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')).timers ?? []) : [];
   };
 
   const writeAndCommit = () => [
@@ -117,9 +120,15 @@ describeIf('gemini contract: the orchestrator drives the real gemini 0.61.0 agai
     const first = mock!.requests[0];
     assert.equal(first.model, 'gemini-2.5-pro');
     for (const t of ['write_file', 'replace', 'run_shell_command', 'read_file']) assert.ok(toolNames(first).includes(t), `${t} in ${toolNames(first).join(',')}`);
-    assert.ok(userTexts(first).some((t) => t.includes('story 1') && t.includes('Add greeting')), 'the prompt names the story');
+    assert.ok(
+      userTexts(first).some((t) => t.includes('story 1') && t.includes('Add greeting')),
+      'the prompt names the story',
+    );
     const responses = functionResponses(mock!.requests[2]);
-    assert.deepEqual(responses.map((x) => x.name), ['write_file', 'run_shell_command']);
+    assert.deepEqual(
+      responses.map((x) => x.name),
+      ['write_file', 'run_shell_command'],
+    );
     assert.match(JSON.stringify(responses[0].response), /Successfully created and wrote to new file: .*greeting\.txt/);
     assert.ok(JSON.stringify(responses[0].response).includes(r.worktree!), 'relative paths resolve in the worktree');
     assert.match(JSON.stringify(responses[1].response), /story 1: add greeting/);
@@ -132,12 +141,21 @@ describeIf('gemini contract: the orchestrator drives the real gemini 0.61.0 agai
     assert.equal(init.model, 'gemini-2.5-pro');
     assert.equal(r.sessionId, init.sessionId);
     const uses = ofKind(recs, 'tool_use');
-    assert.deepEqual(uses.map((u) => u.name), ['write_file', 'run_shell_command']);
+    assert.deepEqual(
+      uses.map((u) => u.name),
+      ['write_file', 'run_shell_command'],
+    );
     assert.match(JSON.stringify(uses[1].input), /git commit/);
     const results = ofKind(recs, 'tool_result');
     assert.equal(results.length, 2);
-    assert.deepEqual(results.map((x) => x.toolUseId), uses.map((u) => u.id));
-    assert.ok(results.every((x) => !x.isError), JSON.stringify(results));
+    assert.deepEqual(
+      results.map((x) => x.toolUseId),
+      uses.map((u) => u.id),
+    );
+    assert.ok(
+      results.every((x) => !x.isError),
+      JSON.stringify(results),
+    );
     assert.match(results[1].content, /story 1: add greeting/);
     const result = ofKind(recs, 'result').at(-1)!;
     assert.equal(result.ok, true);
@@ -151,11 +169,7 @@ describeIf('gemini contract: the orchestrator drives the real gemini 0.61.0 agai
   it('streamed text: the delta chunks of one answer read as one text in the transcript', async () => {
     // The real API streams a sentence over several chunks; gemini prints one `message` with delta:true each.
     const [, second, third] = writeAndCommit();
-    const o = await setUp([
-      reply([text('I will add '), text('greeting.txt '), text('and commit it.'), writeFile('greeting.txt', 'hello from gemini\n')]),
-      second,
-      third,
-    ]);
+    const o = await setUp([reply([text('I will add '), text('greeting.txt '), text('and commit it.'), writeFile('greeting.txt', 'hello from gemini\n')]), second, third]);
     const run = await o.startAgent(1);
     await waitFor(() => o.store.get(1)?.stage === 'qa', 'story 1 in qa', 45_000);
     const recs = await transcript(o, run.runId);
@@ -198,7 +212,9 @@ describeIf('gemini contract: the orchestrator drives the real gemini 0.61.0 agai
   async function firstRunThenFollowUp() {
     const o = await setUp([
       ...writeAndCommit(),
-      reply([runShell('echo "one more" >> greeting.txt && git commit -qam "story 1: one more thing"', 'One more line')], { usage: { promptTokenCount: 2000, candidatesTokenCount: 25 } }),
+      reply([runShell('echo "one more" >> greeting.txt && git commit -qam "story 1: one more thing"', 'One more line')], {
+        usage: { promptTokenCount: 2000, candidatesTokenCount: 25 },
+      }),
       reply('Added one more line.', { usage: { promptTokenCount: 2100, candidatesTokenCount: 15 } }),
     ]);
     const run = await o.startAgent(1);
@@ -222,7 +238,10 @@ describeIf('gemini contract: the orchestrator drives the real gemini 0.61.0 agai
     const resumed = mock!.requests[3];
     const texts = userTexts(resumed);
     assert.equal(texts.at(-1), 'one more thing');
-    assert.ok(texts.some((t) => t.includes('Add greeting')), 'the first prompt is in the resumed conversation');
+    assert.ok(
+      texts.some((t) => t.includes('Add greeting')),
+      'the first prompt is in the resumed conversation',
+    );
     assert.ok(modelTexts(resumed).includes('Done: greeting.txt says hello and is committed.'), 'the earlier answer too');
     // and the earlier tool calls. (gemini 0.61 rebuilds a resumed history with every functionResponse
     // part twice — [write_file, write_file, run_shell_command, run_shell_command] — which the mock takes.)
@@ -242,7 +261,7 @@ describeIf('gemini contract: the orchestrator drives the real gemini 0.61.0 agai
     // The orchestrator's clock jumps past midnight Pacific once the timer is saved.
     let skew = 0;
     const turns = writeAndCommit();
-    const o = await setUp((_req, i) => (i === 0 ? dailyQuotaExhausted() : turns[i - 1] ?? reply('extra')), {
+    const o = await setUp((_req, i) => (i === 0 ? dailyQuotaExhausted() : (turns[i - 1] ?? reply('extra'))), {
       orchestrator: { clock: { ...systemClock, now: () => Date.now() + skew } },
     });
     const run = await o.startAgent(1);
@@ -259,6 +278,9 @@ describeIf('gemini contract: the orchestrator drives the real gemini 0.61.0 agai
     // project." Such a session cannot be resumed; the run has to start the story afresh.
     assert.equal(next.status, 'succeeded', `${next.outcome}: ${next.reason}`);
     await waitFor(() => o.store.get(1)?.stage === 'qa', 'story 1 in qa', 30_000);
-    assert.ok(userTexts(mock!.requests[1]).some((t) => t.includes('Add greeting')), 'the model is told the story');
+    assert.ok(
+      userTexts(mock!.requests[1]).some((t) => t.includes('Add greeting')),
+      'the model is told the story',
+    );
   });
 });

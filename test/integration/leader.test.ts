@@ -88,7 +88,10 @@ describe('a leader and the commands sent to it (integration)', function () {
     const sleeper = spawn('sleep', ['60']);
     children.push(sleeper);
     await waitFor(() => processStartTime(sleeper.pid!) !== undefined, 'the sleeper to run');
-    fs.writeFileSync(path.join(dir, '.huskies/orchestrator.lock'), JSON.stringify({ pid: sleeper.pid, host: os.hostname(), startedAt: new Date().toISOString(), by: 'test', startTime: processStartTime(sleeper.pid!) }));
+    fs.writeFileSync(
+      path.join(dir, '.huskies/orchestrator.lock'),
+      JSON.stringify({ pid: sleeper.pid, host: os.hostname(), startedAt: new Date().toISOString(), by: 'test', startTime: processStartTime(sleeper.pid!) }),
+    );
     const before = fs.readFileSync(path.join(dir, '.huskies/work/2_current/4_story_q.md'), 'utf8');
     const a = huskies('answer', '4', 'This one');
     assert.notEqual(a.status, 0);

@@ -52,11 +52,22 @@ describe('orchestrator with the simulated agent (integration)', function () {
     const result = records.find((x) => x.msg.kind === 'result')!.msg as { ok: boolean; costUsd?: number; usage?: { inputTokens: number } };
     assert.equal(result.ok, true);
     assert.ok((result.costUsd ?? 0) > 0 && (result.usage?.inputTokens ?? 0) > 0);
-    const audit = fs.readFileSync(path.join(repo.dir, '.huskies/audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const audit = fs
+      .readFileSync(path.join(repo.dir, '.huskies/audit.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // One audit line per applied command; the stage moves among them, in order.
-    assert.deepEqual(audit.filter((a) => a.to !== undefined).map((a) => `${a.from}>${a.to}`), ['backlog>current', 'current>qa']);
+    assert.deepEqual(
+      audit.filter((a) => a.to !== undefined).map((a) => `${a.from}>${a.to}`),
+      ['backlog>current', 'current>qa'],
+    );
     assert.ok(audit.some((a) => a.cmd === 'run.ended' && a.runId === run.runId));
-    assert.deepEqual(audit.map((a) => a.seq), audit.map((_, i) => i + 1), 'numbered in the order applied');
+    assert.deepEqual(
+      audit.map((a) => a.seq),
+      audit.map((_, i) => i + 1),
+      'numbered in the order applied',
+    );
   });
 
   it('keeps a failed story in current with the reason, then blocks it after max_retries', async () => {
@@ -86,11 +97,22 @@ describe('orchestrator with the simulated agent (integration)', function () {
 
   it('stopping an agent kills its whole process group and leaves the story in current', async () => {
     const pidfile = path.join(repo.dir, 'sim.pids');
-    repo.write('.huskies/agents.toml', `[[agent]]\nname = "sim-1"\nruntime = "sim"\nenv = { HUSKIES_SIM = "hang-hard", HUSKIES_SIM_PIDFILE = "${pidfile}", HUSKIES_SIM_DELAY_MS = "10" }\n`);
+    repo.write(
+      '.huskies/agents.toml',
+      `[[agent]]\nname = "sim-1"\nruntime = "sim"\nenv = { HUSKIES_SIM = "hang-hard", HUSKIES_SIM_PIDFILE = "${pidfile}", HUSKIES_SIM_DELAY_MS = "10" }\n`,
+    );
     repo.story(4, 'Hangs');
     const o = await startOrch();
     const run = await o.startAgent(4);
-    const readPids = () => (fs.existsSync(pidfile) ? fs.readFileSync(pidfile, 'utf8').trim().split('\n').map(Number).filter((n) => n > 0) : []);
+    const readPids = () =>
+      fs.existsSync(pidfile)
+        ? fs
+            .readFileSync(pidfile, 'utf8')
+            .trim()
+            .split('\n')
+            .map(Number)
+            .filter((n) => n > 0)
+        : [];
     const pids = await waitFor(() => (readPids().length === 2 ? readPids() : undefined), 'sim pids (agent and grandchild)');
     if (!pids) throw new Error('no pids');
     const pgid = o.registry.get(run.runId)!.pid!;
@@ -140,7 +162,10 @@ describe('orchestrator with the simulated agent (integration)', function () {
   });
 
   it('runs any command: plain lines become text, secrets from the environment are masked in the transcript', async () => {
-    repo.write('.huskies/agents.toml', `[[agent]]\nname = "cmd"\ncommand = ["sh", "-c", "echo working on $HUSKIES_STORY_ID; echo token=$MY_API_KEY; echo ok > done.txt; git add done.txt; git -c user.name=t -c user.email=t@t commit -qm done"]\nenv = { MY_API_KEY = "sk-test-0123456789abcdef0123" }\n`);
+    repo.write(
+      '.huskies/agents.toml',
+      `[[agent]]\nname = "cmd"\ncommand = ["sh", "-c", "echo working on $HUSKIES_STORY_ID; echo token=$MY_API_KEY; echo ok > done.txt; git add done.txt; git -c user.name=t -c user.email=t@t commit -qm done"]\nenv = { MY_API_KEY = "sk-test-0123456789abcdef0123" }\n`,
+    );
     repo.story(9, 'Shell agent');
     const o = await startOrch();
     const run = await o.startAgent(9);

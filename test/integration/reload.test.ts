@@ -44,8 +44,16 @@ describe('agents survive a reload of the host (integration, supervisor)', functi
     const runs = second.registry.forStory(1);
     assert.equal(runs.length, 1, 'no restart: one run');
     assert.equal(runs[0].status, 'succeeded');
-    const lines = fs.readFileSync(runs[0].transcript, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: number });
-    assert.deepEqual(lines.map((l) => l.seq), lines.map((_, i) => i + 1), 'every record once, in order');
+    const lines = fs
+      .readFileSync(runs[0].transcript, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number });
+    assert.deepEqual(
+      lines.map((l) => l.seq),
+      lines.map((_, i) => i + 1),
+      'every record once, in order',
+    );
   });
 
   it('a host that stops its agents on the way out leaves nothing running, and the next start resumes the session', async () => {

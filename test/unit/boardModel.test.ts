@@ -5,7 +5,6 @@ import type { Snapshot } from '../../src/core/api';
 import type { RunRecord } from '../../src/core/model/run';
 import { item } from '../fixtures/memoryState';
 
-
 function run(runId: string, storyId: number, extra: Partial<RunRecord> = {}): RunRecord {
   return {
     runId,
@@ -59,7 +58,14 @@ const RUN_KEYS = ['runId', 'storyId', 'agent', 'runtime', 'status', 'startedAt',
 describe('boardModel: buildBoardState', () => {
   it('maps the snapshot to board state', () => {
     const items = [
-      item(1, 'backlog', { criteria: [{ text: 'a', done: true }, { text: 'b', done: false }, { text: 'c', done: true }], agent: 'pinned-agent' }),
+      item(1, 'backlog', {
+        criteria: [
+          { text: 'a', done: true },
+          { text: 'b', done: false },
+          { text: 'c', done: true },
+        ],
+        agent: 'pinned-agent',
+      }),
       item(2, 'current', { type: 'bug', name: 'Crash on start' }),
       item(3, 'qa', { blocked: true, blockedReason: 'retries used up' }),
       item(4, 'merge', { invalid: '4_story_s4.md:2: bad yaml' }),
@@ -181,7 +187,15 @@ describe('boardModel: buildBoardState', () => {
     const b = buildBoardState(snapshot({ items: [item(1, 'current')], runs: [r], latestRun: new Map([[1, r]]) }));
     // nothing is lost on the way through JSON (no Maps, Sets, Dates or functions); undefined fields may drop
     const strip = (v: unknown): unknown =>
-      Array.isArray(v) ? v.map(strip) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, strip(x)])) : v;
+      Array.isArray(v)
+        ? v.map(strip)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .filter(([, x]) => x !== undefined)
+                .map(([k, x]) => [k, strip(x)]),
+            )
+          : v;
     assert.deepEqual(JSON.parse(JSON.stringify(b)), strip(b));
     const walk = (v: unknown): void => {
       if (v && typeof v === 'object') {

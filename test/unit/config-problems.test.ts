@@ -55,7 +55,9 @@ describe('config: duplicate keys name the key', () => {
 describe('config: wrong types name the line and the key', () => {
   it('a string for a number', () => {
     assert.deepEqual(errorsOf(checkProjectToml('# settings\nmax_coders = "4"\n')), ['.huskies/project.toml:2: key "max_coders" must be a positive whole number']);
-    assert.deepEqual(errorsOf(checkAgentsToml('[[agent]]\nname = "c"\n\nmax_turns = "50"\n')), ['.huskies/agents.toml:4: agent "c": key "max_turns" must be a positive whole number']);
+    assert.deepEqual(errorsOf(checkAgentsToml('[[agent]]\nname = "c"\n\nmax_turns = "50"\n')), [
+      '.huskies/agents.toml:4: agent "c": key "max_turns" must be a positive whole number',
+    ]);
   });
 
   it('the problem object carries file, line, key and severity', () => {
@@ -70,7 +72,9 @@ describe('config: unknown keys in project.toml are warnings', () => {
     const check = checkProjectToml(text);
     assert.ok(check.value, 'a warning does not make the file invalid');
     assert.equal(check.value.maxCoders, 3);
-    assert.deepEqual(check.problems, [{ file: '.huskies/project.toml', line: 7, key: 'max_coder', severity: 'warning', message: 'unknown key "max_coder" (did you mean "max_coders"?)' }]);
+    assert.deepEqual(check.problems, [
+      { file: '.huskies/project.toml', line: 7, key: 'max_coder', severity: 'warning', message: 'unknown key "max_coder" (did you mean "max_coders"?)' },
+    ]);
     assert.equal(formatProblem(check.problems[0]), '.huskies/project.toml:7: unknown key "max_coder" (did you mean "max_coders"?)');
     assert.equal(parseProjectToml(text).maxCoders, 3, 'parseProjectToml does not throw for a warning');
   });
@@ -172,7 +176,16 @@ describe('config: the pipeline keys of project.toml', () => {
   });
 
   it('are type-checked', () => {
-    const text = ['qa_command = 3', 'mergemaster_attempts = 0', 'archive_after_hours = "4"', 'keep_branches = "no"', 'stack_on_parents = 1', '[[component]]', 'name = "web"', 'test = [1]'].join('\n');
+    const text = [
+      'qa_command = 3',
+      'mergemaster_attempts = 0',
+      'archive_after_hours = "4"',
+      'keep_branches = "no"',
+      'stack_on_parents = 1',
+      '[[component]]',
+      'name = "web"',
+      'test = [1]',
+    ].join('\n');
     const errors = errorsOf(checkProjectToml(text));
     for (const [line, key] of [
       [1, 'qa_command'],
@@ -182,7 +195,10 @@ describe('config: the pipeline keys of project.toml', () => {
       [5, 'stack_on_parents'],
       [8, 'test'],
     ] as const) {
-      assert.ok(errors.some((e) => e.startsWith(`.huskies/project.toml:${line}:`) && e.includes(`key "${key}" must be`)), `${key}:\n${errors.join('\n')}`);
+      assert.ok(
+        errors.some((e) => e.startsWith(`.huskies/project.toml:${line}:`) && e.includes(`key "${key}" must be`)),
+        `${key}:\n${errors.join('\n')}`,
+      );
     }
     assert.equal(errors.length, 6, errors.join('\n'));
   });

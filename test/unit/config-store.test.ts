@@ -42,7 +42,10 @@ describe('config: ConfigStore keeps the last good version of each file', () => {
     assert.ok(reason.includes('.huskies/project.toml'), reason);
     assert.ok(reason.includes('line 2') && reason.includes('max_coders'), reason);
     assert.match(reason, /no earlier good version/);
-    assert.ok(store.getProblems().some((p) => p.startsWith('.huskies/project.toml:2: key "max_coders"')), store.getProblems().join('\n'));
+    assert.ok(
+      store.getProblems().some((p) => p.startsWith('.huskies/project.toml:2: key "max_coders"')),
+      store.getProblems().join('\n'),
+    );
   });
 
   it('a broken agents.toml at start-up keeps the settings of a good project.toml and starts no agent', async () => {
@@ -76,10 +79,19 @@ describe('config: ConfigStore keeps the last good version of each file', () => {
     assert.equal(second.agentsUnavailable(), undefined);
     assert.equal(second.hasLoaded(), true);
     const problems = second.getProblems();
-    assert.ok(problems.some((p) => p.startsWith('.huskies/project.toml:2:') && p.includes('"max_coders"')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.startsWith('.huskies/agents.toml:3:') && p.includes('"runtime"')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.startsWith('.huskies/project.toml:2:') && p.includes('"max_coders"')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('.huskies/agents.toml:3:') && p.includes('"runtime"')),
+      problems.join('\n'),
+    );
     for (const file of ['project.toml', 'agents.toml']) {
-      assert.ok(problems.some((p) => p.includes(`.huskies/${file}`) && /last good version .* in use/.test(p)), `${file}:\n${problems.join('\n')}`);
+      assert.ok(
+        problems.some((p) => p.includes(`.huskies/${file}`) && /last good version .* in use/.test(p)),
+        `${file}:\n${problems.join('\n')}`,
+      );
     }
     const states = Object.fromEntries(second.getFileStates().map((s) => [s.file, s.state]));
     assert.deepEqual(states, { '.huskies/project.toml': 'last-good', '.huskies/agents.toml': 'last-good' });
@@ -162,9 +174,15 @@ describe('config: ConfigStore keeps the last good version of each file', () => {
     const store = new ConfigStore(root, lastGood);
     assert.equal(typeof (await store.reload()), 'boolean');
     const problems = store.getProblems();
-    assert.ok(problems.some((p) => p.startsWith('.huskies/project.toml') && /could not be read/.test(p)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.startsWith('.huskies/project.toml') && /could not be read/.test(p)),
+      problems.join('\n'),
+    );
     assert.ok(store.agentsUnavailable()?.includes('.huskies/project.toml'));
-    assert.ok(store.getWarnings().some((w) => w.includes('config.lastgood.json')), store.getWarnings().join('\n'));
+    assert.ok(
+      store.getWarnings().some((w) => w.includes('config.lastgood.json')),
+      store.getWarnings().join('\n'),
+    );
     assert.deepEqual(agentsOf(store), CONFIGURED);
   });
 

@@ -139,8 +139,14 @@ describe('config: parseProjectToml', () => {
   it('bad [[component]] entries name their line', () => {
     const text = ['max_coders = 2', '', '[[component]]', 'name = "a"', '', '[[component]]', 'path = "b"', 'setup = "not a list"'].join('\n');
     const problems = problemsOf(() => parseProjectToml(text));
-    assert.ok(problems.some((p) => p.startsWith('.huskies/project.toml:6:') && p.includes('[[component]] #2') && p.includes('"name"')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.startsWith('.huskies/project.toml:8:') && p.includes('"setup"')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.startsWith('.huskies/project.toml:6:') && p.includes('[[component]] #2') && p.includes('"name"')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.startsWith('.huskies/project.toml:8:') && p.includes('"setup"')),
+      problems.join('\n'),
+    );
   });
 
   it('a [component] table instead of [[component]] is an error', () => {
@@ -272,7 +278,10 @@ describe('config: parseAgentsToml', () => {
   // or agents.toml can override the stream format the orchestrator parses.
   it('rejects protocol flags smuggled in through command = [...] for a built-in runtime', () => {
     const problems = problemsOf(() => parseAgentsToml('[[agent]]\nname = "c"\nruntime = "claude"\ncommand = ["claude", "--output-format", "text"]\n'));
-    assert.ok(problems.some((p) => p.includes('"--output-format"')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.includes('"--output-format"')),
+      problems.join('\n'),
+    );
   });
 
   it('unknown keys are errors naming the key and its line', () => {
@@ -307,7 +316,19 @@ describe('config: parseAgentsToml', () => {
   });
 
   it('bad values name the agent, the key and the line', () => {
-    const text = ['[[agent]]', 'name = "ok"', '', '[[agent]]', 'name = "bad"', 'stage = "tester"', 'runtime = "copilot"', 'max_turns = 0', 'max_budget_usd = "5"', 'timeout = -1', 'args = "--x"'].join('\n');
+    const text = [
+      '[[agent]]',
+      'name = "ok"',
+      '',
+      '[[agent]]',
+      'name = "bad"',
+      'stage = "tester"',
+      'runtime = "copilot"',
+      'max_turns = 0',
+      'max_budget_usd = "5"',
+      'timeout = -1',
+      'args = "--x"',
+    ].join('\n');
     const problems = problemsOf(() => parseAgentsToml(text));
     for (const [line, key] of [
       [6, 'stage'],
@@ -386,8 +407,14 @@ describe('config: loadConfig and ConfigStore', () => {
     assert.deepEqual(store.config, good);
     const problems = store.getProblems();
     assert.ok(problems.length >= 2);
-    assert.ok(problems.some((p) => p.includes('.huskies/project.toml:2') && p.includes('default_qa')), problems.join('\n'));
-    assert.ok(problems.some((p) => /last good/.test(p)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.includes('.huskies/project.toml:2') && p.includes('default_qa')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /last good/.test(p)),
+      problems.join('\n'),
+    );
 
     write('agents.toml', '[[agent\n');
     assert.equal(await store.reload(), false);
@@ -408,8 +435,14 @@ describe('config: loadConfig and ConfigStore', () => {
     assert.equal(store.hasLoaded(), false);
     assert.deepEqual(store.config.project, DEFAULT_PROJECT);
     const problems = store.getProblems();
-    assert.ok(problems.some((p) => /project\.toml:1:\d+/.test(p)), problems.join('\n'));
-    assert.ok(problems.some((p) => /no agent starts/.test(p)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => /project\.toml:1:\d+/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /no agent starts/.test(p)),
+      problems.join('\n'),
+    );
     assert.match(store.agentsUnavailable() ?? '', /^\.huskies\/project\.toml has errors .*\(line 1: /);
   });
 });

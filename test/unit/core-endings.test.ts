@@ -8,7 +8,10 @@ import { makeCore, sim } from '../fixtures/core';
 import { item, run } from '../fixtures/memoryState';
 
 type Ev<T extends HuskiesEvent['type']> = Extract<HuskiesEvent, { type: T }>;
-const is = <T extends HuskiesEvent['type']>(t: T, pred: (e: Ev<T>) => boolean = () => true) => (e: HuskiesEvent): e is Ev<T> => e.type === t && pred(e as Ev<T>);
+const is =
+  <T extends HuskiesEvent['type']>(t: T, pred: (e: Ev<T>) => boolean = () => true) =>
+  (e: HuskiesEvent): e is Ev<T> =>
+    e.type === t && pred(e as Ev<T>);
 
 describe('core: run endings', () => {
   it('success with commits moves the story to QA and is handled once', async () => {
@@ -67,7 +70,10 @@ describe('core: run endings', () => {
   });
 
   it('depends_on itself, a cycle, or a missing story: each waits with a reason', () => {
-    const c = makeCore({ items: [item(1, 'current', { dependsOn: [1] }), item(2, 'current', { dependsOn: [3] }), item(3, 'current', { dependsOn: [2] }), item(4, 'current', { dependsOn: [99] })], autoAssign: false });
+    const c = makeCore({
+      items: [item(1, 'current', { dependsOn: [1] }), item(2, 'current', { dependsOn: [3] }), item(3, 'current', { dependsOn: [2] }), item(4, 'current', { dependsOn: [99] })],
+      autoAssign: false,
+    });
     assert.match(whyWaiting(c.state.item(1)!, c.state, c.ctx())!, /depends on itself/);
     assert.match(whyWaiting(c.state.item(2)!, c.state, c.ctx())!, /cycle: #2 → #3 → #2/);
     assert.match(whyWaiting(c.state.item(4)!, c.state, c.ctx())!, /#99, which does not exist/);
@@ -157,6 +163,17 @@ describe('core: run endings', () => {
     assert.equal(second.ok, false);
   });
 
+  it('a follow-up right after a run ends is taken whether or not the ending was handled yet', async () => {
+    const c = makeCore({ items: [item(1, 'current')] });
+    const h = await c.spawner.nth(1);
+    h.signal({ kind: 'session', sessionId: 's' });
+    h.end({ ok: true, kind: 'success' });
+    await c.waitEvent(is('run.handled'));
+    const r = await c.request({ type: 'run.enqueue', id: 1, source: 'user', attempt: 1, sessionId: 's', prompt: 'more', supersedes: { runId: h.runId, handled: 'followed-up', ifUnhandled: true } });
+    assert.equal(r.ok, true);
+    assert.equal(c.state.run(h.runId)!.handled, 'coded', 'the first handling stands');
+  });
+
   it('every applied command leaves one audit line', async () => {
     const c = makeCore({ items: [item(1, 'backlog')], autoAssign: false, agents: [sim('a')] });
     await c.request({ type: 'item.move', id: 1, to: 'current', source: 'cli' });
@@ -164,7 +181,10 @@ describe('core: run endings', () => {
     await c.request({ type: 'item.unblock', id: 1, source: 'user' });
     const refused = await c.request({ type: 'item.unblock', id: 1, source: 'user' });
     assert.equal(refused.ok, false);
-    assert.deepEqual(c.audit.map((a) => a.cmd), ['item.move', 'item.block', 'item.unblock']);
+    assert.deepEqual(
+      c.audit.map((a) => a.cmd),
+      ['item.move', 'item.block', 'item.unblock'],
+    );
     assert.equal(c.audit[0].from, 'backlog');
     assert.equal(c.audit[0].to, 'current');
     assert.equal(c.audit[0].source, 'cli');

@@ -38,7 +38,10 @@ describe('FileStateStore', () => {
     await s.load();
     assert.deepEqual(s.agentState().rateLimited, {}, 'the absurd limit is dropped');
     assert.deepEqual(s.timers(), []);
-    assert.deepEqual(s.runs().map((r) => r.runId), ['ok1']);
+    assert.deepEqual(
+      s.runs().map((r) => r.runId),
+      ['ok1'],
+    );
     const problems = s.loadProblems().join('\n');
     assert.match(problems, /agents_state\.json is not valid/);
     assert.match(problems, /timers\.json is not valid JSON.*a copy is kept/);

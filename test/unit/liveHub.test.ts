@@ -24,14 +24,20 @@ describe('liveHub', () => {
     await sleep(60);
     assert.equal(got.length, 1);
     assert.equal(got[0].runId, 'run-a');
-    assert.deepEqual(got[0].records.map((r) => r.seq), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      got[0].records.map((r) => r.seq),
+      [1, 2, 3, 4, 5],
+    );
     assert.equal(got[0].resyncAfterSeq, undefined);
     assert.ok(!('resyncAfterSeq' in got[0]));
 
     hub.publish('run-a', recs(6, 1));
     await sleep(60);
     assert.equal(got.length, 2);
-    assert.deepEqual(got[1].records.map((r) => r.seq), [6]);
+    assert.deepEqual(
+      got[1].records.map((r) => r.seq),
+      [6],
+    );
   });
 
   it('flush() sends at once and an empty hub sends nothing', async () => {
@@ -45,7 +51,10 @@ describe('liveHub', () => {
     assert.equal(got.length, 0);
     hub.publish('r', recs(1, 2));
     hub.flush();
-    assert.deepEqual(got.map((b) => b.records.length), [2]);
+    assert.deepEqual(
+      got.map((b) => b.records.length),
+      [2],
+    );
   });
 
   it('a subscriber to one run gets none of another; "*" gets all, one batch per run', async () => {
@@ -60,15 +69,15 @@ describe('liveHub', () => {
     hub.publish('run-c', recs(1, 1));
     hub.publish('run-a', recs(3, 1));
     hub.flush();
-    assert.deepEqual(a.map((x) => [x.runId, x.records.map((r) => r.seq)]), [['run-a', [1, 2, 3]]]);
-    assert.deepEqual(b, []);
     assert.deepEqual(
-      all.map((x) => [x.runId, x.records.map((r) => r.seq)]).sort(),
-      [
-        ['run-a', [1, 2, 3]],
-        ['run-c', [1]],
-      ],
+      a.map((x) => [x.runId, x.records.map((r) => r.seq)]),
+      [['run-a', [1, 2, 3]]],
     );
+    assert.deepEqual(b, []);
+    assert.deepEqual(all.map((x) => [x.runId, x.records.map((r) => r.seq)]).sort(), [
+      ['run-a', [1, 2, 3]],
+      ['run-c', [1]],
+    ]);
   });
 
   it('a disposed subscription gets nothing more', () => {
@@ -110,7 +119,10 @@ describe('liveHub', () => {
     assert.ok(burst.records.length <= 2_000, `at most the bound is kept (got ${burst.records.length})`);
     // what is sent after the marker is in order and ends with the newest record
     const s = burst.records.map((r) => r.seq);
-    assert.deepEqual(s, [...s].sort((x, y) => x - y));
+    assert.deepEqual(
+      s,
+      [...s].sort((x, y) => x - y),
+    );
     if (s.length) assert.equal(s[s.length - 1], 50_010);
 
     // after the resync the stream goes on normally
@@ -155,7 +167,10 @@ describe('liveHub', () => {
     assert.deepEqual(one, [{ runId: 'small', records: recs(1, 3) }]);
     const big = all.find((b) => b.runId === 'big')!;
     assert.equal(big.resyncAfterSeq, 0);
-    assert.deepEqual(all.find((b) => b.runId === 'small')!.records.map((r) => r.seq), [1, 2, 3]);
+    assert.deepEqual(
+      all.find((b) => b.runId === 'small')!.records.map((r) => r.seq),
+      [1, 2, 3],
+    );
   });
 
   it('large tool_result content is cut with truncated: true live, the original object untouched', () => {

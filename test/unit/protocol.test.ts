@@ -24,7 +24,20 @@ describe('protocol: parseWebviewMessage', () => {
   });
 
   it('rejects unknown, missing or non-string types', () => {
-    for (const raw of [{}, { type: 'READY' }, { type: 'ready ' }, { type: 'deleteEverything' }, { type: 1 }, { type: null }, { type: ['ready'] }, { type: { toString: () => 'ready' } }, { kind: 'ready' }, { type: '__proto__' }, { type: 'constructor' }, { type: 'toString' }]) {
+    for (const raw of [
+      {},
+      { type: 'READY' },
+      { type: 'ready ' },
+      { type: 'deleteEverything' },
+      { type: 1 },
+      { type: null },
+      { type: ['ready'] },
+      { type: { toString: () => 'ready' } },
+      { kind: 'ready' },
+      { type: '__proto__' },
+      { type: 'constructor' },
+      { type: 'toString' },
+    ]) {
       assert.equal(parseWebviewMessage(raw), undefined, JSON.stringify(raw));
     }
   });

@@ -5,7 +5,6 @@ import { STAGES, type Stage } from '../../src/core/model/stage';
 import { item } from '../fixtures/memoryState';
 import type { WorkItem } from '../../src/core/model/workItem';
 
-
 const byId = (...items: WorkItem[]) => new Map(items.map((i) => [i.id, i]));
 
 describe('stageRules: checkTransition', () => {

@@ -24,7 +24,11 @@ describe('transcript', () => {
 
   function writeN(n: number, batch = 1): void {
     const w = new TranscriptWriter(file);
-    for (let i = 0; i < n; i += batch) w.append(range(i + 1, Math.min(n, i + batch)).map((k) => text(`line ${k}`)), 1000 + i);
+    for (let i = 0; i < n; i += batch)
+      w.append(
+        range(i + 1, Math.min(n, i + batch)).map((k) => text(`line ${k}`)),
+        1000 + i,
+      );
     w.close();
   }
 
@@ -45,7 +49,10 @@ describe('transcript', () => {
       const lines = fs.readFileSync(file, 'utf8').split('\n');
       assert.equal(lines.length, 4);
       assert.equal(lines[3], '');
-      assert.deepEqual(lines.slice(0, 3).map((l) => JSON.parse(l)), [...a, ...b]);
+      assert.deepEqual(
+        lines.slice(0, 3).map((l) => JSON.parse(l)),
+        [...a, ...b],
+      );
     });
 
     it('creates the folder, and continues after startSeq when resumed', () => {

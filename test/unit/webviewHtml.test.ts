@@ -19,7 +19,10 @@ function policy(html: string): Map<string, string[]> {
   assert.equal(metas.length, 1, 'exactly one CSP meta tag');
   const content = /content="([^"]*)"/.exec(metas[0])![1];
   const map = new Map<string, string[]>();
-  for (const directive of content.split(';').map((d) => d.trim()).filter(Boolean)) {
+  for (const directive of content
+    .split(';')
+    .map((d) => d.trim())
+    .filter(Boolean)) {
     const [name, ...sources] = directive.split(/\s+/);
     assert.ok(!map.has(name), `directive ${name} appears once`);
     map.set(name, sources);
@@ -106,7 +109,16 @@ describe('webviewHtml', () => {
   });
 
   it('refuses a cspSource or nonce that would widen or break the policy', () => {
-    for (const cspSource of ['', '*', "'unsafe-inline'", 'https://a.com; script-src *', 'https://a.com\nscript-src', 'a"b', "'self' 'unsafe-eval'", 'https://a.com,https://b.com']) {
+    for (const cspSource of [
+      '',
+      '*',
+      "'unsafe-inline'",
+      'https://a.com; script-src *',
+      'https://a.com\nscript-src',
+      'a"b',
+      "'self' 'unsafe-eval'",
+      'https://a.com,https://b.com',
+    ]) {
       assert.throws(() => webviewHtml(opts({ cspSource })), /CSP source/, JSON.stringify(cspSource));
     }
     for (const nonce of ['', 'short', "abc'; script-src *", 'abcdefghijklmnop"><x', 'abcdefghijklmnop qrs']) {

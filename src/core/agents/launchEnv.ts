@@ -38,7 +38,9 @@ export async function launchContext(root: string, o: LaunchEnv): Promise<Omit<La
 /** The agent used when agents.toml defines none: Claude Code when it is installed, else the simulated agent. */
 export function builtInAgents(o: LaunchEnv): AgentSpec[] {
   const claude = which(o.programOverride?.claude ?? 'claude', o.env ?? process.env);
-  return [{ name: 'coder-1', stage: 'coder', runtime: claude ? 'claude' : 'sim', args: [], env: {}, builtIn: true, ...(claude && o.programOverride?.claude ? { program: claude } : {}) }];
+  return [
+    { name: 'coder-1', stage: 'coder', runtime: claude ? 'claude' : 'sim', args: [], env: {}, builtIn: true, ...(claude && o.programOverride?.claude ? { program: claude } : {}) },
+  ];
 }
 
 export function defaultSpawner(o: LaunchEnv, logger: Logger): Spawner {

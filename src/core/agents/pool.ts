@@ -149,13 +149,24 @@ export class AgentPool {
     const current = this.d.state.run(run.runId);
     if (!current || current.status !== 'running') return; // ended while the worktree was made
     if (current.stopRequested) {
-      await this.d.request({ type: 'run.ended', runId: run.runId, outcome: { ok: false, kind: current.stopRequested.kind, reason: current.stopRequested.reason }, facts: {}, lastSeq: run.lastSeq });
+      await this.d.request({
+        type: 'run.ended',
+        runId: run.runId,
+        outcome: { ok: false, kind: current.stopRequested.kind, reason: current.stopRequested.reason },
+        facts: {},
+        lastSeq: run.lastSeq,
+      });
       return;
     }
     const prompt = current.prompt ?? buildPrompt(item, agent, current, wt.dir);
     const spec = buildLaunch(agent, { ...(await this.d.launchContext()), prompt, worktree: wt.dir, storyId: item.id, storyFile: item.path, resumeSessionId: current.sessionId });
     // Once launched only the run writes its transcript: the start notice goes in first.
-    const fromSeq = this.d.notice ? this.d.notice(current, `${RUNTIME_LABELS[agent.runtime]} started on story ${item.id} in ${wt.dir} (branch ${wt.branch})${current.sessionId ? `, resuming session ${current.sessionId}` : ''}`) : current.lastSeq;
+    const fromSeq = this.d.notice
+      ? this.d.notice(
+          current,
+          `${RUNTIME_LABELS[agent.runtime]} started on story ${item.id} in ${wt.dir} (branch ${wt.branch})${current.sessionId ? `, resuming session ${current.sessionId}` : ''}`,
+        )
+      : current.lastSeq;
     const timeoutMs = agent.timeout ? agent.timeout * 1000 : undefined;
     const launch: AgentLaunch = {
       runId: run.runId,
@@ -163,7 +174,11 @@ export class AgentPool {
       label: RUNTIME_LABELS[agent.runtime],
       spec,
       // Node's own timers cannot wait longer than ~24.8 days: the pool keeps such a limit itself.
-      limits: { timeoutMs: timeoutMs && timeoutMs <= MAX_TIMER_MS ? timeoutMs : undefined, inactivityMs: agent.inactivityTimeout ? agent.inactivityTimeout * 1000 : undefined, graceMs: this.d.graceMs },
+      limits: {
+        timeoutMs: timeoutMs && timeoutMs <= MAX_TIMER_MS ? timeoutMs : undefined,
+        inactivityMs: agent.inactivityTimeout ? agent.inactivityTimeout * 1000 : undefined,
+        graceMs: this.d.graceMs,
+      },
       previousUsage: current.sessionId ? this.previousUsage(current) : undefined,
       transcript: current.transcript,
       fromSeq,
@@ -171,7 +186,10 @@ export class AgentPool {
     };
     const handle = this.d.spawner.launch(launch);
     if (timeoutMs && timeoutMs > MAX_TIMER_MS) {
-      this.timers.set(run.runId, this.d.clock.setTimeout(() => handle.stop('timeout', `stopped after the time limit of ${Math.round(timeoutMs / 86_400_000)} days`), timeoutMs));
+      this.timers.set(
+        run.runId,
+        this.d.clock.setTimeout(() => handle.stop('timeout', `stopped after the time limit of ${Math.round(timeoutMs / 86_400_000)} days`), timeoutMs),
+      );
     }
     this.follow(current, handle);
   }
@@ -212,9 +230,17 @@ export class AgentPool {
   }
 
   private previousUsage(run: RunRecord): Usage | undefined {
-    const list = this.d.state.runs().filter((r) => r.sessionId === run.sessionId && r.runId !== run.runId && r.usage).map((r) => r.usage!);
+    const list = this.d.state
+      .runs()
+      .filter((r) => r.sessionId === run.sessionId && r.runId !== run.runId && r.usage)
+      .map((r) => r.usage!);
     if (!list.length) return undefined;
-    return list.reduce((a, u) => ({ inputTokens: a.inputTokens + u.inputTokens, outputTokens: a.outputTokens + u.outputTokens, cacheReadTokens: a.cacheReadTokens + u.cacheReadTokens, cacheWriteTokens: a.cacheWriteTokens + u.cacheWriteTokens }));
+    return list.reduce((a, u) => ({
+      inputTokens: a.inputTokens + u.inputTokens,
+      outputTokens: a.outputTokens + u.outputTokens,
+      cacheReadTokens: a.cacheReadTokens + u.cacheReadTokens,
+      cacheWriteTokens: a.cacheWriteTokens + u.cacheWriteTokens,
+    }));
   }
 
   /**
@@ -235,7 +261,6 @@ export class AgentPool {
       await Promise.all(handles.map((h) => h.detach()));
     }
   }
-
 }
 
 function priorityOf(item: WorkItem | undefined): number {

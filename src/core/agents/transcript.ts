@@ -9,7 +9,10 @@ export class TranscriptWriter {
   private fd: number;
   private seq: number;
 
-  constructor(readonly file: string, startSeq = 0) {
+  constructor(
+    readonly file: string,
+    startSeq = 0,
+  ) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.fd = fs.openSync(file, 'a+');
     this.seq = startSeq;
@@ -121,7 +124,10 @@ export function readTail(file: string, limit: number): { records: TranscriptReco
       carry = Buffer.from(buf.subarray(0, end));
     }
     if (pos === 0 && carry.length) lines.push(carry.toString('utf8'));
-    const records = lines.map(parseRecord).filter((r): r is TranscriptRecord => !!r).reverse();
+    const records = lines
+      .map(parseRecord)
+      .filter((r): r is TranscriptRecord => !!r)
+      .reverse();
     const page = records.slice(-limit);
     return { records: page, hasOlder: page.length > 0 && page[0].seq > 1 };
   } finally {

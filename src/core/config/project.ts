@@ -14,13 +14,12 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
-const maxPerRuntime = z
-  .record(z.string(), t.positiveInt(), { error: 'must be a table such as { claude = 2, codex = 1 }' })
-  .superRefine((table, ctx) => {
-    for (const k of Object.keys(table)) {
-      if (!(RUNTIMES as readonly string[]).includes(k)) ctx.addIssue({ code: 'custom', path: [k], message: `max_per_runtime: unknown runtime "${k}" (known: ${RUNTIMES.join(', ')})` });
-    }
-  });
+const maxPerRuntime = z.record(z.string(), t.positiveInt(), { error: 'must be a table such as { claude = 2, codex = 1 }' }).superRefine((table, ctx) => {
+  for (const k of Object.keys(table)) {
+    if (!(RUNTIMES as readonly string[]).includes(k))
+      ctx.addIssue({ code: 'custom', path: [k], message: `max_per_runtime: unknown runtime "${k}" (known: ${RUNTIMES.join(', ')})` });
+  }
+});
 
 const projectSchema = z.object({
   default_qa: t.oneOf(QA_MODES).default('server'),

@@ -120,7 +120,9 @@ export class ConfigStore {
 
   /** The errors, each as `<file>:<line>: <message>`, then a line per broken file on what runs instead. */
   getProblems(): string[] {
-    const errors = this.getDiagnostics().filter((p) => p.severity === 'error').map(formatProblem);
+    const errors = this.getDiagnostics()
+      .filter((p) => p.severity === 'error')
+      .map(formatProblem);
     const notes = this.fileStates().flatMap((s) => {
       if (s.state === 'last-good') return [`${s.file} has errors: the last good version${s.savedAt ? ` (saved ${s.savedAt})` : ''} is in use until they are fixed.`];
       if (s.state === 'unusable') return [`${s.file} has errors and there is no earlier good version: no agent starts until it is fixed.`];

@@ -214,7 +214,10 @@ export function readToml(file: string, text: string): TomlDoc {
     let problem: ConfigProblem = { file, line: err.line, column: err.column, severity: 'error', message };
     if (/redefine/.test(err.message)) {
       const repeated = lines.repeatedAt(err.line);
-      const lineStart = text.split('\n').slice(0, err.line - 1).reduce((n, l) => n + l.length + 1, 0);
+      const lineStart = text
+        .split('\n')
+        .slice(0, err.line - 1)
+        .reduce((n, l) => n + l.length + 1, 0);
       const key = repeated?.written ?? Scanner.keyAt(text, lineStart + err.column - 1);
       const first = repeated ? ` (first on line ${repeated.firstLine})` : '';
       if (key !== undefined) problem = { file, line: err.line, key, severity: 'error', message: `key "${key}" is defined twice${first}` };

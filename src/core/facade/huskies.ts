@@ -42,7 +42,13 @@ export class Huskies extends EventEmitter {
   }
   get registry() {
     const s = this.o.state;
-    return { get: (id: string) => s.run(id), all: () => s.runs(), forStory: (id: number) => s.runsForStory(id), latest: (id: number) => s.latestRun(id), active: () => s.activeRuns() };
+    return {
+      get: (id: string) => s.run(id),
+      all: () => s.runs(),
+      forStory: (id: number) => s.runsForStory(id),
+      latest: (id: number) => s.latestRun(id),
+      active: () => s.activeRuns(),
+    };
   }
   get hub() {
     return this.o.hub;
@@ -97,7 +103,17 @@ export class Huskies extends EventEmitter {
     if (opts.agent && !this.o.agents().some((a) => a.name === opts.agent)) throw new RefusedError(`There is no agent named "${opts.agent}" in .huskies/agents.toml.`);
     this.budget();
     const prev = this.o.state.latestRun(id);
-    return this.enqueue({ type: 'run.enqueue', id, source: opts.source ?? 'user', agent: opts.agent, prompt: opts.prompt, attempt: 1, history: prev?.status === 'failed' ? prev.history : undefined, clearTimers: true, reason: 'started by the user' });
+    return this.enqueue({
+      type: 'run.enqueue',
+      id,
+      source: opts.source ?? 'user',
+      agent: opts.agent,
+      prompt: opts.prompt,
+      attempt: 1,
+      history: prev?.status === 'failed' ? prev.history : undefined,
+      clearTimers: true,
+      reason: 'started by the user',
+    });
   }
 
   /** Sends a follow-up prompt to the latest run of a story: same session, same worktree. */
@@ -112,7 +128,19 @@ export class Huskies extends EventEmitter {
     if (!last.sessionId) throw new RefusedError(`The last run on story ${id} has no session to resume (the program reported none).`);
     if (item.stage !== 'current' && item.stage !== 'qa') throw new RefusedError(`Story ${id} is in ${item.stage}; follow-ups go to stories in current or qa.`);
     this.budget();
-    return this.enqueue({ type: 'run.enqueue', id, source, agent: last.agent, prompt, attempt: 1, sessionId: last.sessionId, clearTimers: true, reason: 'follow-up', ...(last.handled ? {} : { supersedes: { runId: last.runId, handled: 'followed-up' } }) });
+    return this.enqueue({
+      type: 'run.enqueue',
+      id,
+      source,
+      agent: last.agent,
+      prompt,
+      attempt: 1,
+      sessionId: last.sessionId,
+      clearTimers: true,
+      reason: 'follow-up',
+      // The ending may be handled meanwhile (it moved to QA, say): then that handling stands.
+      supersedes: { runId: last.runId, handled: 'followed-up', ifUnhandled: true },
+    });
   }
 
   /** Answers the question that blocked a story; the agent's session resumes with the answer. */
@@ -139,7 +167,14 @@ export class Huskies extends EventEmitter {
   async createStory(opts: { name: string; criteria?: string[]; description?: string; type?: ItemType; source?: Source }): Promise<WorkItem> {
     if (!this.o.initialized) throw new NotInitializedError();
     if (!opts.name.trim()) throw new RefusedError('A story needs a title.');
-    const r = await this.send({ type: 'item.create', name: opts.name.trim(), itemType: opts.type ?? 'story', criteria: opts.criteria ?? [], description: opts.description, source: opts.source ?? 'user' });
+    const r = await this.send({
+      type: 'item.create',
+      name: opts.name.trim(),
+      itemType: opts.type ?? 'story',
+      criteria: opts.criteria ?? [],
+      description: opts.description,
+      source: opts.source ?? 'user',
+    });
     const id = r.itemId;
     const item = id !== undefined ? this.o.state.item(id) : undefined;
     if (!item) throw new NotFoundError('The story was written but cannot be read back.');

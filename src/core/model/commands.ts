@@ -36,10 +36,7 @@ export interface RunFacts {
 
 /** A change seen on disk that the pipeline did not make. */
 export type ExternalChange =
-  | { kind: 'added'; item: WorkItem }
-  | { kind: 'removed'; item: WorkItem }
-  | { kind: 'moved'; item: WorkItem; from: Stage }
-  | { kind: 'changed'; item: WorkItem };
+  { kind: 'added'; item: WorkItem } | { kind: 'removed'; item: WorkItem } | { kind: 'moved'; item: WorkItem; from: Stage } | { kind: 'changed'; item: WorkItem };
 
 export type Command =
   | { type: 'item.create'; name: string; itemType: ItemType; criteria: string[]; description?: string; source: Source }
@@ -62,7 +59,7 @@ export type Command =
       history?: readonly string[];
       reason?: string;
       /** The ended run this one follows up; it is marked handled in the same write, once. */
-      supersedes?: { runId: string; handled: RunDisposition };
+      supersedes?: { runId: string; handled: RunDisposition; ifUnhandled?: boolean };
       /** Drop the story's pending resume timers in the same write. */
       clearTimers?: boolean;
     }

@@ -1,7 +1,10 @@
 // Typed errors: what a command was refused for, in words a user can act on.
 
 export class HuskiesError extends Error {
-  constructor(message: string, readonly code: string) {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
     super(message);
     this.name = new.target.name;
   }

@@ -6,17 +6,7 @@ export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'stopped
 
 /** What the orchestrator did about a run's ending, so that it is acted on exactly once. */
 export type RunDisposition =
-  | 'retried'
-  | 'blocked'
-  | 'resumed'
-  | 'question'
-  | 'rate_limited'
-  | 'session-lost'
-  | 'followed-up'
-  | 'no-retry'
-  | 'stopped-by-user'
-  | 'moved-away'
-  | 'coded';
+  'retried' | 'blocked' | 'resumed' | 'question' | 'rate_limited' | 'session-lost' | 'followed-up' | 'no-retry' | 'stopped-by-user' | 'moved-away' | 'coded';
 
 export interface RunRecord {
   readonly runId: string;

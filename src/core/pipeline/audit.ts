@@ -23,7 +23,10 @@ export interface AuditSink {
 }
 
 export class AuditLog implements AuditSink {
-  constructor(private readonly file: string, private readonly mask: (s: string) => string = (s) => s) {}
+  constructor(
+    private readonly file: string,
+    private readonly mask: (s: string) => string = (s) => s,
+  ) {}
 
   append(e: Omit<AuditEntry, 'ts'>, now = Date.now()): AuditEntry {
     const entry: AuditEntry = { ts: new Date(now).toISOString(), ...e };

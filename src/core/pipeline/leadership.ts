@@ -8,7 +8,11 @@ export class Leadership {
   /** Set when another process drives this project. */
   follower?: LockInfo;
 
-  constructor(private readonly huskiesDir: string, private readonly owner: string, private readonly logger: Logger) {}
+  constructor(
+    private readonly huskiesDir: string,
+    private readonly owner: string,
+    private readonly logger: Logger,
+  ) {}
 
   get holds(): boolean {
     return !!this.lock;

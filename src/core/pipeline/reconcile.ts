@@ -36,7 +36,13 @@ export async function reconcileRun(d: ReconcileDeps, run: RunRecord): Promise<'l
   d.logger.warn(`Run ${run.runId} on story ${run.storyId} lost its process; it is resumed.`);
   // The orphan may have written more than was recorded before it was reaped.
   const lastSeq = Math.max(run.lastSeq, safeLastSeq(run.transcript));
-  await d.request({ type: 'run.ended', runId: run.runId, outcome: { ok: false, kind: 'orphaned', reason: 'the run lost its process when the orchestrator stopped; it is resumed automatically' }, facts: {}, lastSeq });
+  await d.request({
+    type: 'run.ended',
+    runId: run.runId,
+    outcome: { ok: false, kind: 'orphaned', reason: 'the run lost its process when the orchestrator stopped; it is resumed automatically' },
+    facts: {},
+    lastSeq,
+  });
   return 'orphaned';
 }
 

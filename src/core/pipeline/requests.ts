@@ -16,7 +16,14 @@ const SOURCE = z.enum(['user', 'cli', 'board']);
 const id = z.number().int().positive();
 const text = z.string().max(20_000);
 export const followerCommand = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('item.create'), name: text.min(1), itemType: z.enum(['story', 'bug', 'spike', 'refactor']), criteria: z.array(text).max(200), description: text.optional(), source: SOURCE }),
+  z.object({
+    type: z.literal('item.create'),
+    name: text.min(1),
+    itemType: z.enum(['story', 'bug', 'spike', 'refactor']),
+    criteria: z.array(text).max(200),
+    description: text.optional(),
+    source: SOURCE,
+  }),
   z.object({ type: z.literal('item.move'), id, to: STAGE, source: SOURCE, reason: text.optional() }),
   z.object({ type: z.literal('item.unblock'), id, source: SOURCE }),
   z.object({ type: z.literal('item.answer'), id, answer: text.min(1), source: SOURCE }),
@@ -33,7 +40,7 @@ export const followerCommand = z.discriminatedUnion('type', [
     history: z.array(text).max(10).optional(),
     reason: text.optional(),
     clearTimers: z.boolean().optional(),
-    supersedes: z.object({ runId: z.string().max(128), handled: z.literal('followed-up') }).optional(),
+    supersedes: z.object({ runId: z.string().max(128), handled: z.literal('followed-up'), ifUnhandled: z.literal(true).optional() }).optional(),
   }),
 ]);
 
@@ -69,7 +76,10 @@ export class RequestQueue {
       await new Promise((r) => setTimeout(r, 50));
     }
     // Not taken in time: withdraw it, so nothing happens later behind the user's back.
-    const withdrawn = await fs.rm(file).then(() => true, () => false);
+    const withdrawn = await fs.rm(file).then(
+      () => true,
+      () => false,
+    );
     throw new LeaderUnavailableError(
       withdrawn
         ? 'The orchestrator that drives this project did not take the request in time; nothing was changed.'
@@ -87,7 +97,13 @@ export class RequestQueue {
         if (!/^[a-z0-9-]+\.json$/.test(n) || n.endsWith('.reply.json')) continue;
         const file = path.join(this.dir, n);
         const taken = `${file}.taken`;
-        if (!(await fs.rename(file, taken).then(() => true, () => false))) continue;
+        if (
+          !(await fs.rename(file, taken).then(
+            () => true,
+            () => false,
+          ))
+        )
+          continue;
         const rid = n.slice(0, -5);
         let reply: Reply;
         try {

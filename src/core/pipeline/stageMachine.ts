@@ -25,9 +25,7 @@ export interface AuditFields {
   reason?: string;
 }
 
-export type Decision =
-  | { ok: true; ops: Op[]; events: (r: ApplyResult) => HuskiesEvent[]; audit: AuditFields }
-  | { ok: false; refusal: string };
+export type Decision = { ok: true; ops: Op[]; events: (r: ApplyResult) => HuskiesEvent[]; audit: AuditFields } | { ok: false; refusal: string };
 
 const refuse = (refusal: string): Decision => ({ ok: false, refusal });
 /** Reasons and questions go into committed front matter: long agent output is cut to a readable size. */
@@ -60,13 +58,23 @@ export function decide(s: StateView, c: Command, ctx: DecideContext): Decision {
       const why = checkTransition(item, c.kind);
       if (why) return refuse(why);
       const to = targetOf(c.kind);
-      return accept([{ op: 'item.move', id: c.id, to }], [{ type: 'item.moved', id: c.id, from: item.stage, to, source: c.source, kind: c.kind, reason: c.reason }], { id: c.id, from: item.stage, to, reason: c.reason });
+      return accept([{ op: 'item.move', id: c.id, to }], [{ type: 'item.moved', id: c.id, from: item.stage, to, source: c.source, kind: c.kind, reason: c.reason }], {
+        id: c.id,
+        from: item.stage,
+        to,
+        reason: c.reason,
+      });
     }
     case 'item.move': {
       const item = s.item(c.id);
       if (!item) return refuse(`There is no story ${c.id}.`);
       if (item.stage === c.to) return refuse(`Story ${c.id} is already in ${c.to}.`);
-      return accept([{ op: 'item.move', id: c.id, to: c.to }], [{ type: 'item.moved', id: c.id, from: item.stage, to: c.to, source: c.source, reason: c.reason }], { id: c.id, from: item.stage, to: c.to, reason: c.reason });
+      return accept([{ op: 'item.move', id: c.id, to: c.to }], [{ type: 'item.moved', id: c.id, from: item.stage, to: c.to, source: c.source, reason: c.reason }], {
+        id: c.id,
+        from: item.stage,
+        to: c.to,
+        reason: c.reason,
+      });
     }
     case 'item.block': {
       const item = s.item(c.id);
@@ -83,7 +91,11 @@ export function decide(s: StateView, c: Command, ctx: DecideContext): Decision {
       const item = s.item(c.id);
       if (!item) return refuse(`There is no story ${c.id}.`);
       if (!item.blocked) return refuse(`Story ${c.id} is not blocked.`);
-      return accept([{ op: 'item.patch', id: c.id, patch: { blocked: undefined, blocked_reason: undefined, question: undefined } }], [{ type: 'item.unblocked', id: c.id, source: c.source }], { id: c.id });
+      return accept(
+        [{ op: 'item.patch', id: c.id, patch: { blocked: undefined, blocked_reason: undefined, question: undefined } }],
+        [{ type: 'item.unblocked', id: c.id, source: c.source }],
+        { id: c.id },
+      );
     }
     case 'item.ask': {
       const item = s.item(c.id);
@@ -92,7 +104,11 @@ export function decide(s: StateView, c: Command, ctx: DecideContext): Decision {
       if (!run) return refuse(`There is no run ${c.runId}.`);
       if (run.handled) return refuse(`Run ${run.runId} was already handled (${run.handled}).`);
       const ops: Op[] = [
-        { op: 'item.patch', id: c.id, patch: { blocked: true, blocked_reason: cutNote(`Question from ${run.agent || 'the agent'}: ${c.question}`), question: cutNote(c.question) } },
+        {
+          op: 'item.patch',
+          id: c.id,
+          patch: { blocked: true, blocked_reason: cutNote(`Question from ${run.agent || 'the agent'}: ${c.question}`), question: cutNote(c.question) },
+        },
         { op: 'run.put', run: { ...run, handled: 'question', outcome: 'question', reason: `asked: ${c.question}` } },
       ];
       return accept(ops, [{ type: 'item.questionAsked', id: c.id, runId: c.runId, question: c.question }], { id: c.id, runId: c.runId, reason: c.question });
@@ -114,8 +130,14 @@ export function decide(s: StateView, c: Command, ctx: DecideContext): Decision {
         history: resume ? undefined : [...(last?.history ?? []), qa],
       });
       return accept(
-        [{ op: 'item.patch', id: c.id, patch: { blocked: undefined, blocked_reason: undefined, question: undefined } }, { op: 'run.put', run }],
-        [{ type: 'item.answered', id: c.id, answer: c.answer, source: c.source }, { type: 'run.queued', run, source: c.source }],
+        [
+          { op: 'item.patch', id: c.id, patch: { blocked: undefined, blocked_reason: undefined, question: undefined } },
+          { op: 'run.put', run },
+        ],
+        [
+          { type: 'item.answered', id: c.id, answer: c.answer, source: c.source },
+          { type: 'run.queued', run, source: c.source },
+        ],
         { id: c.id, runId: run.runId, reason: c.answer },
       );
     }
@@ -162,7 +184,11 @@ export function decide(s: StateView, c: Command, ctx: DecideContext): Decision {
       if (run.status === 'queued') {
         const reason = c.byUser ? 'removed from the queue by the user' : c.reason;
         const next: RunRecord = { ...run, status: 'stopped', outcome: c.kind, reason, endedAt: ctx.now, handled };
-        return accept([{ op: 'run.put', run: next }], [{ type: 'run.ended', run: next, outcome: { ok: false, kind: c.kind, reason }, facts: {} }], { id: c.id, runId: run.runId, reason });
+        return accept([{ op: 'run.put', run: next }], [{ type: 'run.ended', run: next, outcome: { ok: false, kind: c.kind, reason }, facts: {} }], {
+          id: c.id,
+          runId: run.runId,
+          reason,
+        });
       }
       const next: RunRecord = { ...run, stopRequested: { kind: c.kind, reason: c.reason, byUser: c.byUser, handled } };
       return accept([{ op: 'run.put', run: next }], [{ type: 'run.stopRequested', run: next }], { id: c.id, runId: run.runId, reason: c.reason });
@@ -188,9 +214,22 @@ export function decide(s: StateView, c: Command, ctx: DecideContext): Decision {
       }
       ops.push({
         op: 'timer.put',
-        timer: { id: `resume-${run.runId}`, kind: 'resume', storyId: run.storyId, at: c.until, runId: run.runId, sessionId: c.resumeSession ? run.sessionId : undefined, agent: run.agent || undefined, reason: c.reason },
+        timer: {
+          id: `resume-${run.runId}`,
+          kind: 'resume',
+          storyId: run.storyId,
+          at: c.until,
+          runId: run.runId,
+          sessionId: c.resumeSession ? run.sessionId : undefined,
+          agent: run.agent || undefined,
+          reason: c.reason,
+        },
       });
-      return accept(ops, [{ type: 'run.waiting', run: { ...run, handled: 'rate_limited', retryAt: c.until }, key: c.limitKey, until: c.until, reason: c.reason }], { id: run.storyId, runId: run.runId, reason: c.reason });
+      return accept(ops, [{ type: 'run.waiting', run: { ...run, handled: 'rate_limited', retryAt: c.until }, key: c.limitKey, until: c.until, reason: c.reason }], {
+        id: run.storyId,
+        runId: run.runId,
+        reason: c.reason,
+      });
     }
     case 'agent.failure': {
       const a = s.agentState();
@@ -213,7 +252,9 @@ export function decide(s: StateView, c: Command, ctx: DecideContext): Decision {
     }
     case 'agent.expireLimits': {
       const a = s.agentState();
-      const keys = Object.entries(a.rateLimited).filter(([, r]) => r.until <= c.now).map(([k]) => k);
+      const keys = Object.entries(a.rateLimited)
+        .filter(([, r]) => r.until <= c.now)
+        .map(([k]) => k);
       if (!keys.length) return refuse('Nothing expired.');
       const rateLimited = { ...a.rateLimited };
       for (const k of keys) delete rateLimited[k];
@@ -224,7 +265,12 @@ export function decide(s: StateView, c: Command, ctx: DecideContext): Decision {
   }
 }
 
-function newRun(storyId: number, stage: Stage, ctx: DecideContext, o: { agent?: string; prompt?: string; attempt: number; sessionId?: string; history?: readonly string[] }): RunRecord {
+function newRun(
+  storyId: number,
+  stage: Stage,
+  ctx: DecideContext,
+  o: { agent?: string; prompt?: string; attempt: number; sessionId?: string; history?: readonly string[] },
+): RunRecord {
   const runId = ctx.newRunId(storyId, ctx.now);
   return {
     runId,
@@ -265,8 +311,8 @@ function decideEnqueue(s: StateView, c: Extract<Command, { type: 'run.enqueue' }
   if (c.supersedes) {
     const old = s.run(c.supersedes.runId);
     if (!old) return refuse(`There is no run ${c.supersedes.runId}.`);
-    if (old.handled) return refuse(`Run ${old.runId} was already handled (${old.handled}).`);
-    ops.push({ op: 'run.put', run: { ...old, handled: c.supersedes.handled } });
+    if (old.handled && !c.supersedes.ifUnhandled) return refuse(`Run ${old.runId} was already handled (${old.handled}).`);
+    if (!old.handled) ops.push({ op: 'run.put', run: { ...old, handled: c.supersedes.handled } });
   }
   if (c.clearTimers) for (const t of s.timers()) if (t.storyId === c.id) ops.push({ op: 'timer.remove', id: t.id });
   const run = newRun(c.id, stage, ctx, c);
@@ -311,10 +357,24 @@ function decideEnded(s: StateView, c: Extract<Command, { type: 'run.ended' }>, c
   if (run.startedAt) {
     ops.push({
       op: 'usage.append',
-      line: { ts: new Date(ctx.now).toISOString(), story: run.storyId, agent: run.agent, runtime: run.runtime, runId: run.runId, outcome: outcome.kind, durationMs: ctx.now - run.startedAt, costUsd: outcome.costUsd ?? 0, usage: outcome.usage },
+      line: {
+        ts: new Date(ctx.now).toISOString(),
+        story: run.storyId,
+        agent: run.agent,
+        runtime: run.runtime,
+        runId: run.runId,
+        outcome: outcome.kind,
+        durationMs: ctx.now - run.startedAt,
+        costUsd: outcome.costUsd ?? 0,
+        usage: outcome.usage,
+      },
     });
   }
-  return accept(ops, [{ type: 'run.ended', run: next, outcome, facts: c.facts }], { id: run.storyId, runId: run.runId, reason: `${status}${next.reason ? `: ${next.reason}` : ''}` });
+  return accept(ops, [{ type: 'run.ended', run: next, outcome, facts: c.facts }], {
+    id: run.storyId,
+    runId: run.runId,
+    reason: `${status}${next.reason ? `: ${next.reason}` : ''}`,
+  });
 }
 
 function decideTimer(s: StateView, c: Extract<Command, { type: 'timer.fire' }>, ctx: DecideContext): Decision {
@@ -335,7 +395,9 @@ function decideTimer(s: StateView, c: Extract<Command, { type: 'timer.fire' }>, 
     attempt: last?.attempt ?? 1,
     history: last?.history,
     sessionId,
-    prompt: sessionId ? `${/rate|limit|quota/i.test(timer.reason) ? 'The rate limit has lifted.' : 'The wait is over.'} Continue the story where you left off, and commit your work when it is done.` : undefined,
+    prompt: sessionId
+      ? `${/rate|limit|quota/i.test(timer.reason) ? 'The rate limit has lifted.' : 'The wait is over.'} Continue the story where you left off, and commit your work when it is done.`
+      : undefined,
   });
   ops.push({ op: 'run.put', run });
   return accept(ops, [{ type: 'timer.fired', timer, run }], { id: timer.storyId, runId: run.runId, reason: timer.reason });

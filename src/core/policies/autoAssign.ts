@@ -34,7 +34,14 @@ function nextRun(item: WorkItem, last: RunRecord | undefined): Command | undefin
     case 'blocked':
     case 'no-retry':
       // A new episode: back from QA, or unblocked by the user after failures.
-      return { ...base, attempt: 1, history: last.history, sessionId: last.handled === 'coded' ? resume : undefined, agent: item.agent, reason: last.handled === 'coded' ? 'back in current from a later stage' : 'unblocked' };
+      return {
+        ...base,
+        attempt: 1,
+        history: last.history,
+        sessionId: last.handled === 'coded' ? resume : undefined,
+        agent: item.agent,
+        reason: last.handled === 'coded' ? 'back in current from a later stage' : 'unblocked',
+      };
     case 'rate_limited':
     case 'question':
       // Its timer or its question is gone (removed or unblocked by hand): go on in the same session.

@@ -35,7 +35,17 @@ export function runEndings(e: Ended, s: StateView, ctx: PolicyContext): Command[
     const until = clampWait(outcome.retryAt, ctx.now, 5 * 60_000);
     // Subscription and usage limits belong to the account, so they hold for every agent of that runtime.
     const accountWide = run.runtime !== 'sim' && run.runtime !== 'command';
-    return [...out, { type: 'run.wait', runId: run.runId, limitKey: accountWide ? `runtime:${run.runtime}` : run.agent || undefined, until, reason: outcome.reason ?? 'rate limited', resumeSession: true }];
+    return [
+      ...out,
+      {
+        type: 'run.wait',
+        runId: run.runId,
+        limitKey: accountWide ? `runtime:${run.runtime}` : run.agent || undefined,
+        until,
+        reason: outcome.reason ?? 'rate limited',
+        resumeSession: true,
+      },
+    ];
   }
   if (TRANSIENT.has(kind)) {
     const n = transientInARow(s.runsForStory(run.storyId));
@@ -44,21 +54,56 @@ export function runEndings(e: Ended, s: StateView, ctx: PolicyContext): Command[
       return [...out, { type: 'item.block', id: item.id, reason: why, source: 'orchestrator', runId: run.runId, handled: 'blocked' }];
     }
     const delay = Math.min(TRANSIENT_BASE_MS * 2 ** (n - 1), TRANSIENT_CAP_MS);
-    return [...out, { type: 'run.wait', runId: run.runId, until: ctx.now + delay, reason: `${outcome.reason ?? kind} (attempt ${n} of ${MAX_TRANSIENT}; next try in ${Math.round(delay / 60_000)} min)`, resumeSession: true }];
+    return [
+      ...out,
+      {
+        type: 'run.wait',
+        runId: run.runId,
+        until: ctx.now + delay,
+        reason: `${outcome.reason ?? kind} (attempt ${n} of ${MAX_TRANSIENT}; next try in ${Math.round(delay / 60_000)} min)`,
+        resumeSession: true,
+      },
+    ];
   }
   if (item.stage !== 'current' && item.stage !== 'qa') return [...out, { type: 'run.handled', runId: run.runId, handled: 'moved-away' }];
   if (outcome.ok) {
-    if (item.stage === 'current') out.push({ type: 'item.transition', id: item.id, kind: 'coded', source: 'orchestrator', reason: codedReason(run, facts.commitsAhead ?? 0, facts.dirty) });
+    if (item.stage === 'current')
+      out.push({ type: 'item.transition', id: item.id, kind: 'coded', source: 'orchestrator', reason: codedReason(run, facts.commitsAhead ?? 0, facts.dirty) });
     return [...out, { type: 'run.handled', runId: run.runId, handled: 'coded' }];
   }
   if (kind === 'orphaned') {
     // Cut off by a shutdown or a crash, not by its own failure: resume the same session.
-    return [...out, { type: 'run.enqueue', id: item.id, source: 'orchestrator', attempt: run.attempt, history: run.history, sessionId: run.sessionId, agent: run.agent || item.agent, reason: 'resumed after the orchestrator stopped', supersedes: { runId: run.runId, handled: 'resumed' } }];
+    return [
+      ...out,
+      {
+        type: 'run.enqueue',
+        id: item.id,
+        source: 'orchestrator',
+        attempt: run.attempt,
+        history: run.history,
+        sessionId: run.sessionId,
+        agent: run.agent || item.agent,
+        reason: 'resumed after the orchestrator stopped',
+        supersedes: { runId: run.runId, handled: 'resumed' },
+      },
+    ];
   }
   if (kind === 'cancelled') return out;
   if (run.sessionId && isLostSession(outcome.reason)) {
     // The program has no such session: start afresh in the same worktree rather than fail on the resume again.
-    return [...out, { type: 'run.enqueue', id: item.id, source: 'orchestrator', attempt: run.attempt, history: run.history, agent: run.agent, reason: `session ${run.sessionId} cannot be resumed`, supersedes: { runId: run.runId, handled: 'session-lost' } }];
+    return [
+      ...out,
+      {
+        type: 'run.enqueue',
+        id: item.id,
+        source: 'orchestrator',
+        attempt: run.attempt,
+        history: run.history,
+        agent: run.agent,
+        reason: `session ${run.sessionId} cannot be resumed`,
+        supersedes: { runId: run.runId, handled: 'session-lost' },
+      },
+    ];
   }
   const reason = outcome.reason ?? 'failed';
   const history = [...(run.history ?? []), reason].slice(-5);
@@ -68,7 +113,19 @@ export function runEndings(e: Ended, s: StateView, ctx: PolicyContext): Command[
   }
   const max = ctx.config.project.maxRetries;
   if (max > 0 && run.attempt <= max) {
-    return [...out, { type: 'run.enqueue', id: item.id, source: 'orchestrator', attempt: run.attempt + 1, history, agent: item.agent, reason: `retry ${run.attempt + 1} of ${max + 1} after: ${reason}`, supersedes: { runId: run.runId, handled: 'retried' } }];
+    return [
+      ...out,
+      {
+        type: 'run.enqueue',
+        id: item.id,
+        source: 'orchestrator',
+        attempt: run.attempt + 1,
+        history,
+        agent: item.agent,
+        reason: `retry ${run.attempt + 1} of ${max + 1} after: ${reason}`,
+        supersedes: { runId: run.runId, handled: 'retried' },
+      },
+    ];
   }
   const why = `failed ${run.attempt} time${run.attempt === 1 ? '' : 's'}; last: ${reason}`;
   return [...out, { type: 'item.block', id: item.id, reason: why, source: 'orchestrator', runId: run.runId, handled: 'blocked' }];

@@ -8,5 +8,15 @@ export function stageGuard(e: HuskiesEvent, s: StateView): Command[] {
   const run = s.activeRun(e.id);
   if (!run) return [];
   const where = e.to === null ? 'nowhere (deleted)' : e.to;
-  return [{ type: 'run.stop', id: e.id, kind: 'cancelled', reason: `the story was moved to ${where}${e.source === 'watcher' ? ' by hand' : ''}`, byUser: false, source: 'orchestrator', handled: 'moved-away' }];
+  return [
+    {
+      type: 'run.stop',
+      id: e.id,
+      kind: 'cancelled',
+      reason: `the story was moved to ${where}${e.source === 'watcher' ? ' by hand' : ''}`,
+      byUser: false,
+      source: 'orchestrator',
+      handled: 'moved-away',
+    },
+  ];
 }

@@ -43,10 +43,7 @@ export interface RunHandle {
   detach(): Promise<void>;
 }
 
-export type AttachResult =
-  | { state: 'live'; handle: RunHandle }
-  | { state: 'ended'; outcome: RunOutcome; lastSeq: number }
-  | { state: 'unknown' };
+export type AttachResult = { state: 'live'; handle: RunHandle } | { state: 'ended'; outcome: RunOutcome; lastSeq: number } | { state: 'unknown' };
 
 export interface Spawner {
   launch(launch: AgentLaunch): RunHandle;

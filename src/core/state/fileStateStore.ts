@@ -33,7 +33,10 @@ export class FileStateStore implements StateStore {
   private mask: <T>(value: T) => T;
   seq = 0;
 
-  constructor(readonly root: string, opts: FileStateOptions = {}) {
+  constructor(
+    readonly root: string,
+    opts: FileStateOptions = {},
+  ) {
     this.work = new WorkStore(root);
     const dir = this.work.huskiesDir;
     this.runsFile = path.join(dir, 'runs.json');

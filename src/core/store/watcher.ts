@@ -21,16 +21,31 @@ export class HuskiesWatcher {
   private watchers: FSWatcher[] = [];
   private workTimer?: NodeJS.Timeout;
 
-  constructor(private readonly root: string, private readonly on: WatchHandlers, private readonly logger: Logger) {}
+  constructor(
+    private readonly root: string,
+    private readonly on: WatchHandlers,
+    private readonly logger: Logger,
+  ) {}
 
   async start(): Promise<void> {
     const dir = path.join(this.root, '.huskies');
-    const w = watch([path.join(dir, 'work'), path.join(dir, 'project.toml'), path.join(dir, 'agents.toml'), path.join(dir, 'requests'), path.join(dir, 'runs.json'), path.join(dir, 'timers.json'), path.join(dir, 'agents_state.json')], {
-      ignoreInitial: true,
-      followSymlinks: false, // a story that is a link never makes us watch a file outside the project
-      depth: 2,
-      ignored: (p: string) => IGNORED.test(p),
-    });
+    const w = watch(
+      [
+        path.join(dir, 'work'),
+        path.join(dir, 'project.toml'),
+        path.join(dir, 'agents.toml'),
+        path.join(dir, 'requests'),
+        path.join(dir, 'runs.json'),
+        path.join(dir, 'timers.json'),
+        path.join(dir, 'agents_state.json'),
+      ],
+      {
+        ignoreInitial: true,
+        followSymlinks: false, // a story that is a link never makes us watch a file outside the project
+        depth: 2,
+        ignored: (p: string) => IGNORED.test(p),
+      },
+    );
     w.on('all', (_ev, p) => this.route(p));
     w.on('error', (err) => this.logger.warn(`watcher: ${(err as Error).message}`));
     const hw = watch(this.root, { ignoreInitial: true, depth: 0 });
