@@ -2,9 +2,8 @@
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureSimBuilt, gitIn, groupAlive, REPO_ROOT, waitFor } from '../fixtures/repo';
+import { ensureSimBuilt, gitRepoDir, groupAlive, REPO_ROOT, waitFor } from '../fixtures/repo';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
@@ -34,13 +33,7 @@ describe('the huskies command (integration)', function () {
     buildCli();
   });
   beforeEach(() => {
-    dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'huskies-cli-')));
-    gitIn(dir, 'init', '-q', '-b', 'main');
-    gitIn(dir, 'config', 'user.email', 't@huskies.invalid');
-    gitIn(dir, 'config', 'user.name', 'T');
-    fs.writeFileSync(path.join(dir, 'README.md'), 'x\n');
-    gitIn(dir, 'add', '-A');
-    gitIn(dir, 'commit', '-qm', 'init');
+    dir = gitRepoDir('huskies-cli-');
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureSimBuilt, gitIn, groupAlive, REPO_ROOT, waitFor } from '../fixtures/repo';
+import { ensureSimBuilt, gitRepoDir, groupAlive, REPO_ROOT, waitFor } from '../fixtures/repo';
 import { processStartTime } from '../../src/core/util/proc';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
@@ -33,13 +33,7 @@ describe('a leader and the commands sent to it (integration)', function () {
 
   before(() => ensureSimBuilt());
   beforeEach(() => {
-    dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'huskies-leader-')));
-    gitIn(dir, 'init', '-q', '-b', 'main');
-    gitIn(dir, 'config', 'user.email', 't@huskies.invalid');
-    gitIn(dir, 'config', 'user.name', 'T');
-    fs.writeFileSync(path.join(dir, 'README.md'), 'x\n');
-    gitIn(dir, 'add', '-A');
-    gitIn(dir, 'commit', '-qm', 'init');
+    dir = gitRepoDir('huskies-leader-');
     assert.equal(huskies('init').status, 0);
     fs.writeFileSync(path.join(dir, '.huskies/agents.toml'), '[[agent]]\nname = "sim-1"\nruntime = "sim"\n');
   });

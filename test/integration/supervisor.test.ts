@@ -12,6 +12,7 @@ import { SupervisedSpawner } from '../../src/core/agents/supervisor/spawner';
 import { readStatus, statusFileFor, writeStatus } from '../../src/core/agents/runStatus';
 import { lastSeqOf, readAfter } from '../../src/core/agents/transcript';
 import { bootId, groupMembers, isSameProcess, processStartTime } from '../../src/core/util/proc';
+import { ensureSupervisorBuilt } from '../fixtures/supervisorBuild';
 import { ensureSimBuilt, REPO_ROOT, SIM_AGENT } from '../fixtures/repo';
 import { Leftovers, running, sleeper, waitFor } from '../fixtures/processes';
 
@@ -37,22 +38,9 @@ describe('supervisor: runs that outlive their host', function () {
   before(function () {
     this.timeout(120_000);
     ensureSimBuilt();
-    // The bundle as esbuild.mjs makes it, built from the current source into a temp folder.
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'huskies-supervisor-build-'));
-    supervisorPath = path.join(out, 'supervisor.js');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const esbuild = require('esbuild') as typeof import('esbuild');
-    esbuild.buildSync({
-      entryPoints: [path.join(REPO_ROOT, 'src/core/agents/supervisor/main.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      outfile: supervisorPath,
-      logLevel: 'warning',
-    });
+    supervisorPath = ensureSupervisorBuilt();
   });
-  after(() => fs.rmSync(path.dirname(supervisorPath), { recursive: true, force: true }));
+
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'huskies-supervisor-'));
   });

@@ -3,7 +3,7 @@
 // or blocks the story, and the agent's failures in a row are counted (drain).
 import type { Command } from '../model/commands';
 import type { HuskiesEvent } from '../model/events';
-import type { RunRecord } from '../model/run';
+import type { RunDisposition, RunRecord } from '../model/run';
 import { isLostSession } from '../pipeline/stageMachine';
 import type { StateView } from '../state/types';
 import type { PolicyContext } from './types';
@@ -71,40 +71,11 @@ export function runEndings(e: Ended, s: StateView, ctx: PolicyContext): Command[
       out.push({ type: 'item.transition', id: item.id, kind: 'coded', source: 'orchestrator', reason: codedReason(run, facts.commitsAhead ?? 0, facts.dirty) });
     return [...out, { type: 'run.handled', runId: run.runId, handled: 'coded' }];
   }
-  if (kind === 'orphaned') {
-    // Cut off by a shutdown or a crash, not by its own failure: resume the same session.
-    return [
-      ...out,
-      {
-        type: 'run.enqueue',
-        id: item.id,
-        source: 'orchestrator',
-        attempt: run.attempt,
-        history: run.history,
-        sessionId: run.sessionId,
-        agent: run.agent || item.agent,
-        reason: 'resumed after the orchestrator stopped',
-        supersedes: { runId: run.runId, handled: 'resumed' },
-      },
-    ];
-  }
+  // Cut off by a shutdown or a crash, not by its own failure: resume the same session.
+  if (kind === 'orphaned') return [...out, again(run, 'resumed', { sessionId: run.sessionId, agent: run.agent || item.agent, reason: 'resumed after the orchestrator stopped' })];
   if (kind === 'cancelled') return out;
-  if (run.sessionId && isLostSession(outcome.reason)) {
-    // The program has no such session: start afresh in the same worktree rather than fail on the resume again.
-    return [
-      ...out,
-      {
-        type: 'run.enqueue',
-        id: item.id,
-        source: 'orchestrator',
-        attempt: run.attempt,
-        history: run.history,
-        agent: run.agent,
-        reason: `session ${run.sessionId} cannot be resumed`,
-        supersedes: { runId: run.runId, handled: 'session-lost' },
-      },
-    ];
-  }
+  // The program has no such session: start afresh in the same worktree rather than fail on the resume again.
+  if (run.sessionId && isLostSession(outcome.reason)) return [...out, again(run, 'session-lost', { agent: run.agent, reason: `session ${run.sessionId} cannot be resumed` })];
   const reason = outcome.reason ?? 'failed';
   const history = [...(run.history ?? []), reason].slice(-5);
   if (kind === 'auth' || kind === 'missing_program') {
@@ -129,6 +100,11 @@ export function runEndings(e: Ended, s: StateView, ctx: PolicyContext): Command[
   }
   const why = `failed ${run.attempt} time${run.attempt === 1 ? '' : 's'}; last: ${reason}`;
   return [...out, { type: 'item.block', id: item.id, reason: why, source: 'orchestrator', runId: run.runId, handled: 'blocked' }];
+}
+
+/** The same attempt again, superseding the ended run (marked handled in the same write). */
+function again(run: RunRecord, handled: RunDisposition, o: { sessionId?: string; agent?: string; reason: string }): Command {
+  return { type: 'run.enqueue', id: run.storyId, source: 'orchestrator', attempt: run.attempt, history: run.history, ...o, supersedes: { runId: run.runId, handled } };
 }
 
 function codedReason(run: RunRecord, ahead: number, dirty?: boolean): string {
