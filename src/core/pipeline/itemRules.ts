@@ -1,0 +1,114 @@
+// The stage machine's rules for work items: stage moves, blocks, questions and answers, review
+// verdicts, and facts seen on disk.
+import type { Command } from '../model/commands';
+import type { Op, StateView } from '../state/types';
+import { accept, cutNote, newRun, refuse, type DecideContext, type Decision } from './decisions';
+import { checkTransition, targetOf } from './stageRules';
+
+export function decideItem(s: StateView, c: Extract<Command, { type: `item.${string}` }>, ctx: DecideContext): Decision {
+  switch (c.type) {
+    case 'item.create':
+      return accept(
+        [{ op: 'item.create', name: c.name, itemType: c.itemType, criteria: c.criteria, description: c.description }],
+        (r) => (r.created ? [{ type: 'item.created', item: r.created, source: c.source }] : []),
+        { to: 'backlog', reason: c.name },
+      );
+    case 'item.transition': {
+      const item = s.item(c.id);
+      if (!item) return refuse(`There is no story ${c.id}.`);
+      const why = checkTransition(item, c.kind);
+      if (why) return refuse(why);
+      const to = targetOf(c.kind);
+      return accept([{ op: 'item.move', id: c.id, to }], [{ type: 'item.moved', id: c.id, from: item.stage, to, source: c.source, kind: c.kind, reason: c.reason }], {
+        id: c.id,
+        from: item.stage,
+        to,
+        reason: c.reason,
+      });
+    }
+    case 'item.move': {
+      const item = s.item(c.id);
+      if (!item) return refuse(`There is no story ${c.id}.`);
+      if (item.stage === c.to) return refuse(`Story ${c.id} is already in ${c.to}.`);
+      return accept([{ op: 'item.move', id: c.id, to: c.to }], [{ type: 'item.moved', id: c.id, from: item.stage, to: c.to, source: c.source, reason: c.reason }], {
+        id: c.id,
+        from: item.stage,
+        to: c.to,
+        reason: c.reason,
+      });
+    }
+    case 'item.block': {
+      const item = s.item(c.id);
+      if (!item) return refuse(`There is no story ${c.id}.`);
+      const ops: Op[] = [{ op: 'item.patch', id: c.id, patch: { blocked: true, blocked_reason: cutNote(c.reason) } }];
+      const run = c.runId ? s.run(c.runId) : undefined;
+      if (run && c.handled) {
+        if (run.handled) return refuse(`Run ${run.runId} was already handled (${run.handled}).`);
+        ops.push({ op: 'run.put', run: { ...run, handled: c.handled } });
+      }
+      return accept(ops, [{ type: 'item.blocked', id: c.id, reason: c.reason, source: c.source }], { id: c.id, runId: c.runId, reason: c.reason });
+    }
+    case 'item.unblock': {
+      const item = s.item(c.id);
+      if (!item) return refuse(`There is no story ${c.id}.`);
+      if (!item.blocked) return refuse(`Story ${c.id} is not blocked.`);
+      return accept(
+        [{ op: 'item.patch', id: c.id, patch: { blocked: undefined, blocked_reason: undefined, question: undefined } }],
+        [{ type: 'item.unblocked', id: c.id, source: c.source }],
+        { id: c.id },
+      );
+    }
+    case 'item.ask': {
+      const item = s.item(c.id);
+      const run = s.run(c.runId);
+      if (!item) return refuse(`There is no story ${c.id}.`);
+      if (!run) return refuse(`There is no run ${c.runId}.`);
+      if (run.handled) return refuse(`Run ${run.runId} was already handled (${run.handled}).`);
+      const ops: Op[] = [
+        {
+          op: 'item.patch',
+          id: c.id,
+          patch: { blocked: true, blocked_reason: cutNote(`Question from ${run.agent || 'the agent'}: ${c.question}`), question: cutNote(c.question) },
+        },
+        { op: 'run.put', run: { ...run, handled: 'question', outcome: 'question', reason: `asked: ${c.question}` } },
+      ];
+      return accept(ops, [{ type: 'item.questionAsked', id: c.id, runId: c.runId, question: c.question }], { id: c.id, runId: c.runId, reason: c.question });
+    }
+    case 'item.answer': {
+      const item = s.item(c.id);
+      if (!item) return refuse(`There is no story ${c.id}.`);
+      const question = typeof item.frontMatter.question === 'string' ? item.frontMatter.question : undefined;
+      if (!question) return refuse(`Story ${c.id} has no open question.`);
+      if (s.activeRun(c.id)) return refuse(`Story ${c.id} already has an agent running or queued.`);
+      const last = s.latestRun(c.id);
+      const qa = `You asked: "${question}"\nThe user answers: ${c.answer}`;
+      const resume = last?.sessionId && last.modelReplied !== false ? last.sessionId : undefined;
+      const run = newRun(c.id, item.stage, ctx, {
+        agent: last?.agent,
+        attempt: last?.attempt ?? 1,
+        sessionId: resume,
+        prompt: resume ? `${qa}\nGo on with the story.` : undefined,
+        history: resume ? undefined : [...(last?.history ?? []), qa],
+      });
+      return accept(
+        [
+          { op: 'item.patch', id: c.id, patch: { blocked: undefined, blocked_reason: undefined, question: undefined } },
+          { op: 'run.put', run },
+        ],
+        [
+          { type: 'item.answered', id: c.id, answer: c.answer, source: c.source },
+          { type: 'run.queued', run, source: c.source },
+        ],
+        { id: c.id, runId: run.runId, reason: c.answer },
+      );
+    }
+    case 'item.external': {
+      const ch = c.change;
+      const id = ch.item.id;
+      if (ch.kind === 'changed') return accept([], [{ type: 'item.changed', id, source: 'watcher' }], { id });
+      const from = ch.kind === 'added' ? null : ch.kind === 'removed' ? ch.item.stage : ch.from;
+      const to = ch.kind === 'removed' ? null : ch.item.stage;
+      return accept([], [{ type: 'item.moved', id, from, to, source: 'watcher', reason: 'by hand' }], { id, from, to });
+    }
+  }
+}
