@@ -176,7 +176,10 @@ function newEntry(className: string, slotCount: number): SlotEntry {
 
 function actionKinds(c: CardView): string[] {
   const kinds: string[] = [];
-  if (!isActive(c.run) && (c.stage === 'backlog' || c.stage === 'current')) kinds.push('start');
+  // A blocked or invalid story offers no Start: it is unblocked (or fixed) first.
+  if (!isActive(c.run) && !c.blocked && !c.invalid && (c.stage === 'backlog' || c.stage === 'current')) kinds.push('start');
+  if (c.blocked && !c.question) kinds.push('unblock');
+  if (c.stage === 'qa' && !isActive(c.run) && !c.blocked) kinds.push('approve', 'reject');
   if (isActive(c.run)) kinds.push('stop');
   // An open question is answered instead: the Answer button sits with the question.
   if (hasEnded(c.run) && !c.question && (c.stage === 'current' || c.stage === 'qa')) kinds.push('followup');
@@ -306,6 +309,10 @@ const CARD_SLOTS: Slot<CardView>[] = [
           });
           if (!ctx.trusted) follow.setAttribute('disabled', '');
           actions.append(follow);
+        } else if (kind === 'approve' || kind === 'reject' || kind === 'unblock') {
+          const label = kind === 'approve' ? 'Approve' : kind === 'reject' ? 'Reject' : 'Unblock';
+          const title = kind === 'approve' ? `Approve #${c.id}: on to merge` : kind === 'reject' ? `Reject #${c.id} with feedback for its agent` : `Unblock #${c.id}`;
+          actions.append(makeButton(label, { action: kind, appearance: kind === 'approve' ? 'primary' : 'secondary', title }));
         } else {
           actions.append(makeButton('Output', { action: 'output', appearance: 'secondary', title: `Show the agent output of #${c.id}` }));
         }
@@ -795,7 +802,10 @@ class Board {
         msg = { type: 'followUp', storyId };
         break;
       case 'answer':
-        msg = { type: 'answer', storyId };
+      case 'approve':
+      case 'reject':
+      case 'unblock':
+        msg = { type: action, storyId };
         break;
       default:
         // A click anywhere else on a running card shows what its agent is doing.

@@ -31,6 +31,10 @@ Commands:
   stop <n>                   stop the agent on story n (its whole process group)
   move <n> <stage>           move story n to backlog|current|qa|merge|done|archived
   unblock <n>                clear the block on story n (its agent starts again)
+  approve <n>                approve story n in QA: it moves on to merge
+  reject <n> <feedback>      reject story n in QA: back to its coder, who gets the feedback
+  demote <n>                 move story n back to the backlog (its agent is stopped)
+  abandon <n> <reason>       archive story n with the reason
   log <n>                    print the latest transcript of story n
   followup <n> <text>        resume the latest session on story n with a new prompt, and follow it
   answer <n> <text>          answer the question an agent asked on story n, and follow the resumed run
@@ -90,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
   // Transitions and run endings are printed by the commands themselves; the log adds warnings and errors.
   const log = consoleLogger();
   const warnings = { ...log, info: () => undefined };
-  const make = (opts: { watch?: boolean; autoAssign?: boolean; quiet?: boolean; readOnly?: boolean } = {}) => {
+  const make = (opts: { watch?: boolean; autoAssign?: boolean; quiet?: boolean; readOnly?: boolean; runAgents?: boolean } = {}) => {
     const o: HuskiesOptions = {
       root,
       simAgentPath: simAgentPath(),
@@ -100,12 +104,13 @@ export async function main(argv: string[]): Promise<number> {
       watch: opts.watch ?? false,
       autoAssign: opts.autoAssign ?? false,
       readOnly: opts.readOnly,
+      runAgents: opts.runAgents,
     };
     return new Huskies(o);
   };
   /** A one-shot command: start, act, and leave running agents alone (another process may follow them). */
   const once = async <T>(fn: (o: Huskies) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> => {
-    const o = make({ quiet: true, readOnly: opts.readOnly });
+    const o = make({ quiet: true, readOnly: opts.readOnly, runAgents: false });
     await o.start();
     try {
       return await fn(o);
@@ -154,6 +159,28 @@ export async function main(argv: string[]): Promise<number> {
         await o.moveStory(id, stage as Stage, 'cli');
         const it = o.store.get(id);
         out(`#${id} is now in ${it?.stage ?? stage}${it ? ` (${path.relative(root, it.path)})` : ''}`);
+        return 0;
+      });
+    }
+    case 'approve':
+    case 'demote': {
+      const id = storyNumber(rest[0]);
+      return once(async (o) => {
+        if (cmd === 'approve') await o.approve(id, 'cli');
+        else await o.demote(id, 'cli');
+        out(`Story ${id} ${cmd === 'approve' ? 'is approved: it moves on to merge' : 'is back in the backlog'}.`);
+        return 0;
+      });
+    }
+    case 'reject':
+    case 'abandon': {
+      const id = storyNumber(rest[0]);
+      const text = rest.slice(1).join(' ').trim();
+      if (!text) throw new UsageError(cmd === 'reject' ? 'reject needs the feedback for the agent after the story number' : 'abandon needs the reason after the story number');
+      return once(async (o) => {
+        if (cmd === 'reject') await o.reject(id, text, 'cli');
+        else await o.abandon(id, text, 'cli');
+        out(`Story ${id} ${cmd === 'reject' ? 'is rejected: back to current with your feedback' : 'is abandoned and archived'}.`);
         return 0;
       });
     }

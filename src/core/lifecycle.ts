@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { Orchestrator } from './orchestrator';
 import { reconcile, reconcileRun, type ReconcileDeps } from './pipeline/reconcile';
 import { recoverEndings } from './policies/recover';
+import { dueForArchive } from './policies/archive';
 import { gatherFacts } from './agents/runFacts';
 import { builtInAgents, launchContext } from './agents/launchEnv';
 import type { PoolDeps } from './agents/pool';
@@ -111,7 +112,14 @@ export async function onTick(o: Orchestrator): Promise<void> {
   if (ticking.has(o) || !o.leads()) return;
   ticking.add(o);
   try {
-    await tick({ state: o.state, now: () => o.clock.now(), request: (c) => o.request(c), owns: (id) => o.pool.owns(id), orphaned: (run) => reconcileRun(reconcileDeps(o), run) });
+    await tick({
+      state: o.state,
+      now: () => o.clock.now(),
+      request: (c) => o.request(c),
+      owns: (id) => o.pool.owns(id),
+      orphaned: (run) => reconcileRun(reconcileDeps(o), run),
+      archive: (now) => dueForArchive(o.state, o.config, now),
+    });
     await serveRequests(o);
     o.kick();
   } catch (err) {

@@ -34,6 +34,8 @@ export interface OrchestratorOptions extends LaunchEnv {
   watch?: boolean;
   /** Start queued and current work automatically (default true). */
   autoAssign?: boolean;
+  /** Start no agent program in this process (one-shot CLI commands: a leader starts queued runs). */
+  runAgents?: boolean;
   /** Never take the lock or write: only read and show (`huskies status`). */
   readOnly?: boolean;
   /** Grace between TERM and KILL when stopping a run; the lock file's owner ("vscode" or "cli"). */
@@ -126,6 +128,7 @@ export class Orchestrator {
     if (!this.trusted) return 'The workspace is not trusted: agents are disabled.';
     if (!this.initialized) return 'This folder has no Huskies project yet.';
     if (this.follower) return `Another Huskies orchestrator (pid ${this.follower.pid}, ${this.follower.by}) drives this project.`;
+    if (this.opts.runAgents === false) return 'This command runs no agent: VS Code or `huskies run` starts the queued work.';
     const unusable = this.configStore.agentsUnavailable();
     if (unusable) return unusable;
     return undefined;

@@ -11,4 +11,9 @@ export const CommandIds = {
   answerQuestion: 'huskies.answerQuestion',
   acknowledgeAgent: 'huskies.acknowledgeAgent',
   checkAgents: 'huskies.checkAgents',
+  approveStory: 'huskies.approveStory',
+  rejectStory: 'huskies.rejectStory',
+  unblockStory: 'huskies.unblockStory',
+  demoteStory: 'huskies.demoteStory',
+  abandonStory: 'huskies.abandonStory',
 } as const;

@@ -244,6 +244,47 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const was = await o.acknowledgeAgent(name);
       void vscode.window.showInformationMessage(was ? `Huskies: ${name} takes work again.` : `Huskies: ${name} was not drained.`);
     },
+    [CommandIds.approveStory]: async (arg) => {
+      const o = requireOrch();
+      const id = storyIdOf(arg) ?? (await pickStory('Approve Story', (id) => o.store.get(id)?.stage === 'qa'));
+      if (id !== undefined) await o.approve(id);
+    },
+    [CommandIds.rejectStory]: async (arg) => {
+      const o = requireOrch();
+      const id = storyIdOf(arg) ?? (await pickStory('Reject Story', (id) => o.store.get(id)?.stage === 'qa'));
+      if (id === undefined) return;
+      const feedback = await vscode.window.showInputBox({
+        title: `Reject story #${id}`,
+        prompt: 'What is wrong, and what should the agent change? It resumes its session with this.',
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? undefined : 'Write the feedback for the agent.'),
+      });
+      if (!feedback) return;
+      await o.reject(id, feedback);
+    },
+    [CommandIds.unblockStory]: async (arg) => {
+      const o = requireOrch();
+      const id = storyIdOf(arg) ?? (await pickStory('Unblock Story', (id) => !!o.store.get(id)?.blocked));
+      if (id !== undefined) await o.unblock(id);
+    },
+    [CommandIds.demoteStory]: async (arg) => {
+      const o = requireOrch();
+      const st = (id: number) => o.store.get(id)?.stage;
+      const id = storyIdOf(arg) ?? (await pickStory('Demote Story to the Backlog', (id) => st(id) === 'current' || st(id) === 'qa' || st(id) === 'merge'));
+      if (id !== undefined) await o.demote(id);
+    },
+    [CommandIds.abandonStory]: async (arg) => {
+      const o = requireOrch();
+      const id = storyIdOf(arg) ?? (await pickStory('Abandon Story', (id) => o.store.get(id)?.stage !== 'archived'));
+      if (id === undefined) return;
+      const reason = await vscode.window.showInputBox({
+        title: `Abandon story #${id}`,
+        prompt: 'Why? (kept in the archived story)',
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() ? undefined : 'Say why.'),
+      });
+      if (reason) await o.abandon(id, reason);
+    },
     [CommandIds.checkAgents]: async () => {
       const results = await requireOrch().runPreflight();
       for (const p of results) (p.ok ? logger.info : logger.warn)(`${p.agent} (${p.runtime}): ${p.message}`);
@@ -273,6 +314,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         return exec(CommandIds.answerQuestion, m.storyId);
       case 'acknowledgeAgent':
         return exec(CommandIds.acknowledgeAgent, m.agent);
+      case 'approve':
+        return exec(CommandIds.approveStory, m.storyId);
+      case 'reject':
+        return exec(CommandIds.rejectStory, m.storyId);
+      case 'unblock':
+        return exec(CommandIds.unblockStory, m.storyId);
       case 'openStory': {
         const it = orchestrator?.store.get(m.storyId);
         if (it) await vscode.window.showTextDocument(vscode.Uri.file(it.path), { preview: true });

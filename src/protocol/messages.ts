@@ -97,6 +97,9 @@ export type WebviewMessage =
   | { type: 'loadOlder'; runId: string; beforeSeq: number }
   | { type: 'followUp'; storyId: number }
   | { type: 'answer'; storyId: number }
+  | { type: 'approve'; storyId: number }
+  | { type: 'reject'; storyId: number }
+  | { type: 'unblock'; storyId: number }
   | { type: 'acknowledgeAgent'; agent: string };
 
 const RUN_ID = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -120,6 +123,9 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
     case 'openStory':
     case 'followUp':
     case 'answer':
+    case 'approve':
+    case 'reject':
+    case 'unblock':
       return isStoryId(m.storyId) ? { type: m.type, storyId: m.storyId } : undefined;
     case 'acknowledgeAgent':
       return typeof m.agent === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(m.agent) ? { type: 'acknowledgeAgent', agent: m.agent } : undefined;

@@ -56,6 +56,28 @@ describe('the huskies command (integration)', function () {
     assert.match(status.stdout, /✓ sim-1 \(sim\)/);
   });
 
+  it('approve, reject, abandon and demote from the command line, each through the stage rules', () => {
+    huskies('init');
+    const qa = path.join(dir, '.huskies/work/3_qa');
+    fs.writeFileSync(path.join(qa, '1_story_one.md'), '---\nname: One\n---\n- [ ] x\n');
+    fs.writeFileSync(path.join(qa, '2_story_two.md'), '---\nname: Two\n---\n- [ ] x\n');
+    const a = huskies('approve', '1');
+    assert.equal(a.status, 0, a.stderr);
+    assert.ok(fs.existsSync(path.join(dir, '.huskies/work/4_merge/1_story_one.md')));
+    const again = huskies('approve', '1');
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /Story 1 is in merge; only a story in QA can be approved/);
+    assert.equal(huskies('reject', '2').status, 2, 'feedback is required');
+    const r = huskies('reject', '2', 'Use', 'French');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(fs.readFileSync(path.join(dir, '.huskies/work/2_current/2_story_two.md'), 'utf8'), /qa_feedback: Use French/);
+    assert.equal(huskies('demote', '2').status, 0);
+    assert.ok(fs.existsSync(path.join(dir, '.huskies/work/1_backlog/2_story_two.md')));
+    const ab = huskies('abandon', '2', 'not needed');
+    assert.equal(ab.status, 0, ab.stderr);
+    assert.match(fs.readFileSync(path.join(dir, '.huskies/work/6_archived/2_story_two.md'), 'utf8'), /archived_reason: not needed/);
+  });
+
   it('bad input gets a clear error and a usage exit code', () => {
     huskies('init');
     const r = huskies('start', 'abc');

@@ -11,6 +11,9 @@ describe('protocol: parseWebviewMessage', () => {
       { type: 'stopAgent', storyId: 42 },
       { type: 'openOutput', storyId: 999_999_999 },
       { type: 'openStory', storyId: 7 },
+      { type: 'approve', storyId: 3 },
+      { type: 'reject', storyId: 3 },
+      { type: 'unblock', storyId: 3 },
       { type: 'loadOlder', runId: 'run-12_a.b', beforeSeq: 0 },
       { type: 'loadOlder', runId: 'r'.repeat(128), beforeSeq: 12345 },
     ];
@@ -44,7 +47,7 @@ describe('protocol: parseWebviewMessage', () => {
 
   it('rejects story ids that are not positive integers in range', () => {
     for (const storyId of [0, -1, -0, 1.5, NaN, Infinity, -Infinity, 1e9, 2 ** 53, '1', '01', null, undefined, true, [1], { valueOf: () => 1 }, 1n]) {
-      for (const type of ['startAgent', 'stopAgent', 'openOutput', 'openStory']) {
+      for (const type of ['startAgent', 'stopAgent', 'openOutput', 'openStory', 'approve', 'reject', 'unblock']) {
         assert.equal(parseWebviewMessage({ type, storyId }), undefined, `${type} ${String(storyId)}`);
       }
     }

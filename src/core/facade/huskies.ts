@@ -160,6 +160,27 @@ export class Huskies extends EventEmitter {
     return this.o.state.item(id);
   }
 
+  /** Approves a story in QA: it moves on to merge. */
+  async approve(id: number, source: Source = 'user'): Promise<void> {
+    await this.send({ type: 'item.approve', id, source });
+  }
+
+  /** Rejects a story in QA with feedback: back to current, and its coder resumes with the feedback. */
+  async reject(id: number, feedback: string, source: Source = 'user'): Promise<RunRecord> {
+    this.mayRunAgents();
+    return this.enqueue({ type: 'item.reject', id, feedback, source });
+  }
+
+  /** Back to the backlog (from current, QA or merge); its agent, if any, is stopped. */
+  async demote(id: number, source: Source = 'user'): Promise<void> {
+    await this.send({ type: 'item.transition', id, kind: 'demote', source, reason: 'demoted by the user' });
+  }
+
+  /** Archives a story that will not be done, with the reason. */
+  async abandon(id: number, reason: string, source: Source = 'user'): Promise<void> {
+    await this.send({ type: 'item.abandon', id, reason, source });
+  }
+
   async unblock(id: number, source: Source = 'user'): Promise<void> {
     await this.send({ type: 'item.unblock', id, source });
   }

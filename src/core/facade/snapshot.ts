@@ -47,7 +47,7 @@ export function buildSnapshot(o: Orchestrator, preflight: Preflight[]): Snapshot
   const waits = new Map<number, string>();
   const items = s.items();
   for (const it of items) {
-    if (it.stage !== 'current' && !it.blocked && !it.invalid) continue;
+    if (it.stage !== 'current' && it.stage !== 'qa' && it.stage !== 'merge' && !it.blocked && !it.invalid) continue;
     const w = whyWaiting(it, s, ctx);
     if (w) waits.set(it.id, w);
   }

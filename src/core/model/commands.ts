@@ -48,6 +48,11 @@ export type Command =
   | { type: 'item.ask'; id: number; runId: string; question: string; source: Source }
   | { type: 'item.answer'; id: number; answer: string; source: Source }
   | { type: 'item.external'; change: ExternalChange }
+  /** The user's review verdict on a story in QA: approve sends it to merge; reject back to its coder. */
+  | { type: 'item.approve'; id: number; source: Source }
+  | { type: 'item.reject'; id: number; feedback: string; source: Source }
+  /** Archived with a reason, from any stage but archived. */
+  | { type: 'item.abandon'; id: number; reason: string; source: Source }
   | {
       type: 'run.enqueue';
       id: number;

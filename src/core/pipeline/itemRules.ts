@@ -4,9 +4,14 @@ import type { Command } from '../model/commands';
 import type { Op, StateView } from '../state/types';
 import { accept, cutNote, newRun, refuse, type DecideContext, type Decision } from './decisions';
 import { checkTransition, targetOf } from './stageRules';
+import { decideReview } from './reviewRules';
 
 export function decideItem(s: StateView, c: Extract<Command, { type: `item.${string}` }>, ctx: DecideContext): Decision {
   switch (c.type) {
+    case 'item.approve':
+    case 'item.reject':
+    case 'item.abandon':
+      return decideReview(s, c, ctx);
     case 'item.create':
       return accept(
         [{ op: 'item.create', name: c.name, itemType: c.itemType, criteria: c.criteria, description: c.description }],

@@ -67,10 +67,21 @@ export function candidates(run: Pick<RunRecord, 'agent' | 'storyId'>, item: Work
   return { list: agents.filter((a) => a.stage === 'coder') };
 }
 
+/** What a story in QA or merge waits for. */
+function stageWait(item: WorkItem, s: StateView, ctx: PolicyContext): string | undefined {
+  if (s.activeRun(item.id)?.status === 'running') return undefined;
+  if (item.stage === 'merge') return 'waits to be merged: merges to the base branch are not run by this version yet';
+  if (item.frontMatter.review_hold === true) return `held for review (review_hold): approve or reject it (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
+  const mode = typeof item.frontMatter.qa === 'string' ? item.frontMatter.qa : ctx.config.project.defaultQa;
+  if (mode === 'human') return `waiting for your review: approve or reject it (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
+  return `QA mode "${mode}" does not run in this version yet: approve or reject it yourself (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
+}
+
 /** Why a story in current is not being worked on right now, or undefined when it is (or will be at once). */
 export function whyWaiting(item: WorkItem, s: StateView, ctx: PolicyContext): string | undefined {
   if (item.invalid) return `invalid: ${item.invalid}`;
   if (item.blocked) return `blocked${item.blockedReason ? `: ${item.blockedReason}` : ''}`;
+  if (item.stage === 'qa' || item.stage === 'merge') return stageWait(item, s, ctx);
   if (item.stage !== 'current') return undefined;
   const active = s.activeRun(item.id);
   if (active?.status === 'running') return undefined;

@@ -12,6 +12,8 @@ export interface TickDeps {
   /** Whether the pool has a process (or a launch under way) for the run. */
   owns(runId: string): boolean;
   orphaned(run: RunRecord): Promise<unknown>;
+  /** Done stories whose retention has passed. */
+  archive?(now: number): Command[];
 }
 
 /** A run that has just been launched may not be owned for a moment; give it this long. */
@@ -22,6 +24,7 @@ export async function tick(d: TickDeps): Promise<void> {
   const limits = d.state.agentState().rateLimited;
   if (Object.values(limits).some((r) => r.until <= now)) await d.request({ type: 'agent.expireLimits', now });
   for (const t of d.state.timers().filter((x) => x.at <= now)) await d.request({ type: 'timer.fire', timerId: t.id, source: 'timer' });
+  for (const c of d.archive?.(now) ?? []) await d.request(c);
   for (const run of d.state.activeRuns()) {
     if (run.status !== 'running' || d.owns(run.runId)) continue;
     if ((run.startedAt ?? 0) > now - LAUNCH_GRACE_MS) continue;

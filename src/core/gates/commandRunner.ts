@@ -1,0 +1,329 @@
+// Runs shell command lines from the project's own config (gates, component setup and teardown) in a
+// worktree: each in its own process group with stdin closed, output line by line into a transcript
+// (masked, head and tail kept when long), a time limit and an abort that take the whole group down.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { fmtDuration, signalGroup } from '../agents/agentProcess';
+import { TranscriptWriter } from '../agents/transcript';
+import type { AgentMessage, TranscriptRecord } from '../model/agentMessage';
+import { groupMembers } from '../util/proc';
+
+/** How one command ended. `command` is masked; `error` says why it could not run at all. */
+export interface CommandResult {
+  command: string;
+  cwd: string;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  durationMs: number;
+  timedOut: boolean;
+  aborted: boolean;
+  error?: string;
+}
+
+/** One command to run: `cwd` is absolute, or an `error` (a component folder outside the worktree) that fails it unrun. */
+export interface Step {
+  command: string;
+  cwd: string;
+  error?: string;
+}
+
+export interface RunOptions {
+  /** The transcript file (opened and closed here) or an open writer (left open). */
+  transcript: string | TranscriptWriter;
+  /** Masks secrets in everything written or returned. */
+  mask: (text: string) => string;
+  /** Per command; default 20 min. */
+  timeoutMs?: number;
+  /** Between TERM and KILL; default 5 s. */
+  graceMs?: number;
+  /** Stops the running command's whole group; later commands do not start. */
+  signal?: AbortSignal;
+  /** Default process.env; CI=true is always added. */
+  env?: NodeJS.ProcessEnv;
+  /** Receives the records as they are written, for a live view. */
+  onRecords?: (records: TranscriptRecord[]) => void;
+  now?: () => number;
+}
+
+export interface StepsResult {
+  ok: boolean;
+  results: CommandResult[];
+  /** The last ~4 KB of output of the failed command (or of the last one), masked, with its command line. */
+  outputTail: string;
+  aborted: boolean;
+}
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 20 * 60_000;
+const DEFAULT_GRACE_MS = 5_000;
+/** Output of one command written in full before the rest is held back to its tail. */
+const HEAD_CHARS = 256 * 1024;
+const TAIL_CHARS = 64 * 1024;
+const LINE_CHARS = 8 * 1024;
+export const OUTPUT_TAIL_CHARS = 4_000;
+
+/** The absolute folder of a component inside `dir`, or why it cannot be used; never a folder outside `dir`. */
+export function componentDir(dir: string, comp: { name: string; path: string }): { cwd: string; error?: string } {
+  const cwd = path.resolve(dir, comp.path || '.');
+  const rel = path.relative(dir, cwd);
+  const where = `component "${comp.name}": path "${comp.path}"`;
+  if (path.isAbsolute(comp.path) || rel === '..' || rel.startsWith(`..${path.sep}`)) return { cwd, error: `${where} is outside the worktree` };
+  let real: string;
+  try {
+    real = fs.realpathSync(cwd);
+    if (!fs.statSync(real).isDirectory()) return { cwd, error: `${where} is not a folder` };
+  } catch {
+    return { cwd, error: `${where} does not exist in ${dir}` };
+  }
+  const realRel = path.relative(fs.realpathSync(dir), real);
+  if (realRel === '..' || realRel.startsWith(`..${path.sep}`) || path.isAbsolute(realRel)) return { cwd, error: `${where} leads outside the worktree through a symbolic link` };
+  return { cwd };
+}
+
+/** `exit 1 after 3 s`, `stopped by the time limit of 20 min`, ... */
+export function describeEnd(r: CommandResult, timeoutMs = DEFAULT_COMMAND_TIMEOUT_MS): string {
+  if (r.error) return `could not run: ${r.error}`;
+  const after = `after ${fmtDuration(r.durationMs)}`;
+  if (r.timedOut) return `stopped by the time limit of ${fmtDuration(timeoutMs)}`;
+  if (r.aborted) return `stopped ${after}`;
+  if (r.exitCode !== null) return `exit ${r.exitCode} ${after}`;
+  return `killed by ${r.signal ?? 'a signal'} ${after}`;
+}
+
+const passed = (r: CommandResult) => r.exitCode === 0 && !r.error && !r.timedOut && !r.aborted;
+
+/**
+ * Runs the steps in order. With `stopOnFailure` the first failure ends the run (gates, setup);
+ * without it every step runs and each failure is reported (teardown). Never throws.
+ */
+export async function runSteps(steps: readonly Step[], opts: RunOptions, stopOnFailure: boolean): Promise<StepsResult> {
+  const writer = typeof opts.transcript === 'string' ? new TranscriptWriter(opts.transcript) : opts.transcript;
+  const now = opts.now ?? Date.now;
+  const env = { ...(opts.env ?? process.env), CI: 'true' };
+  const results: CommandResult[] = [];
+  let failedTail: string | undefined;
+  let lastTail = '';
+  let aborted = false;
+  const write = (msgs: AgentMessage[]) => {
+    const recs = writer.append(msgs, now());
+    if (recs.length && opts.onRecords) opts.onRecords(recs);
+  };
+  try {
+    for (const step of steps) {
+      if (opts.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      const { result, tail } = await runStep(step, { ...opts, env, now }, write);
+      results.push(result);
+      lastTail = tail;
+      if (result.aborted) aborted = true;
+      if (!passed(result)) failedTail ??= tail;
+      if (aborted || (stopOnFailure && !passed(result))) break;
+    }
+  } finally {
+    if (writer !== opts.transcript) writer.close();
+  }
+  const ok = !aborted && results.every(passed);
+  return { ok, results, outputTail: failedTail ?? lastTail, aborted };
+}
+
+type Write = (msgs: AgentMessage[]) => void;
+
+async function runStep(step: Step, opts: RunOptions & { env: NodeJS.ProcessEnv; now: () => number }, write: Write): Promise<{ result: CommandResult; tail: string }> {
+  const shown = opts.mask(step.command);
+  const header = `$ ${shown}`;
+  write([{ kind: 'notice', message: `${header}   (in ${step.cwd})` }]);
+  const started = opts.now();
+  const result: CommandResult = { command: shown, cwd: step.cwd, exitCode: null, signal: null, durationMs: 0, timedOut: false, aborted: false };
+  const output = new OutputSink(opts.mask, write);
+  if (step.error) result.error = opts.mask(step.error);
+  else await runProcess(step, opts, output, result);
+  result.durationMs = Math.max(0, opts.now() - started);
+  output.finish();
+  const end = describeEnd(result, opts.timeoutMs);
+  write([{ kind: 'notice', message: end, level: passed(result) ? 'info' : 'warning' }]);
+  const body = output.tail();
+  return { result, tail: `${header}\n${body}${body ? '\n' : ''}[${end}]` };
+}
+
+function runProcess(step: Step, opts: RunOptions & { env: NodeJS.ProcessEnv }, output: OutputSink, result: CommandResult): Promise<void> {
+  const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
+  return new Promise<void>((resolve) => {
+    let child: ChildProcess;
+    try {
+      // A shell, because these lines come from the project's own project.toml, written as shell commands.
+      child = spawn('/bin/sh', ['-c', step.command], { cwd: step.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true, windowsHide: true });
+    } catch (err) {
+      result.error = opts.mask((err as Error).message);
+      return resolve();
+    }
+    const pgid = child.pid;
+    const timers: NodeJS.Timeout[] = [];
+    let stopping = false;
+    let settled = false;
+    const stop = () => {
+      if (stopping || !pgid) return;
+      stopping = true;
+      signalGroup(pgid, 'SIGTERM');
+      timers.push(setTimeout(() => signalGroup(pgid, 'SIGKILL'), graceMs));
+    };
+    const onAbort = () => {
+      result.aborted = true;
+      stop();
+    };
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      for (const t of timers) clearTimeout(t);
+      opts.signal?.removeEventListener('abort', onAbort);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      void (pgid ? emptyGroup(pgid, graceMs) : Promise.resolve()).then(() => resolve());
+    };
+    child.on('error', (err) => {
+      result.error = opts.mask(err.message);
+      finish();
+    });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => output.feed('out', d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => output.feed('err', d));
+    child.on('exit', (code, signal) => {
+      result.exitCode = code;
+      result.signal = signal;
+      // Whatever it left in its group (a server started with &) is stopped too; the pipes such a
+      // process inherited would otherwise hold 'close' back forever.
+      stop();
+      timers.push(setTimeout(finish, graceMs + 1_000));
+    });
+    child.on('close', finish);
+    if (opts.timeoutMs !== 0)
+      timers.push(
+        setTimeout(() => {
+          result.timedOut = true;
+          stop();
+        }, opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
+      );
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Returns once no living process is left in the group: TERM, then KILL after the grace period. */
+async function emptyGroup(pgid: number, graceMs: number): Promise<void> {
+  const wait = async (ms: number) => {
+    const end = Date.now() + ms;
+    while (groupMembers(pgid).length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  };
+  if (!signalGroup(pgid, 0)) return;
+  signalGroup(pgid, 'SIGTERM');
+  await wait(graceMs);
+  signalGroup(pgid, 'SIGKILL');
+  await wait(2_000);
+}
+
+/** The newest lines whose total size stays within a limit (at least one line is always kept). */
+class LineWindow {
+  private lines: string[] = [];
+  private start = 0;
+  private chars = 0;
+  dropped = 0;
+  droppedChars = 0;
+
+  constructor(private readonly limit: number) {}
+
+  push(line: string): void {
+    this.lines.push(line);
+    this.chars += line.length + 1;
+    while (this.chars > this.limit && this.lines.length - this.start > 1) {
+      const gone = this.lines[this.start++];
+      this.chars -= gone.length + 1;
+      this.dropped++;
+      this.droppedChars += gone.length + 1;
+    }
+    // drop the consumed front now and then, so a flood of short lines costs linear time
+    if (this.start > 1024 && this.start * 2 > this.lines.length) {
+      this.lines = this.lines.slice(this.start);
+      this.start = 0;
+    }
+  }
+
+  get size(): number {
+    return this.lines.length - this.start;
+  }
+
+  text(): string {
+    return this.lines.slice(this.start).join('\n');
+  }
+}
+
+/**
+ * Splits a command's output into lines, masks them and writes them as text records: the first
+ * HEAD_CHARS in full, then only the last TAIL_CHARS, with a notice of what was left out between.
+ */
+class OutputSink {
+  private pending = { out: '', err: '' };
+  private cutting = { out: false, err: false };
+  private headLeft = HEAD_CHARS;
+  /** Lines past the head, kept for the end. */
+  private held = new LineWindow(TAIL_CHARS);
+  /** The last lines of all output, written or not. */
+  private last = new LineWindow(OUTPUT_TAIL_CHARS);
+
+  constructor(
+    private readonly mask: (t: string) => string,
+    private readonly write: Write,
+  ) {}
+
+  feed(stream: 'out' | 'err', chunk: string): void {
+    const lines: string[] = [];
+    let rest = chunk;
+    for (;;) {
+      const nl = rest.indexOf('\n');
+      const part = nl < 0 ? rest : rest.slice(0, nl);
+      if (!this.cutting[stream]) {
+        this.pending[stream] += part;
+        if (this.pending[stream].length > LINE_CHARS) {
+          lines.push(`${this.pending[stream].slice(0, LINE_CHARS)} … (line cut)`);
+          this.pending[stream] = '';
+          this.cutting[stream] = true;
+        }
+      }
+      if (nl < 0) break;
+      if (!this.cutting[stream]) lines.push(this.pending[stream]);
+      this.pending[stream] = '';
+      this.cutting[stream] = false;
+      rest = rest.slice(nl + 1);
+    }
+    this.take(lines);
+  }
+
+  finish(): void {
+    this.take([this.pending.out, this.pending.err].filter((l) => l.trim() !== ''));
+    this.pending = { out: '', err: '' };
+    const out: AgentMessage[] = [];
+    const { dropped, droppedChars } = this.held;
+    if (dropped > 0) out.push({ kind: 'notice', message: `… ${dropped} lines (${Math.ceil(droppedChars / 1024)} KB) of output left out …`, level: 'info' });
+    if (this.held.size > 0) out.push({ kind: 'text', text: this.held.text() });
+    this.held = new LineWindow(TAIL_CHARS);
+    this.write(out);
+  }
+
+  tail(): string {
+    const text = this.last.text();
+    return text.length > OUTPUT_TAIL_CHARS ? text.slice(text.length - OUTPUT_TAIL_CHARS) : text;
+  }
+
+  private take(raw: string[]): void {
+    const written: string[] = [];
+    for (const r of raw) {
+      const line = this.mask(stripVTControlCharacters(r.endsWith('\r') ? r.slice(0, -1) : r));
+      this.last.push(line);
+      if (this.headLeft > 0) {
+        this.headLeft -= line.length + 1;
+        written.push(line);
+      } else this.held.push(line);
+    }
+    if (written.length) this.write([{ kind: 'text', text: written.join('\n') }]);
+  }
+}

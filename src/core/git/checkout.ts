@@ -1,0 +1,90 @@
+// Publishing a finished merge commit on the base branch without ever touching a user's uncommitted work.
+//
+// Where the base branch is checked out decides how it moves:
+//  - nowhere: the ref moves by compare-and-swap (`git update-ref <ref> <new> <old>`);
+//  - in a working tree (the main one, or any linked worktree: whoever checked the base out there is a
+//    person, since story worktrees sit on their own branches): the tree is fast-forwarded with
+//    `git merge --ff-only` only when none of the paths the merge changes holds an uncommitted change and
+//    none of the paths it adds is taken by an untracked or ignored file. Unrelated uncommitted changes are
+//    kept, as with `git pull`. git's own two-way merge check refuses to overwrite local changes as a
+//    second line of defence, and the index lock it holds keeps the user's own commands out meanwhile;
+//  - otherwise, or while the base is being rebased somewhere, the base is left alone ("held").
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { GitError, git } from './git';
+import { LONG_GIT_MS, allGitDirs, branchBeingRebased, commitOf, gitDirOf, gitWith, listWorktrees, operationInProgress, trackedChanges, zList } from './mergeGit';
+
+export type Publication =
+  | { kind: 'advanced'; checkout?: string }
+  /** The base is no longer at the commit the merge was built on. */
+  | { kind: 'moved' }
+  /** The base could not move without touching someone's work; reason says why. */
+  | { kind: 'held'; checkout?: string; reason: string };
+
+/** Why fast-forwarding the working tree `dir` from `from` to `to` could touch uncommitted work, or undefined when it cannot. */
+export async function whyNotSafe(dir: string, from: string, to: string): Promise<string | undefined> {
+  const op = await operationInProgress(await gitDirOf(dir));
+  if (op) return `a ${op} is in progress there`;
+  const ignoreCase = (await git(dir, ['config', '--bool', 'core.ignorecase']).catch(() => 'false')).trim() === 'true';
+  const norm = (p: string) => (ignoreCase ? p.toLowerCase() : p);
+  const dirty = new Set((await trackedChanges(dir)).map(norm));
+  const parts = zList(await git(dir, ['diff', '--name-status', '-z', '--no-renames', '--no-ext-diff', from, to, '--']));
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const [status, file] = [parts[i], parts[i + 1]];
+    if (dirty.has(norm(file))) return `it has an uncommitted change to ${file}, which the merge also changes`;
+    if (status !== 'A') continue;
+    const inTheWay = await untrackedInTheWay(dir, file);
+    if (inTheWay) return `the file ${inTheWay} there (not committed) is in the way of ${file}, which the merge adds`;
+  }
+  return undefined;
+}
+
+/** The path that is already on disk where `file` (not tracked before) would be written, if any. */
+async function untrackedInTheWay(dir: string, file: string): Promise<string | undefined> {
+  const segments = file.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    const prefix = segments.slice(0, i).join('/');
+    const st = await fs.lstat(path.join(dir, prefix)).catch(() => undefined);
+    if (!st) return undefined;
+    if (!st.isDirectory()) return prefix;
+  }
+  return (await fs.lstat(path.join(dir, file)).catch(() => undefined)) ? file : undefined;
+}
+
+/** The worktree a rebase of `ref` is running in, if any: moving the ref under it would make it fail at the end. */
+async function rebaseOf(root: string, ref: string): Promise<string | undefined> {
+  for (const gitDir of await allGitDirs(root)) if ((await branchBeingRebased(gitDir)) === ref) return gitDir;
+  return undefined;
+}
+
+/** Moves `base` from `old` to `next` (a child of `old`), keeping every working tree that has it checked out in step. */
+export async function publish(root: string, base: string, old: string, next: string, config: Record<string, string>, reflog: string): Promise<Publication> {
+  const ref = `refs/heads/${base}`;
+  const rebasing = await rebaseOf(root, ref);
+  if (rebasing) return { kind: 'held', reason: `a rebase of ${base} is in progress (${rebasing})` };
+  const holder = (await listWorktrees(root)).find((w) => w.branch === ref);
+  if (!holder) {
+    try {
+      await git(root, ['update-ref', '-m', reflog, ref, next, old]);
+      return { kind: 'advanced' };
+    } catch (err) {
+      if ((await commitOf(root, ref)) !== old) return { kind: 'moved' };
+      throw err;
+    }
+  }
+  if ((await commitOf(root, ref)) !== old) return { kind: 'moved' };
+  const unsafe = await whyNotSafe(holder.dir, old, next);
+  if (unsafe) return { kind: 'held', checkout: holder.dir, reason: unsafe };
+  let refusal = '';
+  try {
+    await gitWith(holder.dir, config, ['merge', '--quiet', '--ff-only', next], LONG_GIT_MS);
+  } catch (err) {
+    if (!(err instanceof GitError)) throw err;
+    refusal = err.message;
+  }
+  // The ref tells what happened: a hook that failed after the fast-forward does not undo it.
+  const now = await commitOf(root, ref);
+  if (now === next) return { kind: 'advanced', checkout: holder.dir };
+  if (now !== old) return { kind: 'moved' };
+  return { kind: 'held', checkout: holder.dir, reason: `git would not update it (${refusal || 'no reason given'})` };
+}
