@@ -49,10 +49,21 @@ export interface RunOptions {
 
 export interface StepsResult {
   ok: boolean;
+  /** The commands that ran, in order. */
   results: CommandResult[];
-  /** The last ~4 KB of output of the failed command (or of the last one), masked, with its command line. */
+  /** One line for the card, e.g. "`npm test` failed: exit 1 after 3 s; 1 later command was not run". */
+  summary: string;
+  /** The last ~4 KB of output of the first failed command (or of the last one), masked, with its command line. */
   outputTail: string;
-  aborted: boolean;
+  /** The abort signal stopped the run. */
+  aborted?: true;
+}
+
+export interface StepsMode {
+  /** The first failure ends the run (gates, setup); otherwise every step runs and each failure is reported (teardown). */
+  stopOnFailure: boolean;
+  /** What a step is called in the summary, e.g. "gate command". */
+  noun: string;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 20 * 60_000;
@@ -93,21 +104,37 @@ export function describeEnd(r: CommandResult, timeoutMs = DEFAULT_COMMAND_TIMEOU
 
 const passed = (r: CommandResult) => r.exitCode === 0 && !r.error && !r.timedOut && !r.aborted;
 
-/**
- * Runs the steps in order. With `stopOnFailure` the first failure ends the run (gates, setup);
- * without it every step runs and each failure is reported (teardown). Never throws.
- */
-export async function runSteps(steps: readonly Step[], opts: RunOptions, stopOnFailure: boolean): Promise<StepsResult> {
-  const writer = typeof opts.transcript === 'string' ? new TranscriptWriter(opts.transcript) : opts.transcript;
+/** Runs the steps in order and sums up how they went. Never throws. */
+export async function runSteps(steps: readonly Step[], opts: RunOptions, mode: StepsMode): Promise<StepsResult> {
   const now = opts.now ?? Date.now;
+  // The commands run even when their transcript cannot be written; the summary says so.
+  let writeError: string | undefined;
+  let writer: Pick<TranscriptWriter, 'append' | 'close'> | undefined;
+  try {
+    writer = typeof opts.transcript === 'string' ? new TranscriptWriter(opts.transcript) : opts.transcript;
+  } catch (err) {
+    writeError = (err as Error).message;
+  }
   const env = { ...(opts.env ?? process.env), CI: 'true' };
   const results: CommandResult[] = [];
   let failedTail: string | undefined;
   let lastTail = '';
   let aborted = false;
+  // Called from stream handlers, where a throw would take the host down.
   const write = (msgs: AgentMessage[]) => {
-    const recs = writer.append(msgs, now());
-    if (recs.length && opts.onRecords) opts.onRecords(recs);
+    if (!writer) return;
+    let recs: TranscriptRecord[];
+    try {
+      recs = writer.append(msgs, now());
+    } catch (err) {
+      writeError ??= (err as Error).message;
+      return;
+    }
+    try {
+      if (recs.length && opts.onRecords) opts.onRecords(recs);
+    } catch {
+      /* a listener's failure is the listener's */
+    }
   };
   try {
     for (const step of steps) {
@@ -120,13 +147,30 @@ export async function runSteps(steps: readonly Step[], opts: RunOptions, stopOnF
       lastTail = tail;
       if (result.aborted) aborted = true;
       if (!passed(result)) failedTail ??= tail;
-      if (aborted || (stopOnFailure && !passed(result))) break;
+      if (aborted || (mode.stopOnFailure && !passed(result))) break;
     }
+    let summary = summarize(results, steps.length, aborted, mode.noun, opts.timeoutMs);
+    if (writeError) summary += `; the transcript could not be written (${opts.mask(writeError)})`;
+    write([{ kind: 'notice', message: summary, level: aborted || !results.every(passed) ? 'warning' : 'info' }]);
+    const out: StepsResult = { ok: !aborted && results.every(passed), results, summary, outputTail: failedTail ?? lastTail };
+    if (aborted) out.aborted = true;
+    return out;
   } finally {
-    if (writer !== opts.transcript) writer.close();
+    if (writer && writer !== opts.transcript) writer.close();
   }
-  const ok = !aborted && results.every(passed);
-  return { ok, results, outputTail: failedTail ?? lastTail, aborted };
+}
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+function summarize(results: CommandResult[], planned: number, aborted: boolean, noun: string, timeoutMs: number | undefined): string {
+  const failed = results.filter((r) => !passed(r) && !(aborted && r.aborted));
+  const notRun = planned - results.length;
+  const parts = failed.map((r) => `\`${r.command}\` failed: ${describeEnd(r, timeoutMs)}`);
+  if (aborted) parts.push(`stopped after ${results.filter(passed).length} of ${plural(planned, noun)} passed`);
+  else if (failed.length === 0)
+    parts.push(`${planned === 1 ? `the ${noun}` : `all ${plural(planned, noun)}`} passed in ${fmtDuration(results.reduce((t, r) => t + r.durationMs, 0))}`);
+  if (notRun > 0 && !aborted) parts.push(`${plural(notRun, `later ${noun}`)} ${notRun === 1 ? 'was' : 'were'} not run`);
+  return parts.join('; ');
 }
 
 type Write = (msgs: AgentMessage[]) => void;
