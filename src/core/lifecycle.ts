@@ -9,6 +9,7 @@ import { dueForArchive } from './policies/archive';
 import { gatherFacts } from './agents/runFacts';
 import { builtInAgents, launchContext } from './agents/launchEnv';
 import type { PoolDeps } from './agents/pool';
+import type { QaWorkerDeps } from './gates/qaWorker';
 import { TranscriptWriter } from './agents/transcript';
 import type { Command } from './model/commands';
 import type { RequestResult } from './pipeline/pipeline';
@@ -61,7 +62,24 @@ export async function startUp(o: Orchestrator): Promise<void> {
     for (const c of recoverEndings(o.state, o.policyContext())) await o.request(c);
     o.policies.start();
     o.pool.start();
+    o.qa.start();
   }
+}
+
+/** What the QA worker needs from the composition. */
+export function qaDeps(o: Orchestrator, request: (c: Command) => Promise<RequestResult>): QaWorkerDeps {
+  return {
+    root: o.root,
+    logsDir: o.logsDir,
+    state: o.state,
+    bus: o.bus,
+    request,
+    config: () => o.config,
+    mask: (t) => o.masker.mask(t),
+    now: () => o.clock.now(),
+    logger: o.logger,
+    stopped: () => o.stopped(),
+  };
 }
 
 function reconcileDeps(o: Orchestrator): ReconcileDeps {
@@ -91,6 +109,7 @@ export async function reloadConfig(o: Orchestrator): Promise<void> {
     if (o.leads()) {
       o.policies.start();
       o.pool.start();
+      o.qa.start();
     }
   }
   const changed = await o.configStore.reload();

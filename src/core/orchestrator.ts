@@ -22,7 +22,8 @@ import { newRunId } from './util/ids';
 import type { LockInfo } from './util/lock';
 import { makeMasker, type Masker } from './agents/masking';
 import { defaultSpawner, type LaunchEnv } from './agents/launchEnv';
-import { onTick, poolDeps, reloadConfig, rescan, startUp, startWatching } from './lifecycle';
+import { QaWorker } from './gates/qaWorker';
+import { onTick, poolDeps, qaDeps, reloadConfig, rescan, startUp, startWatching } from './lifecycle';
 
 export interface OrchestratorOptions extends LaunchEnv {
   root: string;
@@ -57,6 +58,7 @@ export class Orchestrator {
   readonly pipeline: Pipeline;
   readonly hub = new LiveHub(100);
   readonly pool: AgentPool;
+  readonly qa: QaWorker;
   readonly policies: PolicyRunner;
   readonly requests: RequestQueue;
   readonly masker: Masker;
@@ -90,6 +92,7 @@ export class Orchestrator {
     const request = (c: Command) => this.request(c);
     this.policies = new PolicyRunner(this.bus, this.state, () => this.policyContext(), request, this.logger);
     this.pool = new AgentPool(poolDeps(this, request));
+    this.qa = new QaWorker(qaDeps(this, request));
   }
 
   /** Set when another process drives this project: this one shows it and sends it requests. */
@@ -178,6 +181,7 @@ export class Orchestrator {
     if (this.disposed || !this.started || !this.leads()) return;
     this.policies.kick();
     this.pool.pump();
+    this.qa.pump();
   }
 
   /**
@@ -190,6 +194,7 @@ export class Orchestrator {
     this.ticker?.dispose();
     await this.watcher?.dispose();
     this.policies.dispose();
+    await this.qa.dispose();
     await this.pool.dispose({ stopAgents: opts.stopAgents ?? true });
     await this.pipeline.close();
     this.leadership.release();

@@ -51,6 +51,8 @@ export type Command =
   /** The user's review verdict on a story in QA: approve sends it to merge; reject back to its coder. */
   | { type: 'item.approve'; id: number; source: Source }
   | { type: 'item.reject'; id: number; feedback: string; source: Source }
+  /** The server QA gates ran on a story in QA: pass → merge; fail → back to its coder (retries count), then blocked. */
+  | { type: 'item.qaResult'; id: number; ok: boolean; summary: string; output: string; maxRetries: number; source: Source }
   /** Archived with a reason, from any stage but archived. */
   | { type: 'item.abandon'; id: number; reason: string; source: Source }
   | {

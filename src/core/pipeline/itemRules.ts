@@ -11,6 +11,7 @@ export function decideItem(s: StateView, c: Extract<Command, { type: `item.${str
     case 'item.approve':
     case 'item.reject':
     case 'item.abandon':
+    case 'item.qaResult':
       return decideReview(s, c, ctx);
     case 'item.create':
       return accept(

@@ -5,7 +5,7 @@ import type { StateView } from '../state/types';
 import { accept, cutNote, newRun, refuse, type DecideContext, type Decision } from './decisions';
 import { checkTransition } from './stageRules';
 
-type Review = Extract<Command, { type: 'item.approve' | 'item.reject' | 'item.abandon' }>;
+type Review = Extract<Command, { type: 'item.approve' | 'item.reject' | 'item.abandon' | 'item.qaResult' }>;
 
 export function decideReview(s: StateView, c: Review, ctx: DecideContext): Decision {
   const item = s.item(c.id);
@@ -22,6 +22,7 @@ export function decideReview(s: StateView, c: Review, ctx: DecideContext): Decis
   }
   if (item.stage !== 'qa') return refuse(`Story ${c.id} is in ${item.stage}; only a story in QA can be ${c.type === 'item.approve' ? 'approved' : 'rejected'}.`);
   if (s.activeRun(c.id)) return refuse(`Story ${c.id} has an agent working on it; wait for it to finish (or stop it) first.`);
+  if (c.type === 'item.qaResult') return decideGateResult(s, c, ctx);
   if (c.type === 'item.approve') {
     const why = checkTransition(item, 'qa_passed');
     if (why) return refuse(why);
@@ -31,6 +32,11 @@ export function decideReview(s: StateView, c: Review, ctx: DecideContext): Decis
       { id: c.id, from: 'qa', to: 'merge', reason: 'approved' },
     );
   }
+  return decideReject(s, c, ctx);
+}
+
+function decideReject(s: StateView, c: Extract<Command, { type: 'item.reject' }>, ctx: DecideContext): Decision {
+  const item = s.item(c.id)!;
   const feedback = c.feedback.trim();
   if (!feedback) return refuse('A rejection needs feedback for the agent: what is wrong, what to change.');
   const why = checkTransition(item, 'qa_failed');
@@ -55,5 +61,52 @@ export function decideReview(s: StateView, c: Review, ctx: DecideContext): Decis
       { type: 'run.queued', run, source: c.source },
     ],
     { id: c.id, from: 'qa', to: 'current', runId: run.runId, reason: feedback },
+  );
+}
+
+/** The server gates' verdict. A failure goes back to the coder with the output, as a retry; past max_retries the story is blocked. */
+function decideGateResult(s: StateView, c: Extract<Command, { type: 'item.qaResult' }>, ctx: DecideContext): Decision {
+  const item = s.item(c.id)!;
+  if (c.ok) {
+    const why = checkTransition(item, 'qa_passed');
+    if (why) return refuse(why);
+    return accept(
+      [{ op: 'item.move', id: c.id, to: 'merge', patch: { qa_feedback: undefined } }],
+      [{ type: 'item.moved', id: c.id, from: 'qa', to: 'merge', source: c.source, kind: 'qa_passed', reason: c.summary }],
+      { id: c.id, from: 'qa', to: 'merge', reason: c.summary },
+    );
+  }
+  const note = cutNote(`The QA gates failed: ${c.summary}${c.output ? `\n${c.output}` : ''}`);
+  const coded = [...s.runsForStory(c.id)].reverse().find((r) => r.stage !== 'qa');
+  const attempt = (coded?.attempt ?? 1) + 1;
+  if (c.maxRetries <= 0 || attempt > c.maxRetries + 1) {
+    const reason = cutNote(`the QA gates failed after ${attempt - 1} attempt${attempt === 2 ? '' : 's'}; last: ${c.summary}`);
+    return accept(
+      [{ op: 'item.move', id: c.id, to: 'current', patch: { qa_feedback: note, blocked: true, blocked_reason: reason } }],
+      [
+        { type: 'item.moved', id: c.id, from: 'qa', to: 'current', source: c.source, kind: 'qa_failed', reason: c.summary },
+        { type: 'item.blocked', id: c.id, reason, source: c.source },
+      ],
+      { id: c.id, from: 'qa', to: 'current', reason },
+    );
+  }
+  const prompt = `${note}\nFix the failures in this worktree, run the tests, and commit your work when they pass.`;
+  const run = newRun(c.id, 'current', ctx, {
+    agent: coded?.agent,
+    attempt,
+    sessionId: coded?.sessionId,
+    prompt: coded?.sessionId ? prompt : undefined,
+    history: coded?.sessionId ? coded.history : [...(coded?.history ?? []), note],
+  });
+  return accept(
+    [
+      { op: 'item.move', id: c.id, to: 'current', patch: { qa_feedback: note } },
+      { op: 'run.put', run },
+    ],
+    [
+      { type: 'item.moved', id: c.id, from: 'qa', to: 'current', source: c.source, kind: 'qa_failed', reason: c.summary },
+      { type: 'run.queued', run, source: c.source },
+    ],
+    { id: c.id, from: 'qa', to: 'current', runId: run.runId, reason: c.summary },
   );
 }

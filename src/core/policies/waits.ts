@@ -74,6 +74,7 @@ function stageWait(item: WorkItem, s: StateView, ctx: PolicyContext): string | u
   if (item.frontMatter.review_hold === true) return `held for review (review_hold): approve or reject it (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
   const mode = typeof item.frontMatter.qa === 'string' ? item.frontMatter.qa : ctx.config.project.defaultQa;
   if (mode === 'human') return `waiting for your review: approve or reject it (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
+  if (mode === 'server') return ctx.stopped ? `waits for the QA gates: ${ctx.stopped}` : 'the QA gates run (qa: server)';
   return `QA mode "${mode}" does not run in this version yet: approve or reject it yourself (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
 }
 
