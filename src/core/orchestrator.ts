@@ -21,30 +21,12 @@ import { nullLogger, type Logger } from './util/log';
 import { newRunId } from './util/ids';
 import type { LockInfo } from './util/lock';
 import { makeMasker, type Masker } from './agents/masking';
-import { defaultSpawner, type LaunchEnv } from './agents/launchEnv';
+import { defaultSpawner } from './agents/launchEnv';
+import type { OrchestratorOptions } from './options';
 import { QaWorker } from './gates/qaWorker';
 import { onTick, poolDeps, qaDeps, reloadConfig, rescan, startUp, startWatching } from './lifecycle';
 
-export interface OrchestratorOptions extends LaunchEnv {
-  root: string;
-  logger?: Logger;
-  clock?: Clock;
-  /** Untrusted workspaces never run agents. */
-  trusted?: boolean;
-  /** Watch .huskies/ for changes made by hand (default true). */
-  watch?: boolean;
-  /** Start queued and current work automatically (default true). */
-  autoAssign?: boolean;
-  /** Start no agent program in this process (one-shot CLI commands: a leader starts queued runs). */
-  runAgents?: boolean;
-  /** Never take the lock or write: only read and show (`huskies status`). */
-  readOnly?: boolean;
-  /** Grace between TERM and KILL when stopping a run; the lock file's owner ("vscode" or "cli"). */
-  graceMs?: number;
-  owner?: string;
-  /** How agent programs are started (default: under a supervisor that outlives the host). */
-  spawner?: Spawner;
-}
+export type { OrchestratorOptions };
 
 export class Orchestrator {
   readonly root: string;

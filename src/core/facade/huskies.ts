@@ -27,6 +27,7 @@ export class Huskies extends EventEmitter {
     this.setMaxListeners(50);
     this.o = new Orchestrator(opts);
     this.o.bus.on('*', (e) => this.onEvent(e));
+    this.o.onRefresh(() => this.changed());
   }
 
   get root(): string {
