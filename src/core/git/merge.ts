@@ -1,13 +1,12 @@
 // Lands one story on the base branch as a single squash commit: combined with the latest base in a scratch
 // worktree, checked by the gates there, published by compare-and-swap, never touching a user's work.
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { readGitIdentity } from './identity';
 import { currentBranch, git } from './git';
 import { publish } from './checkout';
 import { KeyedMutex } from './keyedMutex';
-import { changedFiles, commitOf, commonGitDir, countAhead, gitWith, isAncestor, treeOf } from './mergeGit';
-import { type ScratchContext, combine, mergeNames, removeScratch, resetScratch, scratchConfig } from './mergeWorktree';
+import { changedFiles, commitOf, countAhead, gitWith, isAncestor, treesOf } from './mergeGit';
+import { SCRATCH_CONFIG, type ScratchContext, combine, mergeNames, removeScratch, resetScratch } from './mergeWorktree';
 
 export interface GateResult {
   ok: boolean;
@@ -77,13 +76,10 @@ export async function mergeStory(opts: MergeOptions): Promise<MergeResult> {
   const base = opts.base ?? (await currentBranch(root));
   if (!base) throw new MergeError('no_base', `${root} is not on a branch: set base_branch in .huskies/project.toml`);
   if (!SAFE_BASE.test(base) || base.startsWith('huskies/')) throw new MergeError('bad_input', `"${base}" cannot be a base branch`);
-  await git(root, ['check-ref-format', '--branch', base]).catch(() => {
-    throw new MergeError('bad_input', `"${base}" is not a valid branch name`);
-  });
   if (!(await readGitIdentity(root))) {
     throw new MergeError('no_identity', `git has no user.name and user.email for ${root}: set them (git config user.name "…"; git config user.email "…") before merging`);
   }
-  const ctx: ScratchContext = { root, names, config: scratchConfig(path.join(await commonGitDir(root), 'huskies-no-hooks')) };
+  const ctx: ScratchContext = { root, names, config: SCRATCH_CONFIG };
   const signals = [opts.signal, opts.timeoutMs !== undefined ? AbortSignal.timeout(opts.timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
   const signal = AbortSignal.any(signals);
   return storyLocks.run(`${root}\0${names.key}`, () => mergeLoop(ctx, base, opts, signal));
@@ -107,14 +103,19 @@ async function mergeLoop(ctx: ScratchContext, base: string, opts: MergeOptions, 
     const commit = combined.commit;
     // The squash commit's parent is baseTip: a combination without it would silently revert the base's newer work.
     if (!(await isAncestor(root, baseTip, commit))) throw new Error(`The combined commit ${commit} does not contain ${base} at ${baseTip}`);
-    const tree = await treeOf(root, commit);
-    if (tree === (await treeOf(root, baseTip))) {
+    const [tree, baseTree] = await treesOf(root, commit, baseTip);
+    if (tree === baseTree) {
       await removeScratch(ctx);
       return { kind: 'empty', base, reason: 'no_changes', message: `${names.storyBranch} changes nothing that ${base} does not already have: there is nothing to merge.` };
     }
     const marked = await filesWithConflictMarkers(root, baseTip, commit);
     if (marked.length) {
-      return { kind: 'conflict', files: marked, worktree: names.dir, message: `Conflict markers were committed in ${marked.join(', ')} in ${names.dir}: remove them, commit, and merge again.` };
+      return {
+        kind: 'conflict',
+        files: marked,
+        worktree: names.dir,
+        message: `Conflict markers were committed in ${marked.join(', ')} in ${names.dir}: remove them, commit, and merge again.`,
+      };
     }
     if (signal.aborted) return aborted();
     if (opts.gates) {

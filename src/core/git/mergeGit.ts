@@ -34,7 +34,12 @@ export async function commitOf(cwd: string, ref: string): Promise<string | undef
 }
 
 export async function treeOf(cwd: string, commit: string): Promise<string> {
-  return (await git(cwd, ['rev-parse', '--verify', '--end-of-options', `${commit}^{tree}`])).trim();
+  return (await treesOf(cwd, commit))[0];
+}
+
+/** The trees of several commits, in one call. */
+export async function treesOf(cwd: string, ...commits: string[]): Promise<string[]> {
+  return (await git(cwd, ['rev-parse', ...commits.map((c) => `${c}^{tree}`)])).trim().split('\n');
 }
 
 /** True when `ancestor` is `commit` itself or one of its ancestors. */

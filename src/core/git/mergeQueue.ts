@@ -22,18 +22,20 @@ export class MergeQueue {
 
   enqueue(job: MergeOptions): Promise<MergeResult> {
     const root = path.resolve(job.root);
-    return this.intake.run(root, async () => {
-      const base = job.base ?? (await currentBranch(root));
-      // mergeStory names a missing base itself; the job still takes its turn in the root's line
-      const entry: QueuedMerge = { root, base: base ?? '', branch: job.branch, running: false };
-      this.jobs.add(entry);
-      const done = this.bases.run(`${root}\0${entry.base}`, async () => {
-        entry.running = true;
-        return this.merge({ ...job, base });
-      });
-      void done.finally(() => this.jobs.delete(entry)).catch(() => undefined);
-      return { done };
-    }).then(({ done }) => done);
+    return this.intake
+      .run(root, async () => {
+        const base = job.base ?? (await currentBranch(root));
+        // mergeStory names a missing base itself; the job still takes its turn in the root's line
+        const entry: QueuedMerge = { root, base: base ?? '', branch: job.branch, running: false };
+        this.jobs.add(entry);
+        const done = this.bases.run(`${root}\0${entry.base}`, async () => {
+          entry.running = true;
+          return this.merge({ ...job, base });
+        });
+        void done.finally(() => this.jobs.delete(entry)).catch(() => undefined);
+        return { done };
+      })
+      .then(({ done }) => done);
   }
 
   /** The jobs queued or running, oldest first. */

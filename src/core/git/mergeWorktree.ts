@@ -40,31 +40,28 @@ export function mergeNames(root: string, storyBranch: string): MergeNames {
 export interface ScratchContext {
   root: string;
   names: MergeNames;
-  /** `-c` settings for every command run in the scratch worktree. */
-  config: Record<string, string>;
+  /** `-c` settings for every command run in the scratch worktree (SCRATCH_CONFIG). */
+  config: Readonly<Record<string, string>>;
 }
 
 /**
- * Settings that keep the scratch work predictable whatever the user's config says: no hooks (they would
- * run the project's own scripts on temporary commits), no autostash, no moving of other branches
- * (rebase.updateRefs would drag the story branch along), no signing of temporary commits, no replayed
- * resolutions hiding a conflict.
+ * Settings that keep the scratch work predictable whatever the user's config says: no autostash, no moving
+ * of other branches (rebase.updateRefs would drag the story branch along), no signing of temporary commits,
+ * no replayed resolutions hiding a conflict. The user's hooks still run, as they do for the user's own
+ * commands; the scratch worktree is filled by reset rather than checkout so that no post-checkout hook can
+ * fail its creation.
  */
-export function scratchConfig(noHooksDir: string): Record<string, string> {
-  return {
-    'core.hooksPath': noHooksDir,
-    'rebase.autoStash': 'false',
-    'rebase.updateRefs': 'false',
-    'rebase.autoSquash': 'false',
-    'merge.autoStash': 'false',
-    'merge.verifySignatures': 'false',
-    'commit.gpgSign': 'false',
-    'rerere.enabled': 'false',
-    'submodule.recurse': 'false',
-    'advice.detachedHead': 'false',
-    'core.quotePath': 'false',
-  };
-}
+export const SCRATCH_CONFIG: Readonly<Record<string, string>> = {
+  'rebase.autoStash': 'false',
+  'rebase.updateRefs': 'false',
+  'rebase.autoSquash': 'false',
+  'merge.autoStash': 'false',
+  'merge.verifySignatures': 'false',
+  'commit.gpgSign': 'false',
+  'rerere.enabled': 'false',
+  'submodule.recurse': 'false',
+  'core.quotePath': 'false',
+};
 
 export type Combination = { kind: 'combined'; commit: string; how: 'as-is' | 'rebase' | 'merge' | 'resolution' } | { kind: 'conflict'; files: string[]; message: string };
 
@@ -93,15 +90,22 @@ async function openScratch(ctx: ScratchContext, storyTip: string): Promise<Opene
       // the folder carries our reserved name and git does not know it: a leftover of an interrupted run
       await fs.rm(names.dir, { recursive: true, force: true });
       await fs.mkdir(path.dirname(names.dir), { recursive: true });
-      await gitWith(root, config, ['worktree', 'add', '--quiet', '-B', names.tempBranch, names.dir, storyTip], LONG_GIT_MS);
+      await gitWith(root, config, ['worktree', 'add', '--quiet', '--no-checkout', '-B', names.tempBranch, names.dir, storyTip], LONG_GIT_MS);
     });
+    await gitWith(names.dir, config, ['reset', '--quiet', '--hard', storyTip], LONG_GIT_MS);
     return { kind: 'ready', fresh: true };
   }
   const dir = names.dir;
-  const op = await operationInProgress(await gitDirOf(dir));
   // A conflicting rebase is always aborted at once, so a rebase found here was interrupted: undo it.
-  if (op === 'rebase') await gitWith(dir, config, ['rebase', '--abort'], LONG_GIT_MS);
-  else if (op) {
+  if ((await operationInProgress(await gitDirOf(dir))) === 'rebase') await gitWith(dir, config, ['rebase', '--abort'], LONG_GIT_MS);
+  const head = (await commitOf(dir, 'HEAD'))!;
+  if (head !== storyTip && !(await isAncestor(dir, storyTip, head))) {
+    // What is here predates the story's latest commits (the story went back to its coder): start over.
+    await pointScratchAt(ctx, storyTip);
+    return { kind: 'ready', fresh: true };
+  }
+  const op = await operationInProgress(await gitDirOf(dir));
+  if (op) {
     const unmerged = await unmergedFiles(dir);
     const message = unmerged.length
       ? `The ${op} in ${dir} still has conflicts in ${unmerged.join(', ')}: resolve them, commit, and merge again.`
@@ -112,24 +116,26 @@ async function openScratch(ctx: ScratchContext, storyTip: string): Promise<Opene
   if (dirty.length) {
     return { kind: 'busy', files: dirty, message: `The merge worktree ${dir} has uncommitted changes to ${dirty.join(', ')}: commit or discard them, then merge again.` };
   }
-  const head = await commitOf(dir, 'HEAD');
-  if (head && head !== storyTip && (await isAncestor(dir, storyTip, head))) return { kind: 'ready', fresh: false };
-  if (head !== storyTip) await gitWith(dir, config, ['checkout', '--quiet', '--force', '-B', names.tempBranch, storyTip], LONG_GIT_MS);
-  return { kind: 'ready', fresh: true };
+  return { kind: 'ready', fresh: head === storyTip };
+}
+
+/** Puts the scratch branch, index and files at `commit` (without checkout, so without its hook). */
+async function pointScratchAt(ctx: ScratchContext, commit: string): Promise<void> {
+  await git(ctx.names.dir, ['symbolic-ref', 'HEAD', `refs/heads/${ctx.names.tempBranch}`]);
+  await gitWith(ctx.names.dir, ctx.config, ['reset', '--quiet', '--hard', commit], LONG_GIT_MS);
 }
 
 /** Rebases the story commits onto the base; on any failure the rebase is undone and undefined returned. */
 async function tryRebase(ctx: ScratchContext, storyTip: string, baseTip: string): Promise<string | undefined> {
   const dir = ctx.names.dir;
   try {
-    await gitWith(dir, ctx.config, ['rebase', '--quiet', '--no-autosquash', '--no-fork-point', baseTip], LONG_GIT_MS);
+    // --no-verify: no pre-rebase hook; a refusal would only send us to the merge below
+    await gitWith(dir, ctx.config, ['rebase', '--quiet', '--no-verify', '--no-autosquash', '--no-fork-point', baseTip], LONG_GIT_MS);
     return await commitOf(dir, 'HEAD');
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
     if ((await operationInProgress(await gitDirOf(dir))) === 'rebase') await gitWith(dir, ctx.config, ['rebase', '--abort'], LONG_GIT_MS);
-    if ((await commitOf(dir, 'HEAD')) !== storyTip) {
-      await gitWith(dir, ctx.config, ['checkout', '--quiet', '--force', '-B', ctx.names.tempBranch, storyTip], LONG_GIT_MS);
-    }
+    if ((await commitOf(dir, 'HEAD')) !== storyTip) await pointScratchAt(ctx, storyTip);
     return undefined;
   }
 }
@@ -138,7 +144,7 @@ async function mergeBaseIn(ctx: ScratchContext, baseTip: string, baseName: strin
   const dir = ctx.names.dir;
   const message = `Merge ${baseName} into ${ctx.names.storyBranch}`;
   try {
-    await gitWith(dir, ctx.config, ['merge', '--quiet', '--no-ff', '--no-edit', '-m', message, baseTip], LONG_GIT_MS);
+    await gitWith(dir, ctx.config, ['merge', '--quiet', '--no-ff', '--no-edit', '--no-verify', '-m', message, baseTip], LONG_GIT_MS);
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
     const files = await unmergedFiles(dir);
