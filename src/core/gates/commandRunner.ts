@@ -92,6 +92,16 @@ export function componentDir(dir: string, comp: { name: string; path: string }):
   return { cwd };
 }
 
+/** The commands `pick` chooses from each component, in its folder (or failing with why the folder cannot be used). */
+export function componentSteps<C extends { name: string; path: string }>(dir: string, components: readonly C[], pick: (c: C) => readonly string[]): Step[] {
+  return components.flatMap((comp) => {
+    const commands = pick(comp);
+    if (commands.length === 0) return [];
+    const { cwd, error } = componentDir(dir, comp);
+    return commands.map((command) => ({ command, cwd, ...(error ? { error } : {}) }));
+  });
+}
+
 /** `exit 1 after 3 s`, `stopped by the time limit of 20 min`, ... */
 export function describeEnd(r: CommandResult, timeoutMs = DEFAULT_COMMAND_TIMEOUT_MS): string {
   if (r.error) return `could not run: ${r.error}`;
@@ -163,6 +173,7 @@ export async function runSteps(steps: readonly Step[], opts: RunOptions, mode: S
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 function summarize(results: CommandResult[], planned: number, aborted: boolean, noun: string, timeoutMs: number | undefined): string {
+  if (planned === 0) return `no ${noun} is configured`;
   const failed = results.filter((r) => !passed(r) && !(aborted && r.aborted));
   const notRun = planned - results.length;
   const parts = failed.map((r) => `\`${r.command}\` failed: ${describeEnd(r, timeoutMs)}`);

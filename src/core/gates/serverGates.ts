@@ -1,7 +1,7 @@
 // The server QA gate: the project's test commands ([[component]] tests, then qa_command) run in a
 // story's worktree or a merge worktree, with the outcome summed up for the card and the next coder.
 import type { ComponentSpec, ProjectConfig } from '../config/types';
-import { componentDir, runSteps, type RunOptions, type Step, type StepsResult } from './commandRunner';
+import { componentSteps, runSteps, type RunOptions, type Step, type StepsResult } from './commandRunner';
 
 export { DEFAULT_COMMAND_TIMEOUT_MS as DEFAULT_GATE_TIMEOUT_MS, type CommandResult } from './commandRunner';
 
@@ -22,13 +22,7 @@ export interface GateResult extends StepsResult {
 
 /** The steps in order: per component its setup (when asked) and tests, then qa_command. */
 export function gateSteps(dir: string, config: GateOptions['config'], runSetup = false): Step[] {
-  const steps: Step[] = [];
-  for (const comp of config.components) {
-    const commands = [...(runSetup ? comp.setup : []), ...comp.test];
-    if (commands.length === 0) continue;
-    const { cwd, error } = componentDir(dir, comp);
-    for (const command of commands) steps.push({ command, cwd, ...(error ? { error } : {}) });
-  }
+  const steps = componentSteps(dir, config.components, (c) => (runSetup ? [...c.setup, ...c.test] : c.test));
   for (const command of config.qaCommand ?? []) steps.push({ command, cwd: dir });
   return steps;
 }
