@@ -111,6 +111,14 @@ describe('server gates (runGates)', function () {
     assert.match(missing.results[0].error ?? '', /path "nope" does not exist/);
   });
 
+  it('a worktree that is gone fails with a clear reason', async () => {
+    const gone = path.join(dir, 'gone');
+    const r = await runGates({ dir: gone, config: { components: [], qaCommand: ['true'] }, transcript: transcript(), mask: (t) => t });
+    assert.equal(r.ok, false);
+    assert.equal(r.results[0].error, `the folder ${gone} does not exist`);
+    assert.equal(r.summary, `\`true\` failed: could not run: the folder ${gone} does not exist`);
+  });
+
   it('runs with CI=true, the host environment and stdin closed', async () => {
     const r = await run({ qaCommand: ['test "$CI" = true', 'test "$HUSKIES_GATE_PROBE" = here', 'cat'] }, { env: { ...process.env, HUSKIES_GATE_PROBE: 'here' } });
     assert.equal(r.ok, true, r.summary);
@@ -206,6 +214,30 @@ describe('server gates (runGates)', function () {
     const last = (await records()).at(-1)!.msg;
     assert.deepEqual(last, { kind: 'notice', message: r.summary, level: 'warning' });
     assert.match(r.summary, /^`false` failed: exit 1 after /);
+  });
+
+  it('an abort after the command has ended does not count against it, but nothing after it starts', async () => {
+    const abort = new AbortController();
+    // The background child outlives the shell and holds the output pipe; it says when the shell is gone.
+    const waiter =
+      `sh -c 'trap "" TERM; echo $$ > bg.tmp; mv bg.tmp bg.pid; while kill -0 $PPID 2>/dev/null; do sleep 0.01; done; echo shell-gone; exec sleep 300' & ` +
+      'while [ ! -s bg.pid ]; do sleep 0.01; done; exit 0';
+    const r = await runGates({
+      dir,
+      config: { components: [], qaCommand: [waiter, 'touch not-run'] },
+      transcript: transcript(),
+      mask: (t) => t,
+      signal: abort.signal,
+      graceMs: 300,
+      onRecords: (recs) => {
+        if (recs.some((x) => x.msg.kind === 'text' && x.msg.text.includes('shell-gone'))) abort.abort();
+      },
+    });
+    leftovers.pid(pidIn('bg.pid'));
+    assert.deepEqual([r.results.length, r.results[0].exitCode, r.results[0].aborted, r.aborted], [1, 0, false, true]);
+    assert.equal(r.summary, 'stopped after 1 of 2 gate commands passed');
+    assert.equal(fs.existsSync(path.join(dir, 'not-run')), false);
+    assert.equal(running(pidIn('bg.pid')), false);
   });
 
   it('a signal aborted before the start runs nothing', async () => {

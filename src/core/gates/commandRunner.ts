@@ -193,7 +193,9 @@ async function runStep(step: Step, opts: RunOptions & { env: NodeJS.ProcessEnv; 
   const started = opts.now();
   const result: CommandResult = { command: shown, cwd: step.cwd, exitCode: null, signal: null, durationMs: 0, timedOut: false, aborted: false };
   const output = new OutputSink(opts.mask, write);
-  if (step.error) result.error = opts.mask(step.error);
+  // spawn would blame /bin/sh for a missing working folder
+  const error = step.error ?? (isFolder(step.cwd) ? undefined : `the folder ${step.cwd} does not exist`);
+  if (error) result.error = opts.mask(error);
   else await runProcess(step, opts, output, result);
   result.durationMs = Math.max(0, opts.now() - started);
   output.finish();
@@ -201,6 +203,14 @@ async function runStep(step: Step, opts: RunOptions & { env: NodeJS.ProcessEnv; 
   write([{ kind: 'notice', message: end, level: passed(result) ? 'info' : 'warning' }]);
   const body = output.tail();
   return { result, tail: `${header}\n${body}${body ? '\n' : ''}[${end}]` };
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function runProcess(step: Step, opts: RunOptions & { env: NodeJS.ProcessEnv }, output: OutputSink, result: CommandResult): Promise<void> {
@@ -217,6 +227,7 @@ function runProcess(step: Step, opts: RunOptions & { env: NodeJS.ProcessEnv }, o
     const pgid = child.pid;
     const timers: NodeJS.Timeout[] = [];
     let stopping = false;
+    let exited = false;
     let settled = false;
     const stop = () => {
       if (stopping || !pgid) return;
@@ -225,6 +236,7 @@ function runProcess(step: Step, opts: RunOptions & { env: NodeJS.ProcessEnv }, o
       timers.push(setTimeout(() => signalGroup(pgid, 'SIGKILL'), graceMs));
     };
     const onAbort = () => {
+      if (exited) return; // it ended on its own; the next command will not start
       result.aborted = true;
       stop();
     };
@@ -244,6 +256,7 @@ function runProcess(step: Step, opts: RunOptions & { env: NodeJS.ProcessEnv }, o
     child.stdout!.setEncoding('utf8').on('data', (d: string) => output.feed('out', d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => output.feed('err', d));
     child.on('exit', (code, signal) => {
+      exited = true;
       result.exitCode = code;
       result.signal = signal;
       // Whatever it left in its group (a server started with &) is stopped too; the pipes such a
