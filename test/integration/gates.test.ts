@@ -38,6 +38,20 @@ describe('server gates (runGates)', function () {
   /** A background process that ignores TERM; the command goes on once it is in place and has written its pid. */
   const stubborn = (pidFile: string, redirect: string) =>
     `sh -c 'trap "" TERM; echo $$ > ${pidFile}.tmp; mv ${pidFile}.tmp ${pidFile}; exec sleep 300' ${redirect} & while [ ! -s ${pidFile} ]; do sleep 0.01; done`;
+  /** Runs the commands and aborts the run when a line of output contains `text`. */
+  const abortOnOutput = (text: string, qaCommand: string[]) => {
+    const abort = new AbortController();
+    return run(
+      { qaCommand },
+      {
+        signal: abort.signal,
+        graceMs: 300,
+        onRecords: (recs) => {
+          if (recs.some((x) => x.msg.kind === 'text' && x.msg.text.includes(text))) abort.abort();
+        },
+      },
+    );
+  };
   const pidIn = (file: string) => Number(fs.readFileSync(path.join(dir, file), 'utf8').trim());
 
   it('passes when every command exits 0, with each command and its output in the transcript', async () => {
@@ -177,19 +191,7 @@ describe('server gates (runGates)', function () {
   });
 
   it('an abort stops the running command and its group, and nothing after it starts', async () => {
-    const abort = new AbortController();
-    const started = runGates({
-      dir,
-      config: { components: [], qaCommand: ['sleep 300 & echo $! > bg.pid; echo ready; wait', 'touch not-run'] },
-      transcript: transcript(),
-      mask: (t) => t,
-      signal: abort.signal,
-      graceMs: 300,
-      onRecords: (recs) => {
-        if (recs.some((x) => x.msg.kind === 'text' && x.msg.text.includes('ready'))) abort.abort();
-      },
-    });
-    const r = await started;
+    const r = await abortOnOutput('ready', ['sleep 300 & echo $! > bg.pid; echo ready; wait', 'touch not-run']);
     const bg = pidIn('bg.pid');
     leftovers.pid(bg);
     assert.equal(r.ok, false);
@@ -217,22 +219,11 @@ describe('server gates (runGates)', function () {
   });
 
   it('an abort after the command has ended does not count against it, but nothing after it starts', async () => {
-    const abort = new AbortController();
     // The background child outlives the shell and holds the output pipe; it says when the shell is gone.
     const waiter =
       `sh -c 'trap "" TERM; echo $$ > bg.tmp; mv bg.tmp bg.pid; while kill -0 $PPID 2>/dev/null; do sleep 0.01; done; echo shell-gone; exec sleep 300' & ` +
       'while [ ! -s bg.pid ]; do sleep 0.01; done; exit 0';
-    const r = await runGates({
-      dir,
-      config: { components: [], qaCommand: [waiter, 'touch not-run'] },
-      transcript: transcript(),
-      mask: (t) => t,
-      signal: abort.signal,
-      graceMs: 300,
-      onRecords: (recs) => {
-        if (recs.some((x) => x.msg.kind === 'text' && x.msg.text.includes('shell-gone'))) abort.abort();
-      },
-    });
+    const r = await abortOnOutput('shell-gone', [waiter, 'touch not-run']);
     leftovers.pid(pidIn('bg.pid'));
     assert.deepEqual([r.results.length, r.results[0].exitCode, r.results[0].aborted, r.aborted], [1, 0, false, true]);
     assert.equal(r.summary, 'stopped after 1 of 2 gate commands passed');
