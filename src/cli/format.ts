@@ -1,9 +1,6 @@
 // One-line renderings of agent messages and runs for the terminal. Secrets are masked before a
 // message is cut to length (so no half of a key shows), and any number prints as a time.
-import type { AgentMessage } from '../core/model/agentMessage';
-import { maskMessage } from '../core/agents/mask';
-import { safeStringify } from '../core/agents/parsers';
-import { redact, secretValues } from '../core/util/log';
+import { maskMessage, redact, safeStringify, secretValues, type AgentMessage } from '../core/api';
 
 const MAX = 160;
 
