@@ -10,6 +10,9 @@ import { gatherFacts } from './agents/runFacts';
 import { builtInAgents, launchContext } from './agents/launchEnv';
 import type { PoolDeps } from './agents/pool';
 import type { QaWorkerDeps } from './gates/qaWorker';
+import type { WorkItem } from './model/workItem';
+import { ensureWorktree, type Worktree } from './git/git';
+import { pruneAndReport, setupWorktree, teardownWorktree } from './git/worktreeLifecycle';
 import { TranscriptWriter } from './agents/transcript';
 import type { Command } from './model/commands';
 import type { RequestResult } from './pipeline/pipeline';
@@ -35,6 +38,7 @@ export function poolDeps(o: Orchestrator, request: (c: Command) => Promise<Reque
     secrets: (agent) => o.masker.secretsFor(agent),
     stopped: () => o.stopped(),
     graceMs: o.opts.graceMs,
+    workspace: (item, run) => prepareWorktree(o, item, run.transcript),
     notice: (run, message) => {
       const w = new TranscriptWriter(run.transcript, run.lastSeq);
       try {
@@ -60,10 +64,33 @@ export async function startUp(o: Orchestrator): Promise<void> {
   if (o.leads()) {
     await reconcile(reconcileDeps(o));
     for (const c of recoverEndings(o.state, o.policyContext())) await o.request(c);
+    await pruneWorktrees(o).catch((err) => o.logger.warn(`worktrees: ${errorText(err)}`));
     o.policies.start();
     o.pool.start();
     o.qa.start();
   }
+}
+
+/** The story's worktree; a new one gets each component's setup first (its output in the run's transcript). */
+async function prepareWorktree(o: Orchestrator, item: WorkItem, transcript: string): Promise<Worktree> {
+  const wt = await ensureWorktree(o.root, item, o.config.project.baseBranch);
+  const components = o.config.project.components.filter((c) => c.setup.length > 0);
+  if (!wt.created || !components.length) return wt;
+  const r = await setupWorktree({ dir: wt.dir, components, mask: (t) => o.masker.mask(t), transcript });
+  if (!r.ok) throw new Error(`the worktree's setup failed: ${r.summary}`);
+  return wt;
+}
+
+/** Start-up: `git worktree prune`, then stale story worktrees and branches are removed when provably safe, else reported. */
+async function pruneWorktrees(o: Orchestrator): Promise<void> {
+  const presence = (id: number) => {
+    const st = o.state.item(id)?.stage;
+    return !st ? 'missing' : st === 'done' || st === 'archived' ? 'finished' : 'active';
+  };
+  const teardown = (dir: string) =>
+    teardownWorktree({ dir, components: o.config.project.components, mask: (t) => o.masker.mask(t), transcript: path.join(o.logsDir, `teardown-${path.basename(dir)}.jsonl`) });
+  const findings = await pruneAndReport(o.root, { presence, baseBranch: o.config.project.baseBranch, keepBranches: o.config.project.keepBranches, teardown });
+  for (const f of findings) if (f.action !== 'kept') (f.action === 'report' ? o.logger.warn : o.logger.info)(`worktrees: ${f.message}`);
 }
 
 /** What the QA worker needs from the composition. */

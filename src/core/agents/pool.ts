@@ -40,7 +40,7 @@ export interface PoolDeps {
   stopped(): string | undefined;
   graceMs?: number;
   /** The story's worktree (created or reused); git in production, a fake in unit tests. */
-  workspace?(item: WorkItem): Promise<{ dir: string; branch: string; base: string }>;
+  workspace?(item: WorkItem, run: RunRecord): Promise<{ dir: string; branch: string; base: string }>;
   /** Appends a notice to the run's transcript before its program starts; returns the last seq. */
   notice?(run: RunRecord, message: string): number;
   /** What a finished run left behind; read from git in production. */
@@ -144,7 +144,7 @@ export class AgentPool {
   private async launchAsync(run: RunRecord, agent: AgentSpec): Promise<void> {
     const item = this.d.state.item(run.storyId);
     if (!item) throw new Error(`story ${run.storyId} is gone`);
-    const wt = await (this.d.workspace ? this.d.workspace(item) : ensureWorktree(this.d.root, item, this.d.config().project.baseBranch));
+    const wt = await (this.d.workspace ? this.d.workspace(item, run) : ensureWorktree(this.d.root, item, this.d.config().project.baseBranch));
     await this.d.request({ type: 'run.workspace', runId: run.runId, worktree: wt.dir, branch: wt.branch, baseCommit: wt.base });
     const current = this.d.state.run(run.runId);
     if (!current || current.status !== 'running') return; // ended while the worktree was made
