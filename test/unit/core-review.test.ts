@@ -67,4 +67,9 @@ describe('core: review verdicts, abandon, archive', () => {
     assert.match(whyWaiting(c.state.item(2)!, c.state, c.ctx())!, /held for review \(review_hold\)/);
     assert.match(whyWaiting(c.state.item(3)!, c.state, c.ctx())!, /waits to be merged/);
   });
+
+  it('qa: server with no test command configured waits for a person rather than passing untested work', () => {
+    const c = makeCore({ items: [item(1, 'qa', { frontMatter: { qa: 'server' } })], autoAssign: false });
+    assert.match(whyWaiting(c.state.item(1)!, c.state, c.ctx())!, /has no test command to run \(add qa_command/);
+  });
 });

@@ -11,7 +11,7 @@ import type { RequestResult } from '../pipeline/pipeline';
 import type { StateView } from '../state/types';
 import type { Logger } from '../util/log';
 import { worktreeFor } from '../git/git';
-import { runGates } from './serverGates';
+import { hasGates, runGates } from './serverGates';
 
 export interface QaWorkerDeps {
   root: string;
@@ -52,6 +52,8 @@ export class QaWorker {
   pump(): void {
     if (this.disposed || this.d.stopped()) return;
     const config = this.d.config();
+    // With no test command configured nothing would be tested: such stories wait for a person (see waits.ts).
+    if (!hasGates(config.project)) return;
     for (const item of this.d.state.items()) {
       if (item.stage !== 'qa' || item.blocked || item.invalid || item.frontMatter.review_hold === true) continue;
       if (this.running.has(item.id) || this.d.state.activeRun(item.id) || qaMode(item, config) !== 'server') continue;
@@ -84,8 +86,7 @@ export class QaWorker {
     this.d.logger.info(`#${item.id}: running the QA gates in ${path.relative(this.d.root, dir)}`);
     const r = await runGates({ dir, config: config.project, transcript, mask: (t) => this.d.mask(t), signal, now: () => this.d.now() });
     if (r.aborted || this.disposed) return;
-    const summary = r.noGates ? `passed without testing anything: ${r.summary}` : r.summary;
-    const res = await this.d.request({ ...base, ok: r.ok, summary, output: r.ok ? '' : r.outputTail });
+    const res = await this.d.request({ ...base, ok: r.ok, summary: r.summary, output: r.ok ? '' : r.outputTail });
     if (!res.ok) this.d.logger.info(`#${item.id}: QA result not applied: ${res.refusal}`);
   }
 

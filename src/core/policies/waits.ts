@@ -5,6 +5,7 @@ import type { RunRecord } from '../model/run';
 import type { WorkItem } from '../model/workItem';
 import type { AgentStateData, StateView } from '../state/types';
 import type { PolicyContext } from './types';
+import { hasGates } from '../gates/serverGates';
 
 /** Dependencies that hold a story back: missing, itself, a cycle, or not done yet. */
 export function dependencyWait(item: WorkItem, s: Pick<StateView, 'item'>): string | undefined {
@@ -74,6 +75,8 @@ function stageWait(item: WorkItem, s: StateView, ctx: PolicyContext): string | u
   if (item.frontMatter.review_hold === true) return `held for review (review_hold): approve or reject it (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
   const mode = typeof item.frontMatter.qa === 'string' ? item.frontMatter.qa : ctx.config.project.defaultQa;
   if (mode === 'human') return `waiting for your review: approve or reject it (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
+  if (mode === 'server' && !hasGates(ctx.config.project))
+    return `QA mode "server" has no test command to run (add qa_command or a [[component]] test to .huskies/project.toml): approve or reject it yourself (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
   if (mode === 'server') return ctx.stopped ? `waits for the QA gates: ${ctx.stopped}` : 'the QA gates run (qa: server)';
   return `QA mode "${mode}" does not run in this version yet: approve or reject it yourself (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
 }
