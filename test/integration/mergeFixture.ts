@@ -24,6 +24,13 @@ export class MergeRepo {
     return repo;
   }
 
+  /** A copy of this repository (made before any worktree is added), cheaper than building another one. */
+  copy(): MergeRepo {
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'huskies-merge-')));
+    fs.cpSync(this.dir, dir, { recursive: true });
+    return new MergeRepo(dir);
+  }
+
   git(...args: string[]): string {
     return gitAt(this.dir, ...args);
   }
@@ -58,12 +65,11 @@ export class MergeRepo {
 
   commitIn(dir: string, files: Record<string, string | null>, message: string): string {
     for (const [rel, text] of Object.entries(files)) {
-      if (text === null) gitAt(dir, 'rm', '-q', '--', rel);
-      else {
-        this.write(rel, text, dir);
-        gitAt(dir, 'add', '-f', '--', rel);
-      }
+      if (text === null) fs.rmSync(path.join(dir, rel));
+      else this.write(rel, text, dir);
     }
+    // -A stages the deletions, -f the files a .gitignore would hide
+    if (Object.keys(files).length) gitAt(dir, 'add', '-A', '-f', '--', ...Object.keys(files));
     gitAt(dir, 'commit', '-q', '--allow-empty', '-m', message);
     return gitAt(dir, 'rev-parse', 'HEAD').trim();
   }

@@ -12,7 +12,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { GitError, git } from './git';
-import { LONG_GIT_MS, allGitDirs, branchBeingRebased, commitOf, gitDirOf, gitWith, listWorktrees, operationInProgress, trackedChanges, zList } from './mergeGit';
+import { type Change, LONG_GIT_MS, allGitDirs, branchBeingRebased, commitOf, gitDirOf, gitWith, listWorktrees, operationInProgress, trackedChanges } from './mergeGit';
 
 export type Publication =
   | { kind: 'advanced'; checkout?: string }
@@ -21,16 +21,15 @@ export type Publication =
   /** The base could not move without touching someone's work; reason says why. */
   | { kind: 'held'; checkout?: string; reason: string };
 
-/** Why fast-forwarding the working tree `dir` from `from` to `to` could touch uncommitted work, or undefined when it cannot. */
-export async function whyNotSafe(dir: string, from: string, to: string): Promise<string | undefined> {
+/** Why fast-forwarding the working tree `dir` by `changes` could touch uncommitted work, or undefined when it cannot. */
+export async function whyNotSafe(dir: string, changes: Change[]): Promise<string | undefined> {
   const op = await operationInProgress(await gitDirOf(dir));
   if (op) return `a ${op} is in progress there`;
-  const ignoreCase = (await git(dir, ['config', '--bool', 'core.ignorecase']).catch(() => 'false')).trim() === 'true';
+  const tracked = await trackedChanges(dir);
+  const ignoreCase = tracked.length > 0 && (await git(dir, ['config', '--bool', 'core.ignorecase']).catch(() => 'false')).trim() === 'true';
   const norm = (p: string) => (ignoreCase ? p.toLowerCase() : p);
-  const dirty = new Set((await trackedChanges(dir)).map(norm));
-  const parts = zList(await git(dir, ['diff', '--name-status', '-z', '--no-renames', '--no-ext-diff', from, to, '--']));
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const [status, file] = [parts[i], parts[i + 1]];
+  const dirty = new Set(tracked.map(norm));
+  for (const { status, path: file } of changes) {
     if (dirty.has(norm(file))) return `it has an uncommitted change to ${file}, which the merge also changes`;
     if (status !== 'A') continue;
     const inTheWay = await untrackedInTheWay(dir, file);
@@ -52,28 +51,43 @@ async function untrackedInTheWay(dir: string, file: string): Promise<string | un
 }
 
 /** The worktree a rebase of `ref` is running in, if any: moving the ref under it would make it fail at the end. */
-async function rebaseOf(root: string, ref: string): Promise<string | undefined> {
-  for (const gitDir of await allGitDirs(root)) if ((await branchBeingRebased(gitDir)) === ref) return gitDir;
+async function rebaseOf(commonDir: string, ref: string): Promise<string | undefined> {
+  for (const gitDir of await allGitDirs(commonDir)) if ((await branchBeingRebased(gitDir)) === ref) return gitDir;
   return undefined;
 }
 
-/** Moves `base` from `old` to `next` (a child of `old`), keeping every working tree that has it checked out in step. */
-export async function publish(root: string, base: string, old: string, next: string, config: Record<string, string>, reflog: string): Promise<Publication> {
+export interface PublishRequest {
+  root: string;
+  /** The repository's common git directory. */
+  commonDir: string;
+  base: string;
+  old: string;
+  /** A child of `old`. */
+  next: string;
+  /** What `next` changes against `old`. */
+  changes: Change[];
+  config: Readonly<Record<string, string>>;
+  reflog: string;
+}
+
+/** Moves the base from `old` to `next`, keeping every working tree that has it checked out in step. */
+export async function publish(req: PublishRequest): Promise<Publication> {
+  const { root, base, old, next, config } = req;
   const ref = `refs/heads/${base}`;
-  const rebasing = await rebaseOf(root, ref);
+  const rebasing = await rebaseOf(req.commonDir, ref);
   if (rebasing) return { kind: 'held', reason: `a rebase of ${base} is in progress (${rebasing})` };
-  const holder = (await listWorktrees(root)).find((w) => w.branch === ref);
+  const holder = (await listWorktrees(root)).find((w) => w.branch === ref && !w.prunable);
   if (!holder) {
     try {
-      await git(root, ['update-ref', '-m', reflog, ref, next, old]);
+      await git(root, ['update-ref', '-m', req.reflog, ref, next, old]);
       return { kind: 'advanced' };
     } catch (err) {
       if ((await commitOf(root, ref)) !== old) return { kind: 'moved' };
       throw err;
     }
   }
-  if ((await commitOf(root, ref)) !== old) return { kind: 'moved' };
-  const unsafe = await whyNotSafe(holder.dir, old, next);
+  if (holder.head !== old) return { kind: 'moved' };
+  const unsafe = await whyNotSafe(holder.dir, req.changes);
   if (unsafe) return { kind: 'held', checkout: holder.dir, reason: unsafe };
   let refusal = '';
   try {

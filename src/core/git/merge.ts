@@ -5,7 +5,7 @@ import { readGitIdentity } from './identity';
 import { currentBranch, git } from './git';
 import { publish } from './checkout';
 import { KeyedMutex } from './keyedMutex';
-import { changedFiles, commitOf, countAhead, gitWith, isAncestor, treesOf } from './mergeGit';
+import { changesBetween, commitOf, commitsOf, commonGitDir, countAhead, gitWith, isAncestor, treesOf } from './mergeGit';
 import { SCRATCH_CONFIG, type ScratchContext, combine, mergeNames, removeScratch, resetScratch } from './mergeWorktree';
 
 export interface GateResult {
@@ -73,27 +73,32 @@ export async function mergeStory(opts: MergeOptions): Promise<MergeResult> {
     throw new MergeError('bad_input', (err as Error).message);
   }
   if (!opts.message.trim()) throw new MergeError('bad_input', `The commit message for merging ${opts.branch} is empty`);
-  const base = opts.base ?? (await currentBranch(root));
+  const [base, identity, commonDir] = await Promise.all([opts.base ?? currentBranch(root), readGitIdentity(root), commonGitDir(root)]);
   if (!base) throw new MergeError('no_base', `${root} is not on a branch: set base_branch in .huskies/project.toml`);
   if (!SAFE_BASE.test(base) || base.startsWith('huskies/')) throw new MergeError('bad_input', `"${base}" cannot be a base branch`);
-  if (!(await readGitIdentity(root))) {
+  if (!identity) {
     throw new MergeError('no_identity', `git has no user.name and user.email for ${root}: set them (git config user.name "…"; git config user.email "…") before merging`);
   }
-  const ctx: ScratchContext = { root, names, config: SCRATCH_CONFIG };
+  const ctx: MergeContext = { root, names, config: SCRATCH_CONFIG, commonDir };
   const signals = [opts.signal, opts.timeoutMs !== undefined ? AbortSignal.timeout(opts.timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
   const signal = AbortSignal.any(signals);
   return storyLocks.run(`${root}\0${names.key}`, () => mergeLoop(ctx, base, opts, signal));
 }
 
-async function mergeLoop(ctx: ScratchContext, base: string, opts: MergeOptions, signal: AbortSignal): Promise<MergeResult> {
+interface MergeContext extends ScratchContext {
+  commonDir: string;
+}
+
+async function mergeLoop(ctx: MergeContext, base: string, opts: MergeOptions, signal: AbortSignal): Promise<MergeResult> {
   const { root, names } = ctx;
   const aborted = (): MergeResult => ({ kind: 'aborted', message: `Merging ${names.storyBranch} into ${base} was stopped before it finished; ${base} is unchanged.` });
-  const storyTip = await commitOf(root, `refs/heads/${names.storyBranch}`);
+  // the story is merged as it was when the merge started
+  const [storyTip, firstBaseTip] = await commitsOf(root, `refs/heads/${names.storyBranch}`, `refs/heads/${base}`);
   if (!storyTip) throw new MergeError('no_branch', `The story branch ${names.storyBranch} does not exist`);
   const attempts = Math.max(1, opts.maxAttempts ?? 3);
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (signal.aborted) return aborted();
-    const baseTip = await commitOf(root, `refs/heads/${base}`);
+    const baseTip = attempt === 1 ? firstBaseTip : await commitOf(root, `refs/heads/${base}`);
     if (!baseTip) throw new MergeError('no_base', `The base branch ${base} does not exist`);
     if ((await countAhead(root, baseTip, storyTip)) === 0) {
       return { kind: 'empty', base, reason: 'no_commits', message: `${names.storyBranch} has no commits that ${base} lacks: there is nothing to merge.` };
@@ -125,9 +130,11 @@ async function mergeLoop(ctx: ScratchContext, base: string, opts: MergeOptions, 
       if (!gate.ok) return { kind: 'gate_failed', output: gate.output, worktree: names.dir };
     }
     const squash = (await git(root, ['commit-tree', tree, '-p', baseTip, '-m', opts.message])).trim();
-    const published = await publish(root, base, baseTip, squash, ctx.config, `huskies: merge ${names.storyBranch}`);
+    const changes = await changesBetween(root, baseTip, squash);
+    const reflog = `huskies: merge ${names.storyBranch}`;
+    const published = await publish({ root, commonDir: ctx.commonDir, base, old: baseTip, next: squash, changes, config: ctx.config, reflog });
     if (published.kind === 'moved') continue;
-    const filesChanged = await changedFiles(root, baseTip, squash);
+    const filesChanged = changes.map((c) => c.path);
     await removeScratch(ctx);
     if (published.kind === 'advanced') return { kind: 'merged', commit: squash, base, previous: baseTip, filesChanged, checkout: published.checkout };
     await git(root, ['update-ref', '-m', `huskies: merge ${names.storyBranch}, waiting`, `refs/heads/${names.mergedBranch}`, squash]);

@@ -33,6 +33,18 @@ export async function commitOf(cwd: string, ref: string): Promise<string | undef
   }
 }
 
+/** The commits several full ref names point to (undefined for one that is missing), in one call when they all exist. */
+export async function commitsOf(cwd: string, ...refs: string[]): Promise<Array<string | undefined>> {
+  try {
+    // full ref names (refs/heads/...) never start with '-', so no --end-of-options (rev-parse would echo it)
+    const shas = (await git(cwd, ['rev-parse', ...refs.map((r) => `${r}^{commit}`)])).trim().split('\n');
+    if (shas.length === refs.length) return shas;
+  } catch {
+    /* one of them is missing: ask one by one */
+  }
+  return Promise.all(refs.map((r) => commitOf(cwd, r)));
+}
+
 export async function treeOf(cwd: string, commit: string): Promise<string> {
   return (await treesOf(cwd, commit))[0];
 }
@@ -62,9 +74,18 @@ export function zList(out: string): string[] {
   return out.split('\0').filter((s) => s !== '');
 }
 
+export interface Change {
+  /** A, M, D or T (renames are seen as a deletion and an addition). */
+  status: string;
+  path: string;
+}
+
 /** Paths changed between two commits. */
-export async function changedFiles(cwd: string, from: string, to: string): Promise<string[]> {
-  return zList(await git(cwd, ['diff', '--name-only', '-z', '--no-renames', '--no-ext-diff', from, to, '--']));
+export async function changesBetween(cwd: string, from: string, to: string): Promise<Change[]> {
+  const parts = zList(await git(cwd, ['diff', '--name-status', '-z', '--no-renames', '--no-ext-diff', from, to, '--']));
+  const changes: Change[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) changes.push({ status: parts[i], path: parts[i + 1] });
+  return changes;
 }
 
 export async function unmergedFiles(dir: string): Promise<string[]> {
@@ -124,33 +145,37 @@ export interface WorktreeEntry {
   head?: string;
   /** Full ref name, e.g. refs/heads/main; undefined when detached or bare. */
   branch?: string;
+  /** Its folder is gone: `git worktree prune` would drop it. */
+  prunable: boolean;
 }
 
+/** The repository's working trees, main one first (a bare repository's own entry left out). */
 export async function listWorktrees(root: string): Promise<WorktreeEntry[]> {
   const out = await git(root, ['worktree', 'list', '--porcelain']);
   const list: WorktreeEntry[] = [];
   let cur: WorktreeEntry | undefined;
-  let prunable = false;
+  let bare = false;
   const flush = () => {
-    if (cur && !prunable) list.push(cur);
+    if (cur && !bare) list.push(cur);
     cur = undefined;
-    prunable = false;
+    bare = false;
   };
   for (const line of out.split('\n')) {
     if (line.startsWith('worktree ')) {
       flush();
-      cur = { dir: path.resolve(line.slice(9)) };
-    } else if (cur && line.startsWith('HEAD ')) cur.head = line.slice(5);
-    else if (cur && line.startsWith('branch ')) cur.branch = line.slice(7);
-    else if (line.startsWith('prunable') || line === 'bare') prunable = true;
+      cur = { dir: path.resolve(line.slice(9)), prunable: false };
+    } else if (!cur) continue;
+    else if (line.startsWith('HEAD ')) cur.head = line.slice(5);
+    else if (line.startsWith('branch ')) cur.branch = line.slice(7);
+    else if (line.startsWith('prunable')) cur.prunable = true;
+    else if (line === 'bare') bare = true;
   }
   flush();
   return list;
 }
 
 /** Every working tree's git directory: the main one and each linked worktree's own. */
-export async function allGitDirs(root: string): Promise<string[]> {
-  const common = await commonGitDir(root);
+export async function allGitDirs(common: string): Promise<string[]> {
   const linked = await fs.readdir(path.join(common, 'worktrees')).catch(() => [] as string[]);
   return [common, ...linked.map((n) => path.join(common, 'worktrees', n))];
 }

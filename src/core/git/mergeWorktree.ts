@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { GitError, git, removeWorktree } from './git';
 import { KeyedMutex } from './keyedMutex';
-import { LONG_GIT_MS, commitOf, gitDirOf, gitWith, isAncestor, listWorktrees, operationInProgress, trackedChanges, unmergedFiles } from './mergeGit';
+import { LONG_GIT_MS, type WorktreeEntry, commitOf, gitDirOf, gitWith, isAncestor, listWorktrees, operationInProgress, trackedChanges, unmergedFiles } from './mergeGit';
 
 /** Names of everything the merge of one story creates, all derived from the story branch's safe id. */
 export interface MergeNames {
@@ -61,6 +61,9 @@ export const SCRATCH_CONFIG: Readonly<Record<string, string>> = {
   'rerere.enabled': 'false',
   'submodule.recurse': 'false',
   'core.quotePath': 'false',
+  // housekeeping stays with the user's own commands, not inside a merge that waits for it
+  'maintenance.auto': 'false',
+  'gc.auto': '0',
 };
 
 export type Combination = { kind: 'combined'; commit: string; how: 'as-is' | 'rebase' | 'merge' | 'resolution' } | { kind: 'conflict'; files: string[]; message: string };
@@ -74,26 +77,27 @@ const exists = (p: string) =>
     () => false,
   );
 
-async function isRegistered(root: string, dir: string): Promise<boolean> {
+async function registration(root: string, dir: string): Promise<WorktreeEntry | undefined> {
   const real = await fs.realpath(dir).catch(() => dir);
-  return (await listWorktrees(root)).some((w) => w.dir === path.resolve(dir) || w.dir === real);
+  return (await listWorktrees(root)).find((w) => w.dir === path.resolve(dir) || w.dir === real);
 }
 
-type Opened = { kind: 'ready'; fresh: boolean } | { kind: 'busy'; files: string[]; message: string };
+type Opened = { kind: 'ready'; head: string; fresh: boolean } | { kind: 'busy'; files: string[]; message: string };
 
 /** Opens the scratch worktree at the story tip, or at a resolution a mergemaster committed there. */
 async function openScratch(ctx: ScratchContext, storyTip: string): Promise<Opened> {
   const { root, names, config } = ctx;
-  if (!(await isRegistered(root, names.dir)) || !(await exists(path.join(names.dir, '.git')))) {
+  const entry = await registration(root, names.dir);
+  if (!entry || entry.prunable || !(await exists(path.join(names.dir, '.git')))) {
     await worktreeLock.run(root, async () => {
-      await git(root, ['worktree', 'prune']);
+      if (entry) await git(root, ['worktree', 'prune']);
       // the folder carries our reserved name and git does not know it: a leftover of an interrupted run
       await fs.rm(names.dir, { recursive: true, force: true });
       await fs.mkdir(path.dirname(names.dir), { recursive: true });
       await gitWith(root, config, ['worktree', 'add', '--quiet', '--no-checkout', '-B', names.tempBranch, names.dir, storyTip], LONG_GIT_MS);
     });
     await gitWith(names.dir, config, ['reset', '--quiet', '--hard', storyTip], LONG_GIT_MS);
-    return { kind: 'ready', fresh: true };
+    return { kind: 'ready', head: storyTip, fresh: true };
   }
   const dir = names.dir;
   // A conflicting rebase is always aborted at once, so a rebase found here was interrupted: undo it.
@@ -102,7 +106,7 @@ async function openScratch(ctx: ScratchContext, storyTip: string): Promise<Opene
   if (head !== storyTip && !(await isAncestor(dir, storyTip, head))) {
     // What is here predates the story's latest commits (the story went back to its coder): start over.
     await pointScratchAt(ctx, storyTip);
-    return { kind: 'ready', fresh: true };
+    return { kind: 'ready', head: storyTip, fresh: true };
   }
   const op = await operationInProgress(await gitDirOf(dir));
   if (op) {
@@ -116,7 +120,7 @@ async function openScratch(ctx: ScratchContext, storyTip: string): Promise<Opene
   if (dirty.length) {
     return { kind: 'busy', files: dirty, message: `The merge worktree ${dir} has uncommitted changes to ${dirty.join(', ')}: commit or discard them, then merge again.` };
   }
-  return { kind: 'ready', fresh: head === storyTip };
+  return { kind: 'ready', head, fresh: head === storyTip };
 }
 
 /** Puts the scratch branch, index and files at `commit` (without checkout, so without its hook). */
@@ -162,7 +166,7 @@ async function mergeBaseIn(ctx: ScratchContext, baseTip: string, baseName: strin
 export async function combine(ctx: ScratchContext, storyTip: string, baseTip: string, baseName: string): Promise<Combination> {
   const opened = await openScratch(ctx, storyTip);
   if (opened.kind === 'busy') return { kind: 'conflict', files: opened.files, message: opened.message };
-  const head = (await commitOf(ctx.names.dir, 'HEAD'))!;
+  const head = opened.head;
   if (await isAncestor(ctx.root, baseTip, head)) return { kind: 'combined', commit: head, how: opened.fresh ? 'as-is' : 'resolution' };
   if (opened.fresh) {
     const rebased = await tryRebase(ctx, storyTip, baseTip);
@@ -184,13 +188,13 @@ export async function scratchBusy(ctx: Pick<ScratchContext, 'names'>): Promise<b
 }
 
 export async function removeScratchWorktree(ctx: Pick<ScratchContext, 'root' | 'names'>): Promise<void> {
-  if (await isRegistered(ctx.root, ctx.names.dir)) await removeWorktree(ctx.root, ctx.names.dir);
+  const entry = await registration(ctx.root, ctx.names.dir);
+  if (entry && !entry.prunable) await removeWorktree(ctx.root, ctx.names.dir);
   else await fs.rm(ctx.names.dir, { recursive: true, force: true });
 }
 
-/** Removes the scratch worktree and its branch once what they held has landed (or was empty). */
+/** Removes the scratch worktree (just used, so registered) and its branch once what they held has landed or was empty. */
 export async function removeScratch(ctx: Pick<ScratchContext, 'root' | 'names'>): Promise<void> {
-  await removeScratchWorktree(ctx);
-  const tip = await commitOf(ctx.root, `refs/heads/${ctx.names.tempBranch}`);
-  if (tip) await git(ctx.root, ['update-ref', '-d', `refs/heads/${ctx.names.tempBranch}`, tip]);
+  await removeWorktree(ctx.root, ctx.names.dir);
+  await git(ctx.root, ['update-ref', '-d', `refs/heads/${ctx.names.tempBranch}`]);
 }
