@@ -143,6 +143,20 @@ describe('mergeStory', function () {
     assert.equal(r.show('main', 'a.txt'), 'one\ntwo\nthree\n');
   });
 
+  it('is not blocked by what gates that were cut off left in the merge worktree', async () => {
+    const r = newRepo();
+    const { branch } = r.story(13, 'cutoff', { 'cut.txt': 'cut\n' });
+    const story = { root: r.dir, branch, message: 'Story 13', base: 'main' };
+    const res = expectKind(await mergeStory({ ...story, gates: async () => ({ ok: false, output: 'red' }) }), 'gate_failed');
+    // as if the process had died while the gates ran: their flag still there, a tracked file changed
+    const gitDir = path.resolve(res.worktree, gitAt(res.worktree, 'rev-parse', '--git-dir').trim());
+    fs.writeFileSync(path.join(gitDir, 'HUSKIES_GATES_RUNNING'), 'x\n');
+    r.write('a.txt', 'half-written by a build\n', res.worktree);
+    expectKind(await mergeStory(story), 'merged');
+    assert.equal(r.show('main', 'a.txt'), 'one\ntwo\nthree\n');
+    assert.equal(r.show('main', 'cut.txt'), 'cut\n');
+  });
+
   it('counts gates that throw as failed', async () => {
     const r = newRepo();
     const old = r.rev('main');

@@ -6,7 +6,7 @@ import { currentBranch, git } from './git';
 import { publish } from './checkout';
 import { KeyedMutex } from './keyedMutex';
 import { changesBetween, commitOf, commitsOf, commonGitDir, countAhead, gitWith, isAncestor, treesOf } from './mergeGit';
-import { SCRATCH_CONFIG, type ScratchContext, combine, mergeNames, removeScratch, resetScratch } from './mergeWorktree';
+import { SCRATCH_CONFIG, type ScratchContext, combine, mergeNames, removeScratch, withGatesIn } from './mergeWorktree';
 
 export interface GateResult {
   ok: boolean;
@@ -124,8 +124,8 @@ async function mergeLoop(ctx: MergeContext, base: string, opts: MergeOptions, si
     }
     if (signal.aborted) return aborted();
     if (opts.gates) {
-      const gate = await runGates(opts.gates, names.dir, signal);
-      await resetScratch(ctx, commit);
+      const gates = opts.gates;
+      const gate = await withGatesIn(ctx, commit, (dir) => runGates(gates, dir, signal));
       if (signal.aborted) return aborted();
       if (!gate.ok) return { kind: 'gate_failed', output: gate.output, worktree: names.dir };
     }

@@ -21,7 +21,7 @@ export interface MergeNames {
 }
 
 // The story branches that worktreeFor() in git.ts makes: `huskies/<number>_<slug>`.
-const STORY_BRANCH = /^huskies\/(\d{1,15}_[a-z0-9_-]{1,48})$/;
+const STORY_BRANCH = /^huskies\/(\d{1,16}_[a-z0-9_-]{1,48})$/;
 
 export function mergeNames(root: string, storyBranch: string): MergeNames {
   const m = STORY_BRANCH.exec(storyBranch);
@@ -82,6 +82,17 @@ async function registration(root: string, dir: string): Promise<WorktreeEntry | 
   return (await listWorktrees(root)).find((w) => w.dir === path.resolve(dir) || w.dir === real);
 }
 
+/** The scratch worktree's own git directory, read from its `.git` file (a process fewer than asking git). */
+async function scratchGitDir(dir: string): Promise<string> {
+  const text = await fs.readFile(path.join(dir, '.git'), 'utf8').catch(() => '');
+  const m = /^gitdir: (.+)$/m.exec(text);
+  return m ? path.resolve(dir, m[1].trim()) : gitDirOf(dir);
+}
+
+// Present in the scratch worktree's git directory while the gates run there: found later, it means they were
+// interrupted and what they changed is theirs, not a mergemaster's.
+const GATES_RUNNING = 'HUSKIES_GATES_RUNNING';
+
 type Opened = { kind: 'ready'; head: string; fresh: boolean } | { kind: 'busy'; files: string[]; message: string };
 
 /** Opens the scratch worktree at the story tip, or at a resolution a mergemaster committed there. */
@@ -100,15 +111,17 @@ async function openScratch(ctx: ScratchContext, storyTip: string): Promise<Opene
     return { kind: 'ready', head: storyTip, fresh: true };
   }
   const dir = names.dir;
+  const gitDir = await scratchGitDir(dir);
   // A conflicting rebase is always aborted at once, so a rebase found here was interrupted: undo it.
-  if ((await operationInProgress(await gitDirOf(dir))) === 'rebase') await gitWith(dir, config, ['rebase', '--abort'], LONG_GIT_MS);
+  if ((await operationInProgress(gitDir)) === 'rebase') await gitWith(dir, config, ['rebase', '--abort'], LONG_GIT_MS);
+  if (await exists(path.join(gitDir, GATES_RUNNING))) await resetScratch(ctx, 'HEAD');
   const head = (await commitOf(dir, 'HEAD'))!;
   if (head !== storyTip && !(await isAncestor(dir, storyTip, head))) {
     // What is here predates the story's latest commits (the story went back to its coder): start over.
     await pointScratchAt(ctx, storyTip);
     return { kind: 'ready', head: storyTip, fresh: true };
   }
-  const op = await operationInProgress(await gitDirOf(dir));
+  const op = await operationInProgress(gitDir);
   if (op) {
     const unmerged = await unmergedFiles(dir);
     const message = unmerged.length
@@ -138,7 +151,7 @@ async function tryRebase(ctx: ScratchContext, storyTip: string, baseTip: string)
     return await commitOf(dir, 'HEAD');
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
-    if ((await operationInProgress(await gitDirOf(dir))) === 'rebase') await gitWith(dir, ctx.config, ['rebase', '--abort'], LONG_GIT_MS);
+    if ((await operationInProgress(await scratchGitDir(dir))) === 'rebase') await gitWith(dir, ctx.config, ['rebase', '--abort'], LONG_GIT_MS);
     if ((await commitOf(dir, 'HEAD')) !== storyTip) await pointScratchAt(ctx, storyTip);
     return undefined;
   }
@@ -175,15 +188,26 @@ export async function combine(ctx: ScratchContext, storyTip: string, baseTip: st
   return mergeBaseIn(ctx, baseTip, baseName);
 }
 
-/** Puts the scratch worktree back to `commit`: what the gates changed in tracked files is theirs, not the merge's. */
-export async function resetScratch(ctx: ScratchContext, commit: string): Promise<void> {
+/** Runs the gates in the scratch worktree, then puts it back to `commit`: what they changed in tracked files is theirs. */
+export async function withGatesIn<T>(ctx: ScratchContext, commit: string, run: (dir: string) => Promise<T>): Promise<T> {
+  const flag = path.join(await scratchGitDir(ctx.names.dir), GATES_RUNNING);
+  await fs.writeFile(flag, `${commit}\n`);
+  try {
+    return await run(ctx.names.dir);
+  } finally {
+    await resetScratch(ctx, commit);
+  }
+}
+
+async function resetScratch(ctx: ScratchContext, commit: string): Promise<void> {
   await gitWith(ctx.names.dir, ctx.config, ['reset', '--quiet', '--hard', commit], LONG_GIT_MS);
+  await fs.rm(path.join(await scratchGitDir(ctx.names.dir), GATES_RUNNING), { force: true });
 }
 
 /** True when the scratch worktree holds work of its own: a merge in progress or uncommitted tracked changes. */
 export async function scratchBusy(ctx: Pick<ScratchContext, 'names'>): Promise<boolean> {
   if (!(await exists(path.join(ctx.names.dir, '.git')))) return false;
-  if (await operationInProgress(await gitDirOf(ctx.names.dir))) return true;
+  if (await operationInProgress(await scratchGitDir(ctx.names.dir))) return true;
   return (await trackedChanges(ctx.names.dir)).length > 0;
 }
 
