@@ -3,7 +3,8 @@
 //     fan-out) against a bare JSON.parse line loop over the same bytes.
 //  2. 30 simulated agents streaming at once through the orchestrator: event-loop lag p50/p99
 //     and memory growth.
-// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4]
+//  3. Crash soak (bench/soak.ts): `huskies run` killed mid-work and started again, 30 times.
+// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +16,7 @@ import { TranscriptWriter } from '../src/core/agents/transcript';
 import { LiveHub } from '../src/core/agents/liveHub';
 import { Huskies as Orchestrator } from '../src/core/api';
 import { ensureSimBuilt, makeRepo, SIM_AGENT, waitFor } from '../test/fixtures/repo';
+import { soakBench } from './soak';
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -172,9 +174,11 @@ async function agentsBench(): Promise<void> {
 }
 
 (async () => {
+  if (process.argv.includes('--soak-only')) return soakBench();
   const only = process.argv.includes('--ingest') ? 'ingest' : process.argv.includes('--agents-only') ? 'agents' : 'all';
   if (only !== 'agents') await ingestBench();
   if (only !== 'ingest') await agentsBench();
+  if (only === 'all') await soakBench();
 })().catch((err) => {
   console.error(err);
   process.exit(1);
