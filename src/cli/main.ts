@@ -34,6 +34,7 @@ Commands:
   approve <n>                approve story n in QA: it moves on to merge
   reject <n> <feedback>      reject story n in QA: back to its coder, who gets the feedback
   demote <n>                 move story n back to the backlog (its agent is stopped)
+  fixup <n>                  send story n, whose merge failed, back to current for its coder
   abandon <n> <reason>       archive story n with the reason
   log <n>                    print the latest transcript of story n
   followup <n> <text>        resume the latest session on story n with a new prompt, and follow it
@@ -163,12 +164,14 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     case 'approve':
+    case 'fixup':
     case 'demote': {
       const id = storyNumber(rest[0]);
       return once(async (o) => {
         if (cmd === 'approve') await o.approve(id, 'cli');
+        else if (cmd === 'fixup') await o.fixup(id, 'cli');
         else await o.demote(id, 'cli');
-        out(`Story ${id} ${cmd === 'approve' ? 'is approved: it moves on to merge' : 'is back in the backlog'}.`);
+        out(`Story ${id} ${cmd === 'approve' ? 'is approved: it moves on to merge' : cmd === 'fixup' ? 'is back in current for a fix-up' : 'is back in the backlog'}.`);
         return 0;
       });
     }

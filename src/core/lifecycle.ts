@@ -68,6 +68,7 @@ export async function startUp(o: Orchestrator): Promise<void> {
     o.policies.start();
     o.pool.start();
     o.qa.start();
+    o.merges.start();
   }
 }
 
@@ -93,7 +94,7 @@ async function pruneWorktrees(o: Orchestrator): Promise<void> {
   for (const f of findings) if (f.action !== 'kept') (f.action === 'report' ? o.logger.warn : o.logger.info)(`worktrees: ${f.message}`);
 }
 
-/** What the QA worker needs from the composition. */
+/** What the QA and merge workers need from the composition. */
 export function qaDeps(o: Orchestrator, request: (c: Command) => Promise<RequestResult>): QaWorkerDeps {
   return {
     root: o.root,
@@ -137,6 +138,8 @@ export async function reloadConfig(o: Orchestrator): Promise<void> {
       o.policies.start();
       o.pool.start();
       o.qa.start();
+      o.merges.start();
+      o.merges.start();
     }
   }
   const changed = await o.configStore.reload();

@@ -24,6 +24,7 @@ import { makeMasker, type Masker } from './agents/masking';
 import { defaultSpawner } from './agents/launchEnv';
 import type { OrchestratorOptions } from './options';
 import { QaWorker } from './gates/qaWorker';
+import { MergeWorker } from './git/mergeWorker';
 import { onTick, poolDeps, qaDeps, reloadConfig, rescan, startUp, startWatching } from './lifecycle';
 
 export type { OrchestratorOptions };
@@ -41,6 +42,7 @@ export class Orchestrator {
   readonly hub = new LiveHub(100);
   readonly pool: AgentPool;
   readonly qa: QaWorker;
+  readonly merges: MergeWorker;
   readonly policies: PolicyRunner;
   readonly requests: RequestQueue;
   readonly masker: Masker;
@@ -75,6 +77,7 @@ export class Orchestrator {
     this.policies = new PolicyRunner(this.bus, this.state, () => this.policyContext(), request, this.logger);
     this.pool = new AgentPool(poolDeps(this, request));
     this.qa = new QaWorker(qaDeps(this, request));
+    this.merges = new MergeWorker(qaDeps(this, request));
   }
 
   /** Set when another process drives this project: this one shows it and sends it requests. */
@@ -164,6 +167,7 @@ export class Orchestrator {
     this.policies.kick();
     this.pool.pump();
     this.qa.pump();
+    this.merges.pump();
   }
 
   /**
@@ -177,6 +181,7 @@ export class Orchestrator {
     await this.watcher?.dispose();
     this.policies.dispose();
     await this.qa.dispose();
+    await this.merges.dispose();
     await this.pool.dispose({ stopAgents: opts.stopAgents ?? true });
     await this.pipeline.close();
     this.leadership.release();

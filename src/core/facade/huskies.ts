@@ -172,6 +172,11 @@ export class Huskies extends EventEmitter {
     return this.enqueue({ type: 'item.reject', id, feedback, source });
   }
 
+  /** A story whose merge failed goes back to current for its coder to fix. */
+  async fixup(id: number, source: Source = 'user'): Promise<void> {
+    await this.send({ type: 'item.transition', id, kind: 'fixup', source, reason: 'fix-up after a failed merge' });
+  }
+
   /** Back to the backlog (from current, QA or merge); its agent, if any, is stopped. */
   async demote(id: number, source: Source = 'user'): Promise<void> {
     await this.send({ type: 'item.transition', id, kind: 'demote', source, reason: 'demoted by the user' });

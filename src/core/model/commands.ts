@@ -53,6 +53,8 @@ export type Command =
   | { type: 'item.reject'; id: number; feedback: string; source: Source }
   /** The server QA gates ran on a story in QA: pass → merge; fail → back to its coder (retries count), then blocked. */
   | { type: 'item.qaResult'; id: number; ok: boolean; summary: string; output: string; maxRetries: number; source: Source }
+  /** A merge finished: merged (on to done, with the commit) or failed (merge_failure with the reason, for a fix-up). */
+  | ({ type: 'item.mergeResult'; id: number; source: Source } & ({ ok: true; commit: string; base: string; pending?: string } | { ok: false; reason: string; files?: string[] }))
   /** Archived with a reason, from any stage but archived. */
   | { type: 'item.abandon'; id: number; reason: string; source: Source }
   | {

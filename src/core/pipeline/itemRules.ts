@@ -12,6 +12,7 @@ export function decideItem(s: StateView, c: Extract<Command, { type: `item.${str
     case 'item.reject':
     case 'item.abandon':
     case 'item.qaResult':
+    case 'item.mergeResult':
       return decideReview(s, c, ctx);
     case 'item.create':
       return accept(
@@ -25,7 +26,9 @@ export function decideItem(s: StateView, c: Extract<Command, { type: `item.${str
       const why = checkTransition(item, c.kind);
       if (why) return refuse(why);
       const to = targetOf(c.kind);
-      return accept([{ op: 'item.move', id: c.id, to }], [{ type: 'item.moved', id: c.id, from: item.stage, to, source: c.source, kind: c.kind, reason: c.reason }], {
+      // Out of merge, a merge failure is history: the fix-up (or demote) starts a new attempt.
+      const patch = item.stage === 'merge' ? { merge_failure: undefined } : undefined;
+      return accept([{ op: 'item.move', id: c.id, to, patch }], [{ type: 'item.moved', id: c.id, from: item.stage, to, source: c.source, kind: c.kind, reason: c.reason }], {
         id: c.id,
         from: item.stage,
         to,

@@ -29,7 +29,7 @@ export const followerCommand = z.discriminatedUnion('type', [
   z.object({ type: z.literal('item.approve'), id, source: SOURCE }),
   z.object({ type: z.literal('item.reject'), id, feedback: text.min(1), source: SOURCE }),
   z.object({ type: z.literal('item.abandon'), id, reason: text.min(1), source: SOURCE }),
-  z.object({ type: z.literal('item.transition'), id, kind: z.literal('demote'), source: SOURCE, reason: text.optional() }),
+  z.object({ type: z.literal('item.transition'), id, kind: z.enum(['demote', 'fixup']), source: SOURCE, reason: text.optional() }),
   z.object({ type: z.literal('item.answer'), id, answer: text.min(1), source: SOURCE }),
   z.object({ type: z.literal('run.stop'), id, kind: z.literal('cancelled'), reason: text, byUser: z.literal(true), source: SOURCE }),
   z.object({ type: z.literal('agent.acknowledge'), name: z.string().max(64), source: SOURCE }),

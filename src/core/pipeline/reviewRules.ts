@@ -5,7 +5,7 @@ import type { StateView } from '../state/types';
 import { accept, cutNote, newRun, refuse, type DecideContext, type Decision } from './decisions';
 import { checkTransition } from './stageRules';
 
-type Review = Extract<Command, { type: 'item.approve' | 'item.reject' | 'item.abandon' | 'item.qaResult' }>;
+type Review = Extract<Command, { type: 'item.approve' | 'item.reject' | 'item.abandon' | 'item.qaResult' | 'item.mergeResult' }>;
 
 export function decideReview(s: StateView, c: Review, ctx: DecideContext): Decision {
   const item = s.item(c.id);
@@ -20,6 +20,7 @@ export function decideReview(s: StateView, c: Review, ctx: DecideContext): Decis
       { id: c.id, from: item.stage, to: 'archived', reason },
     );
   }
+  if (c.type === 'item.mergeResult') return decideMergeResult(s, c, ctx);
   if (item.stage !== 'qa') return refuse(`Story ${c.id} is in ${item.stage}; only a story in QA can be ${c.type === 'item.approve' ? 'approved' : 'rejected'}.`);
   if (s.activeRun(c.id)) return refuse(`Story ${c.id} has an agent working on it; wait for it to finish (or stop it) first.`);
   if (c.type === 'item.qaResult') return decideGateResult(s, c, ctx);
@@ -109,4 +110,24 @@ function decideGateResult(s: StateView, c: Extract<Command, { type: 'item.qaResu
     ],
     { id: c.id, from: 'qa', to: 'current', runId: run.runId, reason: c.summary },
   );
+}
+
+/** A merge's result: merged → done with merged_at and the commit; failed → merge_failure, waiting for a fix-up. */
+function decideMergeResult(s: StateView, c: Extract<Command, { type: 'item.mergeResult' }>, ctx: DecideContext): Decision {
+  const item = s.item(c.id)!;
+  if (item.stage !== 'merge') return refuse(`Story ${c.id} is in ${item.stage}, not merge.`);
+  if (c.ok) {
+    const why = checkTransition(item, 'merged');
+    if (why) return refuse(why);
+    const patch = { merged_at: new Date(ctx.now).toISOString(), merge_commit: c.commit, merge_pending: c.pending, merge_failure: undefined };
+    const reason = c.pending ? `merged as ${c.commit.slice(0, 10)}, not yet on ${c.base}: ${c.pending}` : `merged into ${c.base} as ${c.commit.slice(0, 10)}`;
+    return accept([{ op: 'item.move', id: c.id, to: 'done', patch }], [{ type: 'item.moved', id: c.id, from: 'merge', to: 'done', source: c.source, kind: 'merged', reason }], {
+      id: c.id,
+      from: 'merge',
+      to: 'done',
+      reason,
+    });
+  }
+  const reason = cutNote(c.reason);
+  return accept([{ op: 'item.patch', id: c.id, patch: { merge_failure: reason } }], [{ type: 'item.changed', id: c.id, source: c.source }], { id: c.id, reason });
 }

@@ -71,7 +71,11 @@ export function candidates(run: Pick<RunRecord, 'agent' | 'storyId'>, item: Work
 /** What a story in QA or merge waits for. */
 function stageWait(item: WorkItem, s: StateView, ctx: PolicyContext): string | undefined {
   if (s.activeRun(item.id)?.status === 'running') return undefined;
-  if (item.stage === 'merge') return 'waits to be merged: merges to the base branch are not run by this version yet';
+  if (item.stage === 'merge') {
+    const failure = item.frontMatter.merge_failure;
+    if (failure !== undefined) return `the merge failed: ${String(failure)} — fix it up (huskies fixup ${item.id}) or demote it`;
+    return ctx.stopped ? `waits to be merged: ${ctx.stopped}` : 'being merged into the base branch';
+  }
   if (item.frontMatter.review_hold === true) return `held for review (review_hold): approve or reject it (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
   const mode = typeof item.frontMatter.qa === 'string' ? item.frontMatter.qa : ctx.config.project.defaultQa;
   if (mode === 'human') return `waiting for your review: approve or reject it (huskies approve ${item.id} / huskies reject ${item.id} "why")`;

@@ -1,0 +1,125 @@
+// Lands stories that reach 4_merge: each goes through the serialized merge queue of its base
+// branch (rebased on the latest base, gates re-run on the combined result, one squash commit,
+// the base advanced by compare-and-swap, the user's checkout never touched unsafely). The result
+// goes to the pipeline as one command; a merged story's worktree and branch are then cleaned up.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { HuskiesConfig } from '../config/config';
+import type { Command } from '../model/commands';
+import type { WorkItem } from '../model/workItem';
+import type { EventBus } from '../pipeline/eventBus';
+import type { RequestResult } from '../pipeline/pipeline';
+import type { StateView } from '../state/types';
+import type { Logger } from '../util/log';
+import { hasGates, runGates } from '../gates/serverGates';
+import { worktreeFor } from './git';
+import { MergeError, cleanupStory, type MergeResult } from './merge';
+import { MergeQueue } from './mergeQueue';
+import { teardownWorktree } from './worktreeLifecycle';
+
+export interface MergeWorkerDeps {
+  root: string;
+  logsDir: string;
+  state: StateView;
+  bus: EventBus;
+  request(c: Command): Promise<RequestResult>;
+  config(): HuskiesConfig;
+  mask(text: string): string;
+  now(): number;
+  logger: Logger;
+  stopped(): string | undefined;
+}
+
+/** The squash commit's message: the story's number and name, then its acceptance criteria. */
+export function mergeMessage(item: WorkItem): string {
+  const crit = item.criteria.map((c) => `- [${c.done ? 'x' : ' '}] ${c.text}`).join('\n');
+  return `#${item.id} ${item.name.replace(/\s+/g, ' ').trim()}\n\n${crit ? `${crit}\n\n` : ''}Huskies ${item.type} ${item.fileName}`;
+}
+
+export class MergeWorker {
+  private readonly queue = new MergeQueue();
+  private running = new Map<number, AbortController>();
+  private subs: { dispose(): void }[] = [];
+  private disposed = false;
+
+  constructor(private readonly d: MergeWorkerDeps) {}
+
+  start(): void {
+    this.subs.push(this.d.bus.on('item.moved', (e) => e.to === 'merge' && this.pump()));
+    this.pump();
+  }
+
+  merging(id: number): boolean {
+    return this.running.has(id);
+  }
+
+  /** Queues every story in merge that waits for it. Safe to call on every tick. */
+  pump(): void {
+    if (this.disposed || this.d.stopped()) return;
+    for (const item of this.d.state.items()) {
+      if (item.stage !== 'merge' || item.blocked || item.invalid || item.frontMatter.merge_failure !== undefined) continue;
+      if (this.running.has(item.id) || this.d.state.activeRun(item.id)) continue;
+      this.merge(item);
+    }
+  }
+
+  private merge(item: WorkItem): void {
+    const abort = new AbortController();
+    this.running.set(item.id, abort);
+    void this.mergeAsync(item, abort.signal)
+      .catch((err) => this.d.logger.error(`merge of #${item.id}: ${(err as Error).message}`))
+      .finally(() => this.running.delete(item.id));
+  }
+
+  private async mergeAsync(item: WorkItem, signal: AbortSignal): Promise<void> {
+    const config = this.d.config();
+    const run = [...this.d.state.runsForStory(item.id)].reverse().find((r) => r.branch);
+    const { dir, branch } = run?.branch ? { dir: run.worktree ?? worktreeFor(this.d.root, item).dir, branch: run.branch } : worktreeFor(this.d.root, item);
+    const stamp = new Date(this.d.now()).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+    const transcript = path.join(this.d.logsDir, `${item.id}-merge-${stamp}.jsonl`);
+    const gates = hasGates(config.project)
+      ? (gdir: string, s: AbortSignal) =>
+          runGates({ dir: gdir, config: config.project, transcript, mask: this.d.mask, signal: s }).then((r) => ({ ok: r.ok, output: r.ok ? '' : r.outputTail }))
+      : undefined;
+    let result: MergeResult;
+    try {
+      result = await this.queue.enqueue({ root: this.d.root, branch, message: mergeMessage(item), base: config.project.baseBranch, gates, signal });
+    } catch (err) {
+      if (!(err instanceof MergeError)) throw err;
+      await this.report(item, { ok: false, reason: err.message });
+      return;
+    }
+    if (this.disposed || result.kind === 'aborted' || result.kind === 'base_moving') return; // tried again on the next tick
+    if (result.kind === 'merged' || result.kind === 'merged_pending') {
+      const pending = result.kind === 'merged_pending' ? result.howTo : undefined;
+      const applied = await this.report(item, { ok: true, commit: result.commit, base: result.base, pending });
+      if (applied && fs.existsSync(dir)) await teardownWorktree({ dir, components: config.project.components, mask: this.d.mask, transcript });
+      if (applied) {
+        const c = await cleanupStory({ root: this.d.root, worktree: dir, branch, keepBranch: config.project.keepBranches, base: result.base }).catch((e) => ({
+          kept: [(e as Error).message],
+        }));
+        for (const k of c.kept) this.d.logger.info(`#${item.id}: ${k}`);
+      }
+      return;
+    }
+    const reason =
+      result.kind === 'empty'
+        ? `nothing to merge: ${result.message}`
+        : result.kind === 'conflict'
+          ? `conflicts with the base branch in ${result.files.join(', ')}`
+          : `the gates failed on the merged result:\n${result.output}`;
+    await this.report(item, { ok: false, reason, files: result.kind === 'conflict' ? result.files : undefined });
+  }
+
+  private async report(item: WorkItem, r: { ok: true; commit: string; base: string; pending?: string } | { ok: false; reason: string; files?: string[] }): Promise<boolean> {
+    const res = await this.d.request({ type: 'item.mergeResult', id: item.id, source: 'orchestrator', ...r });
+    if (!res.ok) this.d.logger.info(`#${item.id}: merge result not applied: ${res.refusal}`);
+    return res.ok;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const s of this.subs) s.dispose();
+    for (const a of this.running.values()) a.abort();
+  }
+}
