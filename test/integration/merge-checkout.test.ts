@@ -35,6 +35,17 @@ describe('mergeStory with the base checked out', function () {
     assert.equal(r.status(), '');
   });
 
+  it('counts the checkout as updated when the user’s post-merge hook fails after the fast-forward', async () => {
+    const r = newRepo();
+    const { branch } = r.story(8, 'hook', { 'a.txt': 'hooked\n' });
+    fs.writeFileSync(path.join(r.dir, '.git', 'hooks', 'post-merge'), '#!/bin/sh\ntouch post-merge-ran\nexit 1\n', { mode: 0o755 });
+    const res = expectKind(await mergeStory({ root: r.dir, branch, message: 'Story 8' }), 'merged');
+    assert.equal(res.checkout, r.dir);
+    assert.ok(fs.existsSync(path.join(r.dir, 'post-merge-ran')), 'the user’s own hook ran, as on a pull');
+    assert.equal(r.read('a.txt'), 'hooked\n');
+    assert.equal(r.rev('HEAD'), res.commit);
+  });
+
   it('leaves an uncommitted change to a file the merge changes alone, and waits on a branch', async () => {
     const r = newRepo();
     const { branch } = r.story(2, 'overlap', { 'a.txt': 'one\nstory\nthree\n' });

@@ -63,6 +63,31 @@ describe('mergeStory', function () {
     assert.deepEqual(res.filesChanged, ['feature.txt']);
   });
 
+  it('merges the base in when replaying the story commits one by one conflicts but their sum does not', async () => {
+    const r = newRepo();
+    // the first commit touches the line the base changes, the second puts it back
+    const { branch } = r.story(14, 'detour', { 'a.txt': 'one\ndetour\nthree\n' }, { 'a.txt': 'one\ntwo\nthree\n', 'detour.txt': 'kept\n' });
+    const baseTip = r.commitTo('main', { 'a.txt': 'one\nbase\nthree\n' }, 'base edit');
+    const res = expectKind(await mergeStory({ root: r.dir, branch, message: 'Story 14', base: 'main' }), 'merged');
+    assert.equal(r.git('rev-parse', 'main^').trim(), baseTip);
+    assert.equal(r.show('main', 'a.txt'), 'one\nbase\nthree\n');
+    assert.equal(r.show('main', 'detour.txt'), 'kept\n');
+    assert.deepEqual(res.filesChanged, ['detour.txt']);
+  });
+
+  it('is not thrown off by hooks that fail', async () => {
+    const r = newRepo();
+    const { branch } = r.story(15, 'hooks', { 'a.txt': 'one\nhooked\nthree\n' });
+    r.commitTo('main', { 'other.txt': 'other\n' }, 'base edit');
+    const hooks = path.join(r.dir, '.git', 'hooks');
+    for (const hook of ['post-checkout', 'post-merge', 'pre-rebase', 'post-rewrite', 'pre-merge-commit', 'prepare-commit-msg', 'commit-msg']) {
+      fs.writeFileSync(path.join(hooks, hook), '#!/bin/sh\necho "hook $0 says no" >&2\nexit 1\n', { mode: 0o755 });
+    }
+    expectKind(await mergeStory({ root: r.dir, branch, message: 'Story 15', base: 'main' }), 'merged');
+    assert.equal(r.show('main', 'a.txt'), 'one\nhooked\nthree\n');
+    assert.equal(r.show('main', 'other.txt'), 'other\n');
+  });
+
   it('leaves a real conflict in the merge worktree only, and reports it again until it is resolved', async () => {
     const r = newRepo();
     const { branch, worktree } = r.story(5, 'clash', { 'a.txt': 'one\nstory\nthree\n', 'story.txt': 'mine\n' });
@@ -184,6 +209,17 @@ describe('mergeStory', function () {
       },
     });
     expectKind(res, 'aborted');
+    assert.equal(r.rev('main'), old);
+  });
+
+  it('stops at its time limit, leaving the base unchanged', async () => {
+    const r = newRepo();
+    const old = r.rev('main');
+    const { branch } = r.story(16, 'slow', { 'slow.txt': 'slow\n' });
+    // gates that end only when told to stop
+    const gates = (_dir: string, signal: AbortSignal) =>
+      new Promise<{ ok: boolean; output: string }>((resolve) => signal.addEventListener('abort', () => resolve({ ok: true, output: '' })));
+    expectKind(await mergeStory({ root: r.dir, branch, message: 'Story 16', base: 'main', timeoutMs: 50, gates }), 'aborted');
     assert.equal(r.rev('main'), old);
   });
 

@@ -66,13 +66,16 @@ export interface PublishRequest {
   next: string;
   /** What `next` changes against `old`. */
   changes: Change[];
-  config: Readonly<Record<string, string>>;
   reflog: string;
 }
 
+// The user's own config for their checkout, hooks included (a post-merge hook is what they get from a pull),
+// except for what could touch their uncommitted work (autostash) or refuse an unsigned squash commit.
+const CHECKOUT_CONFIG = { 'merge.autoStash': 'false', 'merge.verifySignatures': 'false', 'maintenance.auto': 'false', 'gc.auto': '0' };
+
 /** Moves the base from `old` to `next`, keeping every working tree that has it checked out in step. */
 export async function publish(req: PublishRequest): Promise<Publication> {
-  const { root, base, old, next, config } = req;
+  const { root, base, old, next } = req;
   const ref = `refs/heads/${base}`;
   const rebasing = await rebaseOf(req.commonDir, ref);
   if (rebasing) return { kind: 'held', reason: `a rebase of ${base} is in progress (${rebasing})` };
@@ -91,7 +94,7 @@ export async function publish(req: PublishRequest): Promise<Publication> {
   if (unsafe) return { kind: 'held', checkout: holder.dir, reason: unsafe };
   let refusal = '';
   try {
-    await gitWith(holder.dir, config, ['merge', '--quiet', '--ff-only', next], LONG_GIT_MS);
+    await gitWith(holder.dir, CHECKOUT_CONFIG, ['merge', '--quiet', '--ff-only', next], LONG_GIT_MS);
   } catch (err) {
     if (!(err instanceof GitError)) throw err;
     refusal = err.message;

@@ -132,7 +132,7 @@ async function mergeLoop(ctx: MergeContext, base: string, opts: MergeOptions, si
     const squash = (await git(root, ['commit-tree', tree, '-p', baseTip, '-m', opts.message])).trim();
     const changes = await changesBetween(root, baseTip, squash);
     const reflog = `huskies: merge ${names.storyBranch}`;
-    const published = await publish({ root, commonDir: ctx.commonDir, base, old: baseTip, next: squash, changes, config: ctx.config, reflog });
+    const published = await publish({ root, commonDir: ctx.commonDir, base, old: baseTip, next: squash, changes, reflog });
     if (published.kind === 'moved') continue;
     const filesChanged = changes.map((c) => c.path);
     await removeScratch(ctx);

@@ -1,6 +1,7 @@
 // Small git facts the merge machinery asks again and again: commits, ancestry, trees, worktrees and
-// the operations in progress in one of them. Every call is an argument list through git.ts (no shell).
-import { promises as fs } from 'node:fs';
+// the operations in progress in one of them. Every call is an argument list (no shell).
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { GitError, git } from './git';
 
@@ -8,19 +9,27 @@ import { GitError, git } from './git';
 export const LONG_GIT_MS = 10 * 60_000;
 
 /**
- * Runs git with `-c key=value` settings first. The user's config stays in force except where a
- * setting here overrides it; errors name the real subcommand, not "-c".
+ * Runs git with `-c key=value` settings first; the user's config stays in force except where a setting here
+ * overrides it. This runs git directly (an argument list, never a shell) rather than through simple-git,
+ * which refuses `core.hooksPath`: the scratch worktree turns the user's hooks off with it.
  */
-export async function gitWith(cwd: string, config: Record<string, string>, args: string[], timeoutMs?: number): Promise<string> {
-  const pre = Object.entries(config).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
-  try {
-    return await git(cwd, [...pre, ...args], { timeoutMs });
-  } catch (err) {
-    if (err instanceof GitError && err.message.startsWith('git -c ')) {
-      throw new GitError(err.message.replace(/^git -c /, `git ${args[0] ?? ''} `), err.stderr, err.code);
-    }
-    throw err;
-  }
+export function gitWith(cwd: string, config: Readonly<Record<string, string>>, args: string[], timeoutMs = LONG_GIT_MS): Promise<string> {
+  const argv = [...Object.entries(config).flatMap(([k, v]) => ['-c', `${k}=${v}`]), ...args];
+  const command = args[0] ?? '';
+  const env = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
+  return new Promise((resolve, reject) => {
+    execFile('git', argv, { cwd, env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 256 * 1024 * 1024, windowsHide: true }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const code = typeof err.code === 'number' ? err.code : null;
+      if (err.code === 'ENOENT') {
+        const gone = !existsSync(cwd);
+        return reject(new GitError(gone ? `git ${command} failed: the folder ${cwd} does not exist` : 'git is not installed or not on PATH', '', null));
+      }
+      if (err.killed) return reject(new GitError(`git ${command} timed out after ${timeoutMs} ms`, stderr, code));
+      const tail = stderr.trim().split('\n').slice(-3).join(' ');
+      reject(new GitError(`git ${command} failed: ${tail || err.message.trim()}`, stderr, code));
+    });
+  });
 }
 
 /** The commit a ref names, or undefined when there is none. */

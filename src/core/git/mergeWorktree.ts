@@ -2,6 +2,7 @@
 // on branch `huskies/merging/<n>_<slug>`. Rebase first, a merge of the base second; a conflict stays here
 // (and only here) for a mergemaster to resolve, and a committed resolution is picked up by the next merge.
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { GitError, git, removeWorktree } from './git';
 import { KeyedMutex } from './keyedMutex';
@@ -45,13 +46,14 @@ export interface ScratchContext {
 }
 
 /**
- * Settings that keep the scratch work predictable whatever the user's config says: no autostash, no moving
- * of other branches (rebase.updateRefs would drag the story branch along), no signing of temporary commits,
- * no replayed resolutions hiding a conflict. The user's hooks still run, as they do for the user's own
- * commands; the scratch worktree is filled by reset rather than checkout so that no post-checkout hook can
- * fail its creation.
+ * Settings that keep the scratch work predictable whatever the user's config says: no hooks (a
+ * prepare-commit-msg hook that asks a question, or any failing hook, would stop temporary commits that
+ * nobody sees; the gates are the checks that count), no autostash, no moving of other branches
+ * (rebase.updateRefs would drag the story branch along), no signing of temporary commits, no replayed
+ * resolutions hiding a conflict, no housekeeping that the merge would wait for.
  */
 export const SCRATCH_CONFIG: Readonly<Record<string, string>> = {
+  'core.hooksPath': os.devNull,
   'rebase.autoStash': 'false',
   'rebase.updateRefs': 'false',
   'rebase.autoSquash': 'false',
@@ -61,7 +63,6 @@ export const SCRATCH_CONFIG: Readonly<Record<string, string>> = {
   'rerere.enabled': 'false',
   'submodule.recurse': 'false',
   'core.quotePath': 'false',
-  // housekeeping stays with the user's own commands, not inside a merge that waits for it
   'maintenance.auto': 'false',
   'gc.auto': '0',
 };
