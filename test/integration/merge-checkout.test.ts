@@ -101,6 +101,18 @@ describe('mergeStory with the base checked out', function () {
     }
   });
 
+  it('waits when a file the merge changes is marked assume-unchanged and edited (git refuses, nothing is lost)', async () => {
+    const r = newRepo();
+    const { branch } = r.story(9, 'hidden', { 'a.txt': 'story\n' });
+    const old = r.rev('main');
+    r.git('update-index', '--assume-unchanged', 'a.txt');
+    r.write('a.txt', 'a local setting git was told to ignore\n');
+    const status = r.status();
+    const res = expectKind(await mergeStory({ root: r.dir, branch, message: 'Story 9' }), 'merged_pending');
+    assertUntouched(r, res, old, status, { 'a.txt': 'a local setting git was told to ignore\n' });
+    assert.match(res.message, /git would not update it/);
+  });
+
   it('waits when an untracked file is where the merge needs a folder', async () => {
     const r = newRepo();
     const { branch } = r.story(5, 'folder', { 'docs/guide.md': 'guide\n' });
