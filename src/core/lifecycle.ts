@@ -51,6 +51,9 @@ export function poolDeps(o: Orchestrator, request: (c: Command) => Promise<Reque
   };
 }
 
+/** An ending still unhandled this long after it was recorded was missed: the tick acts on it. */
+const RECOVER_AFTER_MS = 5_000;
+
 const errorText = (err: unknown) => (err as Error).message;
 
 export async function startUp(o: Orchestrator): Promise<void> {
@@ -62,11 +65,13 @@ export async function startUp(o: Orchestrator): Promise<void> {
   await o.state.load();
   for (const p of [...o.state.loadProblems(), ...o.state.work.getProblems()]) o.logger.warn(p);
   if (o.leads()) {
+    // Listen first: a re-attached run may end while the rest of start-up goes on, and its ending
+    // must reach the policies like any other.
+    o.policies.start();
+    o.pool.start();
     await reconcile(reconcileDeps(o));
     for (const c of recoverEndings(o.state, o.policyContext())) await o.request(c);
     await pruneWorktrees(o).catch((err) => o.logger.warn(`worktrees: ${errorText(err)}`));
-    o.policies.start();
-    o.pool.start();
     o.qa.start();
     o.merges.start();
   }
@@ -168,6 +173,7 @@ export async function onTick(o: Orchestrator): Promise<void> {
       owns: (id) => o.pool.owns(id),
       orphaned: (run) => reconcileRun(reconcileDeps(o), run),
       archive: (now) => dueForArchive(o.state, o.config, now),
+      recover: (now) => recoverEndings(o.state, o.policyContext(), now - RECOVER_AFTER_MS),
     });
     await serveRequests(o);
     o.kick();

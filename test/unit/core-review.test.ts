@@ -65,7 +65,7 @@ describe('core: review verdicts, abandon, archive', () => {
     const c = makeCore({ items: [item(1, 'qa', { frontMatter: { qa: 'human' } }), item(2, 'qa', { frontMatter: { review_hold: true } }), item(3, 'merge')], autoAssign: false });
     assert.match(whyWaiting(c.state.item(1)!, c.state, c.ctx())!, /waiting for your review: approve or reject it \(huskies approve 1/);
     assert.match(whyWaiting(c.state.item(2)!, c.state, c.ctx())!, /held for review \(review_hold\)/);
-    assert.match(whyWaiting(c.state.item(3)!, c.state, c.ctx())!, /waits to be merged/);
+    assert.match(whyWaiting(c.state.item(3)!, c.state, c.ctx())!, /being merged into the base branch/);
   });
 
   it('qa: server with no test command configured waits for a person rather than passing untested work', () => {

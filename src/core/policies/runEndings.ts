@@ -68,7 +68,7 @@ export function runEndings(e: Ended, s: StateView, ctx: PolicyContext): Command[
   if (item.stage !== 'current' && item.stage !== 'qa') return [...out, { type: 'run.handled', runId: run.runId, handled: 'moved-away' }];
   if (outcome.ok) {
     if (item.stage === 'current')
-      out.push({ type: 'item.transition', id: item.id, kind: 'coded', source: 'orchestrator', reason: codedReason(run, facts.commitsAhead ?? 0, facts.dirty) });
+      out.push({ type: 'item.transition', id: item.id, kind: 'coded', source: 'orchestrator', reason: codedReason(run, facts.commitsAhead, facts.dirty) });
     return [...out, { type: 'run.handled', runId: run.runId, handled: 'coded' }];
   }
   // Cut off by a shutdown or a crash, not by its own failure: resume the same session.
@@ -107,8 +107,10 @@ function again(run: RunRecord, handled: RunDisposition, o: { sessionId?: string;
   return { type: 'run.enqueue', id: run.storyId, source: 'orchestrator', attempt: run.attempt, history: run.history, ...o, supersedes: { runId: run.runId, handled } };
 }
 
-function codedReason(run: RunRecord, ahead: number, dirty?: boolean): string {
-  return `${run.agent} finished with ${ahead} commit${ahead === 1 ? '' : 's'}${dirty ? ' (uncommitted changes left in the worktree)' : ''}`;
+function codedReason(run: RunRecord, ahead: number | undefined, dirty?: boolean): string {
+  // An ending recovered after a restart comes without facts: its commits were counted when it ended.
+  const commits = ahead === undefined ? '' : ` with ${ahead} commit${ahead === 1 ? '' : 's'}`;
+  return `${run.agent} finished${commits}${dirty ? ' (uncommitted changes left in the worktree)' : ''}`;
 }
 
 /** How many of the story's latest runs ended overloaded or unreachable, in a row. */

@@ -14,6 +14,8 @@ export interface TickDeps {
   orphaned(run: RunRecord): Promise<unknown>;
   /** Done stories whose retention has passed. */
   archive?(now: number): Command[];
+  /** Endings recorded a while ago that no policy acted on. */
+  recover?(now: number): Command[];
 }
 
 /** A run that has just been launched may not be owned for a moment; give it this long. */
@@ -25,6 +27,7 @@ export async function tick(d: TickDeps): Promise<void> {
   if (Object.values(limits).some((r) => r.until <= now)) await d.request({ type: 'agent.expireLimits', now });
   for (const t of d.state.timers().filter((x) => x.at <= now)) await d.request({ type: 'timer.fire', timerId: t.id, source: 'timer' });
   for (const c of d.archive?.(now) ?? []) await d.request(c);
+  for (const c of d.recover?.(now) ?? []) await d.request(c);
   for (const run of d.state.activeRuns()) {
     if (run.status !== 'running' || d.owns(run.runId)) continue;
     if ((run.startedAt ?? 0) > now - LAUNCH_GRACE_MS) continue;
