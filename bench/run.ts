@@ -4,7 +4,7 @@
 //  2. 30 simulated agents streaming at once through the orchestrator: event-loop lag p50/p99
 //     and memory growth.
 //  3. Crash soak (bench/soak.ts): `huskies run` killed mid-work and started again, 30 times.
-// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5]
+// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +17,7 @@ import { LiveHub } from '../src/core/agents/liveHub';
 import { Huskies as Orchestrator } from '../src/core/api';
 import { ensureSimBuilt, makeRepo, SIM_AGENT, waitFor } from '../test/fixtures/repo';
 import { soakBench } from './soak';
+import { mergeBench } from './merge';
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -175,9 +176,11 @@ async function agentsBench(): Promise<void> {
 
 (async () => {
   if (process.argv.includes('--soak-only')) return soakBench();
+  if (process.argv.includes('--merge-only')) return mergeBench();
   const only = process.argv.includes('--ingest') ? 'ingest' : process.argv.includes('--agents-only') ? 'agents' : 'all';
   if (only !== 'agents') await ingestBench();
   if (only !== 'ingest') await agentsBench();
+  if (only === 'all') await mergeBench();
   if (only === 'all') await soakBench();
 })().catch((err) => {
   console.error(err);
