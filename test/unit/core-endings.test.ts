@@ -169,7 +169,15 @@ describe('core: run endings', () => {
     h.signal({ kind: 'session', sessionId: 's' });
     h.end({ ok: true, kind: 'success' });
     await c.waitEvent(is('run.handled'));
-    const r = await c.request({ type: 'run.enqueue', id: 1, source: 'user', attempt: 1, sessionId: 's', prompt: 'more', supersedes: { runId: h.runId, handled: 'followed-up', ifUnhandled: true } });
+    const r = await c.request({
+      type: 'run.enqueue',
+      id: 1,
+      source: 'user',
+      attempt: 1,
+      sessionId: 's',
+      prompt: 'more',
+      supersedes: { runId: h.runId, handled: 'followed-up', ifUnhandled: true },
+    });
     assert.equal(r.ok, true);
     assert.equal(c.state.run(h.runId)!.handled, 'coded', 'the first handling stands');
   });

@@ -13,7 +13,14 @@ describe('core: missed endings', () => {
     c.state.runMap.set('old', run(1, { runId: 'old', status: 'succeeded', outcome: 'success', startedAt: now - 20_000, endedAt: now - 10_000 }));
     c.state.runMap.set('new', run(2, { runId: 'new', status: 'succeeded', outcome: 'success', startedAt: now - 3_000, endedAt: now - 1_000 }));
     c.policies.dispose(); // nothing listens: only the tick can notice
-    await tick({ state: c.state, now: () => now, request: c.request, owns: () => true, orphaned: async () => undefined, recover: (t) => recoverEndings(c.state, c.ctx(), t - 5_000) });
+    await tick({
+      state: c.state,
+      now: () => now,
+      request: c.request,
+      owns: () => true,
+      orphaned: async () => undefined,
+      recover: (t) => recoverEndings(c.state, c.ctx(), t - 5_000),
+    });
     assert.equal(c.state.item(1)!.stage, 'qa');
     assert.equal(c.state.run('old')!.handled, 'coded');
     assert.equal(c.state.item(2)!.stage, 'current', 'a fresh ending is its policy’s to handle');
