@@ -12,6 +12,7 @@ import type { StateView } from '../state/types';
 import type { Logger } from '../util/log';
 import { worktreeFor } from '../git/git';
 import { hasGates, runGates } from './serverGates';
+import { StageWorker } from '../pipeline/stageWorker';
 
 export interface QaWorkerDeps {
   root: string;
@@ -31,42 +32,22 @@ export function qaMode(item: WorkItem, config: HuskiesConfig): string {
   return typeof item.frontMatter.qa === 'string' ? item.frontMatter.qa : config.project.defaultQa;
 }
 
-export class QaWorker {
-  private running = new Map<number, AbortController>();
-  private subs: { dispose(): void }[] = [];
-  private disposed = false;
-
-  constructor(private readonly d: QaWorkerDeps) {}
-
-  start(): void {
-    this.subs.push(this.d.bus.on('item.moved', (e) => e.to === 'qa' && this.pump()));
-    this.pump();
+export class QaWorker extends StageWorker {
+  constructor(private readonly d: QaWorkerDeps) {
+    super('qa', 'QA gates', { bus: d.bus, logger: d.logger, items: () => d.state.items(), stopped: () => d.stopped() });
   }
 
-  /** Whether the gates are running for this story now. */
-  checking(id: number): boolean {
-    return this.running.has(id);
+  /** With no test command configured nothing would be tested: such stories wait for a person (see waits.ts). */
+  protected override ready(): boolean {
+    return hasGates(this.d.config().project);
   }
 
-  /** Starts the gates for every story in QA that waits for them. Safe to call on every tick. */
-  pump(): void {
-    if (this.disposed || this.d.stopped()) return;
-    const config = this.d.config();
-    // With no test command configured nothing would be tested: such stories wait for a person (see waits.ts).
-    if (!hasGates(config.project)) return;
-    for (const item of this.d.state.items()) {
-      if (item.stage !== 'qa' || item.blocked || item.invalid || item.frontMatter.review_hold === true) continue;
-      if (this.running.has(item.id) || this.d.state.activeRun(item.id) || qaMode(item, config) !== 'server') continue;
-      this.check(item, config);
-    }
+  protected wants(item: WorkItem): boolean {
+    return item.frontMatter.review_hold !== true && !this.d.state.activeRun(item.id) && qaMode(item, this.d.config()) === 'server';
   }
 
-  private check(item: WorkItem, config: HuskiesConfig): void {
-    const abort = new AbortController();
-    this.running.set(item.id, abort);
-    void this.checkAsync(item, config, abort.signal)
-      .catch((err) => this.d.logger.error(`QA gates for #${item.id}: ${(err as Error).message}`))
-      .finally(() => this.running.delete(item.id));
+  protected work(item: WorkItem, signal: AbortSignal): Promise<void> {
+    return this.checkAsync(item, this.d.config(), signal);
   }
 
   private async checkAsync(item: WorkItem, config: HuskiesConfig, signal: AbortSignal): Promise<void> {
@@ -96,11 +77,5 @@ export class QaWorker {
     const fromRun = [...runs].reverse().find((r) => r.worktree)?.worktree;
     const dir = fromRun ?? worktreeFor(this.d.root, item).dir;
     return fs.existsSync(dir) ? dir : undefined;
-  }
-
-  async dispose(): Promise<void> {
-    this.disposed = true;
-    for (const s of this.subs) s.dispose();
-    for (const a of this.running.values()) a.abort();
   }
 }

@@ -16,6 +16,7 @@ import { worktreeFor } from './git';
 import { MergeError, cleanupStory, type MergeResult } from './merge';
 import { MergeQueue } from './mergeQueue';
 import { teardownWorktree } from './worktreeLifecycle';
+import { StageWorker } from '../pipeline/stageWorker';
 
 export interface MergeWorkerDeps {
   root: string;
@@ -36,39 +37,20 @@ export function mergeMessage(item: WorkItem): string {
   return `#${item.id} ${item.name.replace(/\s+/g, ' ').trim()}\n\n${crit ? `${crit}\n\n` : ''}Huskies ${item.type} ${item.fileName}`;
 }
 
-export class MergeWorker {
+export class MergeWorker extends StageWorker {
   private readonly queue = new MergeQueue();
-  private running = new Map<number, AbortController>();
-  private subs: { dispose(): void }[] = [];
-  private disposed = false;
 
-  constructor(private readonly d: MergeWorkerDeps) {}
-
-  start(): void {
-    this.subs.push(this.d.bus.on('item.moved', (e) => e.to === 'merge' && this.pump()));
-    this.pump();
+  constructor(private readonly d: MergeWorkerDeps) {
+    super('merge', 'the merge', { bus: d.bus, logger: d.logger, items: () => d.state.items(), stopped: () => d.stopped() });
   }
 
-  merging(id: number): boolean {
-    return this.running.has(id);
+  /** A story whose merge failed waits for a fix-up; one with an agent on it waits for the agent. */
+  protected wants(item: WorkItem): boolean {
+    return item.frontMatter.merge_failure === undefined && !this.d.state.activeRun(item.id);
   }
 
-  /** Queues every story in merge that waits for it. Safe to call on every tick. */
-  pump(): void {
-    if (this.disposed || this.d.stopped()) return;
-    for (const item of this.d.state.items()) {
-      if (item.stage !== 'merge' || item.blocked || item.invalid || item.frontMatter.merge_failure !== undefined) continue;
-      if (this.running.has(item.id) || this.d.state.activeRun(item.id)) continue;
-      this.merge(item);
-    }
-  }
-
-  private merge(item: WorkItem): void {
-    const abort = new AbortController();
-    this.running.set(item.id, abort);
-    void this.mergeAsync(item, abort.signal)
-      .catch((err) => this.d.logger.error(`merge of #${item.id}: ${(err as Error).message}`))
-      .finally(() => this.running.delete(item.id));
+  protected work(item: WorkItem, signal: AbortSignal): Promise<void> {
+    return this.mergeAsync(item, signal);
   }
 
   private async mergeAsync(item: WorkItem, signal: AbortSignal): Promise<void> {
@@ -115,11 +97,5 @@ export class MergeWorker {
     const res = await this.d.request({ type: 'item.mergeResult', id: item.id, source: 'orchestrator', ...r });
     if (!res.ok) this.d.logger.info(`#${item.id}: merge result not applied: ${res.refusal}`);
     return res.ok;
-  }
-
-  async dispose(): Promise<void> {
-    this.disposed = true;
-    for (const s of this.subs) s.dispose();
-    for (const a of this.running.values()) a.abort();
   }
 }

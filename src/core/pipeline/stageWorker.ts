@@ -1,0 +1,58 @@
+// The shape shared by the workers that act on a stage (QA gates, merges): they look at every story
+// in their stage when it changes or the tick says so, work on each at most once at a time, and
+// stop what they run when the orchestrator goes away.
+import type { Stage } from '../model/stage';
+import type { WorkItem } from '../model/workItem';
+import type { Logger } from '../util/log';
+import type { EventBus } from './eventBus';
+
+export abstract class StageWorker {
+  protected readonly running = new Map<number, AbortController>();
+  private subs: { dispose(): void }[] = [];
+  protected disposed = false;
+
+  constructor(
+    private readonly stage: Stage,
+    private readonly what: string,
+    protected readonly base: { bus: EventBus; logger: Logger; items(): WorkItem[]; stopped(): string | undefined },
+  ) {}
+
+  start(): void {
+    this.subs.push(this.base.bus.on('item.moved', (e) => e.to === this.stage && this.pump()));
+    this.pump();
+  }
+
+  /** Whether this worker is working on the story now. */
+  busy(id: number): boolean {
+    return this.running.has(id);
+  }
+
+  /** Starts work on every story in the stage that waits for it. Safe to call on every tick. */
+  pump(): void {
+    if (this.disposed || this.base.stopped() || !this.ready()) return;
+    for (const item of this.base.items()) {
+      if (item.stage !== this.stage || item.blocked || item.invalid || this.running.has(item.id) || !this.wants(item)) continue;
+      const abort = new AbortController();
+      this.running.set(item.id, abort);
+      void this.work(item, abort.signal)
+        .catch((err) => this.base.logger.error(`${this.what} for #${item.id}: ${(err as Error).message}`))
+        .finally(() => this.running.delete(item.id));
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const s of this.subs) s.dispose();
+    for (const a of this.running.values()) a.abort();
+  }
+
+  /** Whether the worker can do anything at all now (its configuration allows it). */
+  protected ready(): boolean {
+    return true;
+  }
+
+  /** Whether this story, in the stage and neither blocked nor invalid, waits for this worker. */
+  protected abstract wants(item: WorkItem): boolean;
+
+  protected abstract work(item: WorkItem, signal: AbortSignal): Promise<void>;
+}
