@@ -4,32 +4,21 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Huskies } from '../../src/core/api';
-import { ensureSimBuilt, gitIn, makeRepo, SIM_AGENT, waitFor, type TempRepo } from '../fixtures/repo';
+import { gitIn, waitFor } from '../fixtures/repo';
+import { huskiesPerTest } from '../fixtures/huskiesRepo';
 
 describe('landing the work (integration)', function () {
   this.timeout(90_000);
-  let repo: TempRepo;
-  let o: Huskies | undefined;
-  before(() => ensureSimBuilt());
-  afterEach(async () => {
-    await o?.dispose();
-    o = undefined;
-    repo.cleanup();
-  });
-  const sim = '[[agent]]\nname = "sim-1"\nruntime = "sim"\nenv = { HUSKIES_SIM_DELAY_MS = "10" }\n';
+  const h = huskiesPerTest();
 
   it('an approved story is squash-merged onto the base branch and its worktree and branch are removed', async () => {
-    repo = await makeRepo({ agentsToml: sim, projectToml: 'default_qa = "human"\n' });
-    repo.story(1, 'Add greeting', { criteria: ['says hello', 'says goodbye'] });
-    o = new Huskies({ root: repo.dir, simAgentPath: SIM_AGENT, graceMs: 300 });
-    await o.start();
+    const { repo, o } = await h.open('default_qa = "human"\n', (r) => r.story(1, 'Add greeting', { criteria: ['says hello', 'says goodbye'] }));
     const run = await o.startAgent(1);
-    await waitFor(() => o!.store.get(1)?.stage === 'qa', 'coded', 30_000);
+    await waitFor(() => o.store.get(1)?.stage === 'qa', 'coded', 30_000);
     assert.match(o.snapshot().waits.get(1)!, /waiting for your review/);
     const before = gitIn(repo.dir, 'rev-parse', 'main').trim();
     await o.approve(1);
-    await waitFor(() => o!.store.get(1)?.stage === 'done', 'merged and done', 60_000);
+    await waitFor(() => o.store.get(1)?.stage === 'done', 'merged and done', 60_000);
     const item = o.store.get(1)!;
     const head = gitIn(repo.dir, 'rev-parse', 'main').trim();
     assert.equal(item.frontMatter.merge_commit, head);
@@ -43,12 +32,9 @@ describe('landing the work (integration)', function () {
   });
 
   it('a conflict with the base leaves the story in merge with the files named; a fix-up sends it back to current', async () => {
-    repo = await makeRepo({ agentsToml: sim, projectToml: 'default_qa = "human"\n' });
-    repo.story(2, 'Clashes', { criteria: ['one'] });
-    o = new Huskies({ root: repo.dir, simAgentPath: SIM_AGENT, graceMs: 300 });
-    await o.start();
+    const { repo, o } = await h.open('default_qa = "human"\n', (r) => r.story(2, 'Clashes', { criteria: ['one'] }));
     await o.startAgent(2);
-    await waitFor(() => o!.store.get(2)?.stage === 'qa', 'coded', 30_000);
+    await waitFor(() => o.store.get(2)?.stage === 'qa', 'coded', 30_000);
     // Meanwhile the same file lands on main with other content.
     const clash = path.join('huskies-sim', 'story-2');
     fs.mkdirSync(path.join(repo.dir, clash), { recursive: true });
@@ -57,7 +43,7 @@ describe('landing the work (integration)', function () {
     gitIn(repo.dir, 'add', clash);
     gitIn(repo.dir, 'commit', '-qm', 'a change on main');
     await o.approve(2);
-    await waitFor(() => o!.store.get(2)?.frontMatter.merge_failure !== undefined, 'the merge fails', 60_000);
+    await waitFor(() => o.store.get(2)?.frontMatter.merge_failure !== undefined, 'the merge fails', 60_000);
     const item = o.store.get(2)!;
     assert.equal(item.stage, 'merge');
     assert.match(String(item.frontMatter.merge_failure), new RegExp(`conflicts with the base branch in .*${file}`));

@@ -3,40 +3,25 @@
 // after max_retries the story is blocked.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { Huskies } from '../../src/core/api';
-import { ensureSimBuilt, makeRepo, SIM_AGENT, waitFor, type TempRepo } from '../fixtures/repo';
+import { waitFor } from '../fixtures/repo';
+import { huskiesPerTest } from '../fixtures/huskiesRepo';
 
 describe('server QA gates (integration)', function () {
   this.timeout(90_000);
-  let repo: TempRepo;
-  let o: Huskies | undefined;
-  before(() => ensureSimBuilt());
-  afterEach(async () => {
-    await o?.dispose();
-    o = undefined;
-    repo.cleanup();
-  });
-
-  const sim = '[[agent]]\nname = "sim-1"\nruntime = "sim"\nenv = { HUSKIES_SIM_DELAY_MS = "10" }\n';
+  const h = huskiesPerTest();
 
   it('passing gates move the story on to merge', async () => {
-    repo = await makeRepo({ agentsToml: sim, projectToml: 'default_qa = "server"\nqa_command = "test -d huskies-sim"\n' });
-    repo.story(1, 'Passes');
-    o = new Huskies({ root: repo.dir, simAgentPath: SIM_AGENT, graceMs: 300 });
-    await o.start();
+    const { repo, o } = await h.open('default_qa = "server"\nqa_command = "test -d huskies-sim"\n', (r) => r.story(1, 'Passes'));
     await o.startAgent(1);
-    await waitFor(() => o!.store.get(1)?.stage === 'merge', 'the story passes QA', 60_000);
+    await waitFor(() => o.store.get(1)?.stage === 'merge', 'the story passes QA', 60_000);
     const audit = fs.readFileSync(`${repo.dir}/.huskies/audit.log`, 'utf8');
     assert.match(audit, /"cmd":"item.qaResult".*"from":"qa","to":"merge"/);
   });
 
   it('failing gates send the story back to its coder with the output, then block it after max_retries', async () => {
-    repo = await makeRepo({ agentsToml: sim, projectToml: 'default_qa = "server"\nmax_retries = 1\nqa_command = "echo the greeting test fails; exit 3"\n' });
-    repo.story(2, 'Fails QA');
-    o = new Huskies({ root: repo.dir, simAgentPath: SIM_AGENT, graceMs: 300 });
-    await o.start();
+    const { o } = await h.open('default_qa = "server"\nmax_retries = 1\nqa_command = "echo the greeting test fails; exit 3"\n', (r) => r.story(2, 'Fails QA'));
     await o.startAgent(2);
-    await waitFor(() => o!.store.get(2)?.blocked, 'blocked after the retries', 60_000);
+    await waitFor(() => o.store.get(2)?.blocked, 'blocked after the retries', 60_000);
     const item = o.store.get(2)!;
     assert.equal(item.stage, 'current');
     assert.match(item.blockedReason!, /the QA gates failed after 2 attempts; last: .*exit 3/);

@@ -4,29 +4,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HuskiesConfig } from '../config/config';
-import type { Command } from '../model/commands';
 import type { WorkItem } from '../model/workItem';
-import type { EventBus } from '../pipeline/eventBus';
-import type { RequestResult } from '../pipeline/pipeline';
-import type { StateView } from '../state/types';
-import type { Logger } from '../util/log';
 import { worktreeFor } from '../git/git';
 import { hasGates, runGates } from './serverGates';
-import { StageWorker } from '../pipeline/stageWorker';
+import { StageWorker, type WorkerDeps } from '../pipeline/stageWorker';
 
-export interface QaWorkerDeps {
-  root: string;
-  logsDir: string;
-  state: StateView;
-  bus: EventBus;
-  request(c: Command): Promise<RequestResult>;
-  config(): HuskiesConfig;
-  mask(text: string): string;
-  now(): number;
-  logger: Logger;
-  /** Why no gate may run now (untrusted workspace, not the leader…). */
-  stopped(): string | undefined;
-}
+export type QaWorkerDeps = WorkerDeps;
 
 export function qaMode(item: WorkItem, config: HuskiesConfig): string {
   return typeof item.frontMatter.qa === 'string' ? item.frontMatter.qa : config.project.defaultQa;

@@ -4,32 +4,15 @@
 // goes to the pipeline as one command; a merged story's worktree and branch are then cleaned up.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { HuskiesConfig } from '../config/config';
-import type { Command } from '../model/commands';
 import type { WorkItem } from '../model/workItem';
-import type { EventBus } from '../pipeline/eventBus';
-import type { RequestResult } from '../pipeline/pipeline';
-import type { StateView } from '../state/types';
-import type { Logger } from '../util/log';
 import { hasGates, runGates } from '../gates/serverGates';
 import { worktreeFor } from './git';
 import { MergeError, cleanupStory, type MergeResult } from './merge';
 import { MergeQueue } from './mergeQueue';
 import { teardownWorktree } from './worktreeLifecycle';
-import { StageWorker } from '../pipeline/stageWorker';
+import { StageWorker, type WorkerDeps } from '../pipeline/stageWorker';
 
-export interface MergeWorkerDeps {
-  root: string;
-  logsDir: string;
-  state: StateView;
-  bus: EventBus;
-  request(c: Command): Promise<RequestResult>;
-  config(): HuskiesConfig;
-  mask(text: string): string;
-  now(): number;
-  logger: Logger;
-  stopped(): string | undefined;
-}
+export type MergeWorkerDeps = WorkerDeps;
 
 /** The squash commit's message: the story's number and name, then its acceptance criteria. */
 export function mergeMessage(item: WorkItem): string {

@@ -5,6 +5,25 @@ import type { Stage } from '../model/stage';
 import type { WorkItem } from '../model/workItem';
 import type { Logger } from '../util/log';
 import type { EventBus } from './eventBus';
+import type { HuskiesConfig } from '../config/config';
+import type { Command } from '../model/commands';
+import type { StateView } from '../state/types';
+import type { RequestResult } from './pipeline';
+
+/** What a stage worker needs from the composition. */
+export interface WorkerDeps {
+  root: string;
+  logsDir: string;
+  state: StateView;
+  bus: EventBus;
+  request(c: Command): Promise<RequestResult>;
+  config(): HuskiesConfig;
+  mask(text: string): string;
+  now(): number;
+  logger: Logger;
+  /** Why no work may start now (untrusted workspace, not the leader…). */
+  stopped(): string | undefined;
+}
 
 export abstract class StageWorker {
   protected readonly running = new Map<number, AbortController>();
