@@ -23,20 +23,13 @@ import { HuskiesWatcher } from './store/watcher';
 /** What the pool needs from the composition: the state to read, the writer to ask, the ports. */
 export function poolDeps(o: Orchestrator, request: (c: Command) => Promise<RequestResult>): PoolDeps {
   return {
-    root: o.root,
-    logsDir: o.logsDir,
-    state: o.state,
-    bus: o.bus,
-    request,
+    ...qaDeps(o, request),
     spawner: o.spawner,
     hub: o.hub,
     clock: o.clock,
-    logger: o.logger,
-    config: () => o.config,
     agents: () => o.agents(),
     launchContext: () => launchContext(o.root, o.opts),
     secrets: (agent) => o.masker.secretsFor(agent),
-    stopped: () => o.stopped(),
     graceMs: o.opts.graceMs,
     workspace: (item, run) => prepareWorktree(o, item, run.transcript),
     notice: (run, message) => {
