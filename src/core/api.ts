@@ -20,5 +20,6 @@ export { maskMessage } from './agents/mask';
 export { safeStringify } from './agents/parsers';
 export { initProject, type InitResult } from './project';
 export { isGitRepo, git } from './git/git';
+export { parseNameStatusZ, badRepoPath, isCommitId, type ChangedFile, type ChangeStatus, type StoryChanges } from './git/storyDiff';
 export { which } from './agents/runtimes';
 export { signalGroup } from './agents/agentProcess';

@@ -15,6 +15,7 @@ import { readAfter, readBefore } from '../agents/transcript';
 import type { LiveListener } from '../agents/liveHub';
 import { dependencyWait } from '../policies/waits';
 import { buildSnapshot, type Snapshot } from './snapshot';
+import { fileAt, storyChanges, type StoryChanges } from '../git/storyDiff';
 
 export class Huskies extends EventEmitter {
   readonly o: Orchestrator;
@@ -258,6 +259,18 @@ export class Huskies extends EventEmitter {
     const run = this.o.state.run(runId);
     if (!run) return Promise.resolve([]);
     return readAfter(run.transcript, afterSeq, limit);
+  }
+
+  /** The files a story changed: its worktree or branch against the merge base, or its merge commit once merged. */
+  async storyChanges(id: number): Promise<StoryChanges> {
+    const item = this.o.state.item(id);
+    if (!item) throw new NotFoundError(`There is no story ${id}.`);
+    return storyChanges(this.o.root, item, { baseBranch: this.o.config.project.baseBranch, runs: this.o.state.runsForStory(id) });
+  }
+
+  /** A file's content at a commit (undefined when it is not there); size-bounded, the path checked. */
+  fileAt(commit: string, file: string): Promise<string | undefined> {
+    return fileAt(this.o.root, commit, file);
   }
 
   subscribe(runId: string | '*', listener: LiveListener): { dispose(): void } {
