@@ -25,6 +25,8 @@ import { defaultSpawner } from './agents/launchEnv';
 import type { OrchestratorOptions } from './options';
 import { QaWorker } from './gates/qaWorker';
 import { MergeWorker } from './git/mergeWorker';
+import { MoveCommitter } from './git/moveCommitter';
+import { commitStoryFiles } from './git/workCommits';
 import { onTick, poolDeps, qaDeps, reloadConfig, rescan, startUp, startWatching } from './lifecycle';
 
 export type { OrchestratorOptions };
@@ -43,6 +45,7 @@ export class Orchestrator {
   readonly pool: AgentPool;
   readonly qa: QaWorker;
   readonly merges: MergeWorker;
+  readonly moveCommits: MoveCommitter;
   readonly policies: PolicyRunner;
   readonly requests: RequestQueue;
   readonly masker: Masker;
@@ -78,6 +81,20 @@ export class Orchestrator {
     this.pool = new AgentPool(poolDeps(this, request));
     this.qa = new QaWorker(qaDeps(this, request));
     this.merges = new MergeWorker(qaDeps(this, request));
+    this.moveCommits = new MoveCommitter({
+      bus: this.bus,
+      clock: this.clock,
+      logger: this.logger,
+      commit: (ids) => commitStoryFiles({ root: this.root, ids, baseBranch: this.config.project.baseBranch }),
+      blocked: () => {
+        const why = !this.leads()
+          ? 'this process does not drive the project'
+          : (this.stopped() ?? (this.config.project.commitMoves ? undefined : 'commit_moves = false in .huskies/project.toml'));
+        return why && `story moves are not committed: ${why}`;
+      },
+      // a merge publishing the base branch fast-forwards the checkout: a commit in between would make it start over
+      waitFor: () => (this.state.items().some((i) => this.merges.busy(i.id)) ? 'a merge is in progress' : undefined),
+    });
   }
 
   /** Set when another process drives this project: this one shows it and sends it requests. */
@@ -137,6 +154,7 @@ export class Orchestrator {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    if (!this.opts.readOnly) this.moveCommits.start();
     await startUp(this);
     if (this.opts.watch !== false) this.watcher = await startWatching(this);
     this.ticker = this.clock.setInterval(() => void this.onTick(), 1000);
@@ -183,6 +201,7 @@ export class Orchestrator {
     await this.qa.dispose();
     await this.merges.dispose();
     await this.pool.dispose({ stopAgents: opts.stopAgents ?? true });
+    await this.moveCommits.dispose();
     await this.pipeline.close();
     this.leadership.release();
     this.hub.flush();

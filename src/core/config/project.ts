@@ -40,6 +40,7 @@ const projectSchema = z.object({
   merge_retries: t.positiveInt().optional(),
   archive_after_hours: t.positiveNumber().default(4),
   keep_branches: t.boolean().default(false),
+  commit_moves: t.boolean().default(true),
   stack_on_parents: t.boolean().default(false),
   component: t.tables('component').default([]),
 });
@@ -74,6 +75,7 @@ function toProject(d: z.output<typeof projectSchema>, components: ComponentSpec[
     mergemasterAttempts: d.mergemaster_attempts ?? d.merge_retries ?? 2,
     archiveAfterHours: d.archive_after_hours,
     keepBranches: d.keep_branches,
+    commitMoves: d.commit_moves,
     stackOnParents: d.stack_on_parents,
   });
 }

@@ -40,6 +40,8 @@ export interface ProjectConfig {
   archiveAfterHours: number;
   /** Keep a story's branch after it is merged. */
   keepBranches: boolean;
+  /** Commit the orchestrator's story moves and front-matter changes on the base branch as `huskies:` commits. */
+  commitMoves: boolean;
   /** Start a story's branch from the branches of the stories it depends on. */
   stackOnParents: boolean;
 }
