@@ -1,8 +1,14 @@
 // The pipeline board: one section per stage, one card per story, and a strip of agents. A replica
 // of the host's BoardState: each `board` message is a full snapshot, applied with a keyed update so
 // that only the cards and agents that changed are touched (messages can come every ~100 ms with 200 cards).
-import type { AgentView, BoardState, CardView, HostMessage, RunView, Stage, WebviewMessage } from '../src/protocol/messages';
-import { makeButton, makeSpinner, registerToolkit } from './toolkit';
+import type { AgentView, BoardState, CardView, HostMessage, Stage } from '../src/protocol/messages';
+import { AGENT_SLOTS, agentState, needsAttention } from './agents';
+import { CARD_SLOTS, updateCard } from './cards';
+import { cardMessage } from './cardMessages';
+import { el, setData, setHidden, setText, setTickText, countdownText, formatDuration } from './dom';
+import { CardDrag } from './drag';
+import { newEntry, patchSlots, type RenderCtx, type SlotEntry } from './slots';
+import { makeButton, registerToolkit } from './toolkit';
 import { getState, onMessage, post, setState } from './vscodeApi';
 
 // The webview may import only from src/protocol/, so the stage list lives here too; the
@@ -16,6 +22,7 @@ const STAGE_TITLES: Record<Stage, string> = {
   archived: 'Archived',
 };
 const STAGES = Object.keys(STAGE_TITLES) as Stage[];
+const isStage = (s: string | undefined): s is Stage => s !== undefined && Object.hasOwn(STAGE_TITLES, s);
 
 /** Cards rendered per stage before a "Show more" button; keeps a large archive from bloating the DOM. */
 const PAGE = 200;
@@ -23,29 +30,6 @@ const PAGE = 200;
 interface SavedState {
   collapsed?: Stage[];
   agentsCollapsed?: boolean;
-}
-
-/** A keyed element (a card or an agent) made of slots. */
-interface SlotEntry {
-  el: HTMLElement;
-  /** Signature of everything the element shows; equal means nothing to do. */
-  sig: string;
-  /** Per-slot signature and element, so a change touches only its own part of the element. */
-  slotSigs: string[];
-  slotEls: (HTMLElement | null)[];
-}
-
-/** What a render knows besides the item itself. */
-interface RenderCtx {
-  trusted: boolean;
-  /** One clock reading per render, so every "is it in the future" agrees. */
-  now: number;
-}
-
-/** One part of a card or an agent, top to bottom: a signature of what it shows and a builder. */
-interface Slot<T> {
-  sig(item: T, ctx: RenderCtx): string;
-  build(item: T, ctx: RenderCtx): HTMLElement | null;
 }
 
 interface StageParts {
@@ -56,372 +40,6 @@ interface StageParts {
   more: HTMLButtonElement;
   limit: number;
 }
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function isActive(run: RunView | undefined): boolean {
-  return run !== undefined && (run.status === 'running' || run.status === 'queued');
-}
-
-function hasEnded(run: RunView | undefined): boolean {
-  return run !== undefined && (run.status === 'succeeded' || run.status === 'failed' || run.status === 'stopped');
-}
-
-function formatCost(usd: number): string {
-  if (usd > 0 && usd < 0.01) return '<$0.01';
-  return `$${usd.toFixed(2)}`;
-}
-
-function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
-
-/** Time left, rounded up so that "0s" never shows while the wait is still on. */
-function formatLeft(ms: number, coarse: boolean): string {
-  const s = Math.max(1, Math.ceil(ms / 1000));
-  if (s < 60) return `${s}s`;
-  if (!coarse) return formatDuration(s * 1000);
-  const m = Math.ceil(s / 60);
-  if (m < 60) return `${m}m`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
-
-const pad2 = (n: number): string => String(n).padStart(2, '0');
-
-/** HH:MM in local time, with the date when it is not today. */
-function formatClock(at: number, now: number): string {
-  const d = new Date(at);
-  const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
-  return d.toDateString() === new Date(now).toDateString() ? hm : `${d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${hm}`;
-}
-
-/**
- * A text that the board's one ticker counts down to `until`: `prefix` + time left, then
- * `done` once it has passed. The ticker finds it by data-until and touches nothing else.
- */
-function countdown(className: string, until: number, now: number, opts: { coarse?: boolean; prefix?: string; done: string }): HTMLElement {
-  const s = el('span', `countdown ${className}`);
-  s.dataset.until = String(until);
-  s.dataset.prefix = opts.prefix ?? '';
-  s.dataset.done = opts.done;
-  if (opts.coarse) s.dataset.coarse = '';
-  s.textContent = countdownText(s, now);
-  return s;
-}
-
-function countdownText(e: HTMLElement, now: number): string {
-  const left = Number(e.dataset.until) - now;
-  return left > 0 ? `${e.dataset.prefix ?? ''}${formatLeft(left, e.dataset.coarse !== undefined)}` : (e.dataset.done ?? '');
-}
-
-function setText(e: HTMLElement, text: string): void {
-  if (e.textContent !== text) e.textContent = text;
-}
-
-/** For the ticker: rewrites the text node in place (one characterData change, no new node). */
-function setTickText(e: HTMLElement, text: string): void {
-  const node = e.firstChild;
-  if (node && node === e.lastChild && node.nodeType === Node.TEXT_NODE) {
-    if ((node as Text).data !== text) (node as Text).data = text;
-  } else setText(e, text);
-}
-
-function setHidden(e: HTMLElement, hidden: boolean): void {
-  if (e.hidden !== hidden) e.hidden = hidden;
-}
-
-function setData(e: HTMLElement, key: string, value: string): void {
-  if (e.dataset[key] !== value) e.dataset[key] = value;
-}
-
-/** Rebuilds the slots whose signature changed, in place; keeps keyboard focus on the same action. */
-function patchSlots<T>(entry: SlotEntry, slots: Slot<T>[], item: T, ctx: RenderCtx, slotSigs: string[]): void {
-  const host = entry.el;
-  const focused = host.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.action : undefined;
-  let prev: HTMLElement | null = null;
-  for (let i = 0; i < slots.length; i++) {
-    if (entry.slotSigs[i] !== slotSigs[i]) {
-      const old = entry.slotEls[i];
-      const next = slots[i].build(item, ctx);
-      if (old && next) old.replaceWith(next);
-      else if (old) old.remove();
-      else if (next) {
-        if (prev) prev.after(next);
-        else host.prepend(next);
-      }
-      entry.slotEls[i] = next;
-      entry.slotSigs[i] = slotSigs[i];
-    }
-    prev = entry.slotEls[i] ?? prev;
-  }
-  if (focused && !host.contains(document.activeElement)) host.querySelector<HTMLElement>(`[data-action="${focused}"]`)?.focus();
-}
-
-function newEntry(className: string, slotCount: number): SlotEntry {
-  const e: SlotEntry = { el: el('div', className), sig: '', slotSigs: Array<string>(slotCount).fill('\0'), slotEls: Array<HTMLElement | null>(slotCount).fill(null) };
-  e.el.setAttribute('role', 'listitem');
-  return e;
-}
-
-// ---- cards ----
-
-function actionKinds(c: CardView): string[] {
-  const kinds: string[] = [];
-  // A blocked or invalid story offers no Start: it is unblocked (or fixed) first.
-  if (!isActive(c.run) && !c.blocked && !c.invalid && (c.stage === 'backlog' || c.stage === 'current')) kinds.push('start');
-  if (c.blocked && !c.question) kinds.push('unblock');
-  if (c.stage === 'qa' && !isActive(c.run) && !c.blocked) kinds.push('approve', 'reject');
-  if (isActive(c.run)) kinds.push('stop');
-  // An open question is answered instead: the Answer button sits with the question.
-  if (hasEnded(c.run) && !c.question && (c.stage === 'current' || c.stage === 'qa')) kinds.push('followup');
-  if (c.run) kinds.push('output');
-  return kinds;
-}
-
-/** The blocked reason, unless it only repeats the open question that the card already shows. */
-function blockedText(c: CardView): string | undefined {
-  if (!c.blocked) return undefined;
-  if (c.question && (!c.blockedReason || c.blockedReason.includes(c.question))) return undefined;
-  return `Blocked${c.blockedReason ? `: ${c.blockedReason}` : ''}`;
-}
-
-function isResuming(c: CardView, now: number): boolean {
-  return c.resumeAt !== undefined && c.resumeAt > now;
-}
-
-const CARD_SLOTS: Slot<CardView>[] = [
-  {
-    sig: (c) => JSON.stringify([c.id, c.type, c.criteriaDone, c.criteriaTotal]),
-    build: (c) => {
-      const top = el('div', 'card-top');
-      top.append(el('span', 'card-id', `#${c.id}`), el('span', 'card-type', c.type));
-      if (c.criteriaTotal > 0) {
-        const crit = el('span', 'card-criteria badge', `${c.criteriaDone}/${c.criteriaTotal}`);
-        crit.title = `${c.criteriaDone} of ${c.criteriaTotal} acceptance criteria done`;
-        top.append(crit);
-      }
-      return top;
-    },
-  },
-  {
-    sig: (c) => JSON.stringify([c.name, c.fileName]),
-    build: (c) => {
-      const title = el('button', 'card-title', c.name || c.fileName);
-      title.type = 'button';
-      title.dataset.action = 'open';
-      title.title = `Open ${c.fileName}`;
-      return title;
-    },
-  },
-  {
-    sig: (c, ctx) => (c.question ? JSON.stringify([c.question, c.run?.agent ?? c.agent, ctx.trusted]) : ''),
-    build: (c, ctx) => {
-      if (!c.question) return null;
-      const box = el('div', 'card-question');
-      box.setAttribute('role', 'group');
-      const who = c.run?.agent ?? c.agent;
-      const label = el('div', 'card-question-label', who ? `Question from ${who}` : 'Question');
-      label.id = `question-label-${c.id}`;
-      box.setAttribute('aria-labelledby', label.id);
-      const text = el('div', 'card-question-text', c.question);
-      const answer = makeButton('Answer', {
-        action: 'answer',
-        appearance: 'primary',
-        title: ctx.trusted ? `Answer the question on #${c.id} and resume the agent` : 'Workspace not trusted: agents are disabled',
-      });
-      if (!ctx.trusted) answer.setAttribute('disabled', '');
-      box.append(label, text, answer);
-      return box;
-    },
-  },
-  {
-    sig: (c) => JSON.stringify([c.agent, c.costUsd]),
-    build: (c) => {
-      const meta: string[] = [];
-      if (c.agent) meta.push(c.agent);
-      if (c.costUsd !== undefined && c.costUsd > 0) meta.push(formatCost(c.costUsd));
-      return meta.length ? el('div', 'card-meta', meta.join(' · ')) : null;
-    },
-  },
-  {
-    // Not run.lastSeq or token counts: they change with every line of output and the card shows neither.
-    sig: (c) => (c.run ? JSON.stringify([c.run.status, c.run.outcome, c.run.agent, c.run.reason, c.run.startedAt, c.question, c.blockedReason]) : ''),
-    build: (c) => (c.run ? statusLine(c.run, c.question, c.blockedReason) : null),
-  },
-  {
-    sig: (c, ctx) => (isResuming(c, ctx.now) ? String(c.resumeAt) : ''),
-    build: (c, ctx) => {
-      if (!isResuming(c, ctx.now)) return null;
-      const line = el('div', 'card-resume', 'rate-limited · resumes ');
-      line.title = `Resumes at ${formatClock(c.resumeAt!, ctx.now)}`;
-      line.append(countdown('resume-in', c.resumeAt!, ctx.now, { prefix: 'in ', done: 'now' }));
-      return line;
-    },
-  },
-  {
-    sig: (c) => c.waiting ?? '',
-    build: (c) => (c.waiting ? el('div', 'card-waiting', `Waits: ${c.waiting}`) : null),
-  },
-  {
-    sig: (c) => blockedText(c) ?? '',
-    build: (c) => {
-      const text = blockedText(c);
-      return text ? el('div', 'card-blocked', text) : null;
-    },
-  },
-  {
-    sig: (c) => (c.invalid ? JSON.stringify([c.fileName, c.invalid]) : ''),
-    build: (c) => {
-      if (!c.invalid) return null;
-      const inv = el('div', 'card-invalid', `Invalid file ${c.fileName}: ${c.invalid}`);
-      inv.setAttribute('role', 'alert');
-      return inv;
-    },
-  },
-  {
-    sig: (c, ctx) => `${actionKinds(c).join(',')}|${ctx.trusted}`,
-    build: (c, ctx) => {
-      const kinds = actionKinds(c);
-      if (!kinds.length) return null;
-      const untrusted = 'Workspace not trusted: agents are disabled';
-      const actions = el('div', 'card-actions');
-      for (const kind of kinds) {
-        if (kind === 'start') {
-          const start = makeButton('Start', { action: 'start', appearance: 'secondary', title: ctx.trusted ? `Start an agent on #${c.id}` : untrusted });
-          if (!ctx.trusted) start.setAttribute('disabled', '');
-          actions.append(start);
-        } else if (kind === 'stop') {
-          actions.append(makeButton('Stop', { action: 'stop', appearance: 'secondary', title: `Stop the agent on #${c.id}` }));
-        } else if (kind === 'followup') {
-          const follow = makeButton('Follow-up', {
-            action: 'followup',
-            appearance: 'secondary',
-            title: ctx.trusted ? `Send a follow-up to the last agent session on #${c.id}` : untrusted,
-          });
-          if (!ctx.trusted) follow.setAttribute('disabled', '');
-          actions.append(follow);
-        } else if (kind === 'approve' || kind === 'reject' || kind === 'unblock') {
-          const label = kind === 'approve' ? 'Approve' : kind === 'reject' ? 'Reject' : 'Unblock';
-          const title = kind === 'approve' ? `Approve #${c.id}: on to merge` : kind === 'reject' ? `Reject #${c.id} with feedback for its agent` : `Unblock #${c.id}`;
-          actions.append(makeButton(label, { action: kind, appearance: kind === 'approve' ? 'primary' : 'secondary', title }));
-        } else {
-          actions.append(makeButton('Output', { action: 'output', appearance: 'secondary', title: `Show the agent output of #${c.id}` }));
-        }
-      }
-      return actions;
-    },
-  },
-];
-
-function updateCard(entry: SlotEntry, c: CardView, ctx: RenderCtx, slotSigs: string[]): void {
-  const card = entry.el;
-  setData(card, 'storyId', String(c.id));
-  setData(card, 'stage', c.stage);
-  setData(card, 'runStatus', c.run?.status ?? 'none');
-  card.classList.toggle('blocked', c.blocked);
-  card.classList.toggle('invalid', !!c.invalid);
-  card.classList.toggle('has-question', !!c.question);
-  patchSlots(entry, CARD_SLOTS, c, ctx, slotSigs);
-}
-
-/** Endings that are waits (a rate limit, an overloaded API), not failures of the story. */
-export const WAIT_OUTCOMES = new Set(['rate_limited', 'overloaded', 'network']);
-
-function statusLine(run: RunView, question: string | undefined, blockedReason: string | undefined): HTMLElement {
-  const waiting = run.status === 'failed' && WAIT_OUTCOMES.has(run.outcome ?? '');
-  const line = el('div', `card-status status-${waiting ? 'waiting' : run.status}`);
-  line.setAttribute('role', 'status');
-  if (run.status === 'running') line.append(makeSpinner());
-  let text: string = waiting ? 'waiting' : run.status;
-  if (run.status === 'running' || run.status === 'queued') text += ` · ${run.agent}`;
-  // The question box and the blocked line show their text already: failure text appears once.
-  const repeated = (question !== undefined && run.reason?.includes(question)) || (!!blockedReason && !!run.reason && blockedReason.includes(run.reason));
-  if ((run.status === 'failed' || run.status === 'stopped') && run.reason && !repeated) text += `: ${run.reason}`;
-  line.append(el('span', 'status-text', text));
-  if (run.status === 'running' && run.startedAt) {
-    const since = el('span', 'elapsed', ` · ${formatDuration(Date.now() - run.startedAt)}`);
-    since.dataset.since = String(run.startedAt);
-    line.append(since);
-  }
-  return line;
-}
-
-// ---- agents ----
-
-function isRateLimited(a: AgentView, now: number): boolean {
-  return a.rateLimitedUntil !== undefined && a.rateLimitedUntil > now;
-}
-
-/** The one condition the agent's marker shows, worst first. */
-function agentState(a: AgentView, now: number): string {
-  if (!a.ok) return 'error';
-  if (a.drained !== undefined) return 'drained';
-  if (isRateLimited(a, now)) return 'limited';
-  return a.running > 0 ? 'running' : 'idle';
-}
-
-function needsAttention(a: AgentView, now: number): boolean {
-  const s = agentState(a, now);
-  return s === 'error' || s === 'drained' || s === 'limited';
-}
-
-const AGENT_SLOTS: Slot<AgentView>[] = [
-  {
-    sig: (a) => JSON.stringify([a.name, a.runtime, a.running, a.costUsd, a.ok ? a.status : '']),
-    build: (a) => {
-      const head = el('div', 'agent-head');
-      const dot = el('span', 'agent-dot');
-      dot.setAttribute('aria-hidden', 'true');
-      const name = el('span', 'agent-name', a.name);
-      name.title = a.ok && a.status ? `${a.name} (${a.runtime}): ${a.status}` : `${a.name} (${a.runtime})`;
-      head.append(dot, name, el('span', 'agent-runtime', a.runtime));
-      if (a.running > 0) head.append(el('span', 'agent-running badge', `${a.running} running`));
-      const cost = el('span', 'agent-cost', formatCost(a.costUsd));
-      cost.title = `Cost of ${a.name}`;
-      head.append(cost);
-      return head;
-    },
-  },
-  {
-    sig: (a) => (a.ok ? '' : a.status),
-    build: (a) => {
-      if (a.ok) return null;
-      const line = el('div', 'agent-problem');
-      const marker = el('span', 'agent-marker', '!');
-      marker.setAttribute('aria-hidden', 'true');
-      line.append(marker, el('span', 'agent-problem-text', a.status || 'not ready'));
-      return line;
-    },
-  },
-  {
-    sig: (a, ctx) => (isRateLimited(a, ctx.now) ? String(a.rateLimitedUntil) : ''),
-    build: (a, ctx) => {
-      if (!isRateLimited(a, ctx.now)) return null;
-      const line = el('div', 'agent-limited', `rate-limited until ${formatClock(a.rateLimitedUntil!, ctx.now)} (`);
-      line.append(countdown('limit-in', a.rateLimitedUntil!, ctx.now, { coarse: true, prefix: 'in ', done: 'lifting now' }), ')');
-      return line;
-    },
-  },
-  {
-    sig: (a) => (a.drained === undefined ? '' : JSON.stringify([a.drained])),
-    build: (a) => {
-      if (a.drained === undefined) return null;
-      const line = el('div', 'agent-drained');
-      line.append(el('span', 'agent-drained-text', `drained: ${a.drained || 'no reason given'}`));
-      line.append(makeButton('Acknowledge', { action: 'acknowledge', appearance: 'secondary', title: `Let ${a.name} take work again` }));
-      return line;
-    },
-  },
-];
 
 class Board {
   private readonly root: HTMLElement;
@@ -454,10 +72,11 @@ class Board {
   private fallbackTimer: ReturnType<typeof setTimeout> | undefined;
   /** The board's one 1 s interval: elapsed times and countdowns. Runs only while one is shown. */
   private ticker: ReturnType<typeof setInterval> | undefined;
+  private readonly drag: CardDrag;
 
   constructor(parent: HTMLElement) {
     const saved = getState<SavedState>();
-    this.collapsed = new Set((saved.collapsed ?? []).filter((s): s is Stage => Object.hasOwn(STAGE_TITLES, s)));
+    this.collapsed = new Set((saved.collapsed ?? []).filter((s): s is Stage => isStage(s)));
     this.agentsCollapsed = saved.agentsCollapsed === true;
 
     this.root = el('div');
@@ -547,6 +166,13 @@ class Board {
     this.root.append(header, this.trustBanner, this.pausedBanner, this.problems, this.emptyState, this.agentsSection, stagesEl);
     parent.append(this.root);
     this.root.addEventListener('click', (e) => this.onClick(e));
+    this.drag = new CardDrag(this.root, { listOf: (stage) => this.stages.get(stage)?.list, move: (storyId, to) => post({ type: 'moveStory', storyId, to }) }, isStage);
+  }
+
+  /** A move the host refused: the card goes back to its column (the last state) and says why. */
+  moveRefused(storyId: number, reason: string): void {
+    if (this.current) this.render(this.current);
+    this.drag.refused(storyId, reason);
   }
 
   receive(seq: number, state: BoardState): void {
@@ -571,6 +197,7 @@ class Board {
 
   private render(state: BoardState): void {
     this.current = state;
+    this.root.querySelectorAll('.card.moving').forEach((c) => c.classList.remove('moving'));
     const ctx: RenderCtx = { trusted: state.trusted, now: Date.now() };
     this.renderHeader(state);
     this.renderAgents(state.agents ?? [], ctx);
@@ -784,33 +411,8 @@ class Board {
     const card = target.closest<HTMLElement>('.card');
     const storyId = Number(card?.dataset.storyId);
     if (!card || !Number.isInteger(storyId)) return;
-    let msg: WebviewMessage | undefined;
-    switch (action) {
-      case 'start':
-        msg = { type: 'startAgent', storyId };
-        break;
-      case 'stop':
-        msg = { type: 'stopAgent', storyId };
-        break;
-      case 'output':
-        msg = { type: 'openOutput', storyId };
-        break;
-      case 'open':
-        msg = { type: 'openStory', storyId };
-        break;
-      case 'followup':
-        msg = { type: 'followUp', storyId };
-        break;
-      case 'answer':
-      case 'approve':
-      case 'reject':
-      case 'unblock':
-        msg = { type: action, storyId };
-        break;
-      default:
-        // A click anywhere else on a running card shows what its agent is doing.
-        if (!actionEl && card.dataset.runStatus === 'running') msg = { type: 'openOutput', storyId };
-    }
+    // A click anywhere else on a running card shows what its agent is doing.
+    const msg = cardMessage(action, storyId) ?? (!actionEl && card.dataset.runStatus === 'running' ? { type: 'openOutput', storyId } : undefined);
     if (msg) post(msg);
   }
 }
@@ -820,6 +422,7 @@ function main(): void {
   const board = new Board(document.body);
   onMessage((m: HostMessage) => {
     if (m.type === 'board') board.receive(m.seq, m.state);
+    else if (m.type === 'moveRefused') board.moveRefused(m.storyId, m.reason);
   });
   post({ type: 'ready' });
 }

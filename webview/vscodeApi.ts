@@ -21,7 +21,7 @@ export function post(msg: WebviewMessage): void {
   vscode().postMessage(msg);
 }
 
-const HOST_TYPES: ReadonlySet<string> = new Set<HostMessage['type']>(['board', 'output', 'outputAppend', 'outputRun', 'outputOlder', 'outputEmpty']);
+const HOST_TYPES: ReadonlySet<string> = new Set<HostMessage['type']>(['board', 'output', 'outputAppend', 'outputRun', 'outputOlder', 'outputEmpty', 'moveRefused']);
 
 /** Calls handler for every message from the host; anything not shaped like a HostMessage is dropped. Returns an unsubscribe function. */
 export function onMessage(handler: (m: HostMessage) => void): () => void {

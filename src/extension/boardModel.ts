@@ -21,11 +21,25 @@ export function runView(r: RunRecord): RunView {
   };
 }
 
+/** A wait that asks the user for a verdict on a story in QA (qa: human, review_hold, no gates to run). */
+export const REVIEW_WAIT = /approve or reject it/;
+
 export function buildBoardState(snap: Snapshot): BoardState {
   const cost = new Map<number, number>();
-  for (const r of snap.runs) if (r.costUsd) cost.set(r.storyId, (cost.get(r.storyId) ?? 0) + r.costUsd);
+  const runCount = new Map<number, number>();
+  const workspace = new Map<number, { branch: boolean; worktree: boolean }>();
+  for (const r of snap.runs) {
+    if (r.costUsd) cost.set(r.storyId, (cost.get(r.storyId) ?? 0) + r.costUsd);
+    runCount.set(r.storyId, (runCount.get(r.storyId) ?? 0) + 1);
+    const w = workspace.get(r.storyId) ?? { branch: false, worktree: false };
+    workspace.set(r.storyId, { branch: w.branch || !!r.branch || !!r.worktree, worktree: w.worktree || !!r.worktree });
+  }
   const cards: CardView[] = snap.items.map((it) => {
     const run = snap.latestRun.get(it.id);
+    const inProgress = it.stage === 'current' || it.stage === 'qa' || it.stage === 'merge';
+    const merged = (it.stage === 'done' || it.stage === 'archived') && typeof it.frontMatter.merge_commit === 'string';
+    const failure = it.frontMatter.merge_failure;
+    const wait = snap.waits?.get(it.id);
     return {
       id: it.id,
       type: it.type,
@@ -43,7 +57,13 @@ export function buildBoardState(snap: Snapshot): BoardState {
       question: typeof it.frontMatter.question === 'string' ? it.frontMatter.question : undefined,
       resumeAt: snap.timers?.find((t) => t.storyId === it.id)?.at,
       // Blocked, invalid and resume-timer waits have lines of their own on the card.
-      waiting: it.blocked || it.invalid || snap.timers?.some((t) => t.storyId === it.id) ? undefined : snap.waits?.get(it.id),
+      // So are a merge failure's.
+      waiting: it.blocked || it.invalid || (it.stage === 'merge' && failure != null) || snap.timers?.some((t) => t.storyId === it.id) ? undefined : wait,
+      reviewable: (inProgress && !!workspace.get(it.id)?.branch) || merged,
+      hasWorktree: inProgress && !!workspace.get(it.id)?.worktree,
+      mergeFailure: it.stage === 'merge' && failure != null ? String(failure) : undefined,
+      needsReview: it.stage === 'qa' && !it.blocked && run?.status !== 'running' && run?.status !== 'queued' && !!wait && REVIEW_WAIT.test(wait),
+      runCount: runCount.get(it.id) ?? 0,
     };
   });
   const now = Date.now();

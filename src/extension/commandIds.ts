@@ -16,4 +16,10 @@ export const CommandIds = {
   unblockStory: 'huskies.unblockStory',
   demoteStory: 'huskies.demoteStory',
   abandonStory: 'huskies.abandonStory',
+  fixupStory: 'huskies.fixupStory',
+  moveStory: 'huskies.moveStory',
+  reviewChanges: 'huskies.reviewChanges',
+  reviewFile: 'huskies.reviewFile',
+  openWorktree: 'huskies.openWorktree',
+  showRuns: 'huskies.showRuns',
 } as const;

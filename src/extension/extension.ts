@@ -3,10 +3,13 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { Huskies as Orchestrator, git, initProject, isGitRepo, redact, which, type Logger, type RunRecord } from '../core/api';
-import type { WebviewMessage } from '../protocol/messages';
 import { CommandIds } from './commandIds';
 import { BoardHub, OutputPanels } from './webviews';
 import { statusText } from './boardModel';
+import { boardActions } from './boardActions';
+import { GIT_SCHEME, GitContentProvider } from './gitContent';
+import { Notifier } from './notifier';
+import { storyCommands, storyIdOf } from './storyCommands';
 
 let orchestrator: Orchestrator | undefined;
 
@@ -19,26 +22,29 @@ function channelLogger(ch: vscode.LogOutputChannel): Logger {
   return { info: (m) => ch.info(redact(m)), warn: (m) => ch.warn(redact(m)), error: (m) => ch.error(redact(m)) };
 }
 
-function storyIdOf(arg: unknown): number | undefined {
-  if (typeof arg === 'number' && Number.isInteger(arg)) return arg;
-  if (typeof arg === 'string' && /^\d+$/.test(arg)) return Number(arg);
-  if (arg && typeof arg === 'object' && 'storyId' in arg && typeof (arg as { storyId: unknown }).storyId === 'number') return (arg as { storyId: number }).storyId;
-  return undefined;
-}
-
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel('Huskies', { log: true });
   context.subscriptions.push(log);
   const logger = channelLogger(log);
   const folder = rootFolder();
 
-  const board = new BoardHub(
+  const board: BoardHub = new BoardHub(
     context.extensionUri,
     () => orchestrator,
-    (m) => onBoardAction(m),
+    boardActions(
+      () => orchestrator,
+      (m) => board.tell(m),
+    ),
   );
   const outputs = new OutputPanels(context.extensionUri, () => orchestrator);
-  context.subscriptions.push(board, outputs, vscode.window.registerWebviewViewProvider('huskies.board', board, { webviewOptions: { retainContextWhenHidden: true } }));
+  const notifier = new Notifier();
+  context.subscriptions.push(
+    board,
+    outputs,
+    notifier,
+    vscode.window.registerWebviewViewProvider('huskies.board', board, { webviewOptions: { retainContextWhenHidden: true } }),
+    vscode.workspace.registerTextDocumentContentProvider(GIT_SCHEME, new GitContentProvider(() => orchestrator)),
+  );
 
   const status = vscode.window.createStatusBarItem('agents', vscode.StatusBarAlignment.Left, 100);
   status.name = 'Huskies agents';
@@ -53,6 +59,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const o = orchestrator;
     if (!o) return;
     const snap = o.snapshot();
+    notifier.update(snap);
     status.text = statusText(snap);
     const today = new Date().toISOString().slice(0, 10);
     const spent = snap.runs.filter((r) => r.endedAt && new Date(r.endedAt).toISOString().startsWith(today)).reduce((s, r) => s + (r.costUsd ?? 0), 0);
@@ -293,40 +300,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       else void vscode.window.showInformationMessage(`Huskies: ${results.map((p) => `${p.agent}: ${p.message}`).join(' · ')}`);
     },
   };
+  Object.assign(commands, storyCommands({ requireOrch, pickStory, showOutput: (id, runId) => outputs.show(id, runId) }));
   for (const [id, fn] of Object.entries(commands)) context.subscriptions.push(vscode.commands.registerCommand(id, run(fn)));
-
-  const onBoardAction = async (m: WebviewMessage) => {
-    const exec = (id: string, arg?: unknown) => vscode.commands.executeCommand(id, arg);
-    switch (m.type) {
-      case 'startAgent':
-        return exec(CommandIds.startAgent, m.storyId);
-      case 'stopAgent':
-        return exec(CommandIds.stopAgent, m.storyId);
-      case 'openOutput':
-        return exec(CommandIds.showAgentOutput, m.storyId);
-      case 'newStory':
-        return exec(CommandIds.newStory);
-      case 'initProject':
-        return exec(CommandIds.initProject);
-      case 'followUp':
-        return exec(CommandIds.sendFollowUp, m.storyId);
-      case 'answer':
-        return exec(CommandIds.answerQuestion, m.storyId);
-      case 'acknowledgeAgent':
-        return exec(CommandIds.acknowledgeAgent, m.agent);
-      case 'approve':
-        return exec(CommandIds.approveStory, m.storyId);
-      case 'reject':
-        return exec(CommandIds.rejectStory, m.storyId);
-      case 'unblock':
-        return exec(CommandIds.unblockStory, m.storyId);
-      case 'openStory': {
-        const it = orchestrator?.store.get(m.storyId);
-        if (it) await vscode.window.showTextDocument(vscode.Uri.file(it.path), { preview: true });
-        return;
-      }
-    }
-  };
 
   context.subscriptions.push(
     vscode.workspace.onDidGrantWorkspaceTrust(() => orchestrator?.setTrusted(true)),

@@ -68,6 +68,11 @@ export class BoardHub implements vscode.WebviewViewProvider, vscode.Disposable {
     });
   }
 
+  /** Sends a message to every open board. */
+  tell(msg: HostMessage): void {
+    for (const w of this.webviews) void w.postMessage(msg);
+  }
+
   /** Sends the board state to every open board. */
   refresh(): void {
     for (const w of this.webviews) this.post(w);
@@ -97,9 +102,11 @@ export class OutputPanels implements vscode.Disposable {
     private readonly orch: () => Orchestrator | undefined,
   ) {}
 
-  show(storyId: number): void {
+  /** Shows a story's latest run, following each new one; with runId, that run and no other. */
+  show(storyId: number, runId?: string): void {
     const existing = this.panels.get(storyId);
     if (existing) {
+      existing.pin(runId);
       existing.reveal();
       return;
     }
@@ -112,7 +119,7 @@ export class OutputPanels implements vscode.Disposable {
       vscode.ViewColumn.Active,
       webviewOptions(this.extensionUri),
     );
-    this.adopt(panel, storyId);
+    this.adopt(panel, storyId).pin(runId);
   }
 
   /** A panel VS Code restored after a window reload: it catches up from the transcript on disk. */
@@ -126,7 +133,7 @@ export class OutputPanels implements vscode.Disposable {
     this.adopt(panel, storyId);
   }
 
-  private adopt(panel: vscode.WebviewPanel, storyId: number): void {
+  private adopt(panel: vscode.WebviewPanel, storyId: number): OutputPanel {
     const o = this.orch()!;
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'huskies.svg');
     const p = new OutputPanel(panel, this.extensionUri, o, storyId);
@@ -135,6 +142,7 @@ export class OutputPanels implements vscode.Disposable {
       p.dispose();
       this.panels.delete(storyId);
     });
+    return p;
   }
 
   /** Called on every orchestrator change: a new run on a story switches its panel to it. */
@@ -154,6 +162,8 @@ class OutputPanel {
   private ready = false;
   private lastStatus = '';
   private catchingUp = false;
+  /** A run chosen from the story's history; unset, the panel follows the latest run. */
+  private pinned?: string;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -179,13 +189,21 @@ class OutputPanel {
     this.panel.reveal();
   }
 
+  pin(runId: string | undefined): void {
+    if (runId === this.pinned) return;
+    this.pinned = runId;
+    this.runId = undefined; // switch on the next refresh
+    void this.refresh();
+  }
+
   private send(m: HostMessage): void {
     void this.panel.webview.postMessage(m);
   }
 
   async refresh(): Promise<void> {
     if (!this.ready) return;
-    const run = this.orch.snapshot().latestRun.get(this.storyId);
+    const pinned = this.pinned ? this.orch.registry.get(this.pinned) : undefined;
+    const run = pinned?.storyId === this.storyId ? pinned : this.orch.snapshot().latestRun.get(this.storyId);
     if (!run) {
       this.send({ type: 'outputEmpty', message: `No agent has run on story ${this.storyId} yet.` });
       return;

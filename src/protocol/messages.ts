@@ -28,6 +28,72 @@ export interface CardView {
   resumeAt?: number;
   /** Why the story is not moving (waits for a dependency, a drained agent, a free slot…). */
   waiting?: string;
+  /** The story has changes to review: a branch (or worktree) while in progress, its merge commit once done. */
+  reviewable?: boolean;
+  /** The story's worktree folder exists (as far as its runs tell): it can be opened in a window. */
+  hasWorktree?: boolean;
+  /** The last merge attempt failed: why (merge_failure in its front matter). */
+  mergeFailure?: string;
+  /** A human is asked to approve or reject it (qa: human, review_hold, or no gates to run). */
+  needsReview?: boolean;
+  /** Number of agent runs on the story so far. */
+  runCount?: number;
+}
+
+/** Everything a user can do with a card, on its buttons, its context menu or a command. */
+export const CARD_ACTIONS = [
+  'start',
+  'stop',
+  'answer',
+  'approve',
+  'reject',
+  'unblock',
+  'fixup',
+  'followup',
+  'review',
+  'output',
+  'runs',
+  'worktree',
+  'move',
+  'demote',
+  'abandon',
+] as const;
+export type CardAction = (typeof CARD_ACTIONS)[number];
+
+/** The actions shown as buttons on the card itself; the context menu offers every action that applies. */
+export const CARD_BUTTONS: ReadonlySet<CardAction> = new Set<CardAction>(['start', 'stop', 'approve', 'reject', 'unblock', 'fixup', 'followup', 'review', 'output']);
+
+function isActiveRun(run: RunView | undefined): boolean {
+  return run !== undefined && (run.status === 'running' || run.status === 'queued');
+}
+
+/** Which actions apply to a card in its stage and state, in menu order. Shared by the board and the host. */
+export function cardActions(c: CardView): CardAction[] {
+  const active = isActiveRun(c.run);
+  const ended = c.run !== undefined && !active;
+  const a: CardAction[] = [];
+  // A blocked or invalid story offers no Start: it is unblocked (or fixed) first.
+  if (!active && !c.blocked && !c.invalid && (c.stage === 'backlog' || c.stage === 'current')) a.push('start');
+  if (active) a.push('stop');
+  // An open question is answered instead of unblocked: the answer resumes the agent.
+  if (c.question) a.push('answer');
+  if (c.stage === 'qa' && !active && !c.blocked && !c.invalid) a.push('approve', 'reject');
+  if (c.blocked && !c.question) a.push('unblock');
+  if (c.stage === 'merge' && c.mergeFailure !== undefined && !active && !c.blocked && !c.invalid) a.push('fixup');
+  if (ended && !c.question && (c.stage === 'current' || c.stage === 'qa')) a.push('followup');
+  if (c.reviewable && (c.stage === 'current' || c.stage === 'qa' || c.stage === 'merge' || c.stage === 'done')) a.push('review');
+  if (c.run) a.push('output');
+  if ((c.runCount ?? (c.run ? 1 : 0)) > 0) a.push('runs');
+  if (c.hasWorktree && c.stage !== 'done' && c.stage !== 'archived') a.push('worktree');
+  if (c.stage !== 'archived' && !c.invalid) a.push('move');
+  if (c.stage === 'current' || c.stage === 'qa' || c.stage === 'merge') a.push('demote');
+  if (c.stage !== 'archived') a.push('abandon');
+  return a;
+}
+
+/** The context key a card sets (in data-vscode-context) for an action, read by the menus' when clauses. */
+export function actionContextKey(a: CardAction): string {
+  return `huskies${a.charAt(0).toUpperCase()}${a.slice(1)}`;
 }
 
 export interface AgentView {
@@ -83,7 +149,9 @@ export type HostMessage =
   | { type: 'outputAppend'; runId: string; records: TranscriptRecord[] }
   | { type: 'outputRun'; run: RunView }
   | { type: 'outputOlder'; runId: string; records: TranscriptRecord[]; hasOlder: boolean }
-  | { type: 'outputEmpty'; message: string };
+  | { type: 'outputEmpty'; message: string }
+  /** A drag (or Move to…) the pipeline refused: the card goes back and says why. */
+  | { type: 'moveRefused'; storyId: number; to: Stage; reason: string };
 
 // ---- webview → host ----
 export type WebviewMessage =
@@ -100,9 +168,23 @@ export type WebviewMessage =
   | { type: 'approve'; storyId: number }
   | { type: 'reject'; storyId: number }
   | { type: 'unblock'; storyId: number }
-  | { type: 'acknowledgeAgent'; agent: string };
+  | { type: 'acknowledgeAgent'; agent: string }
+  /** A card dropped on another stage's column. */
+  | { type: 'moveStory'; storyId: number; to: Stage }
+  /** A card action without a message of its own (review, runs, worktree, fix-up, demote, abandon, move…). */
+  | { type: 'cardAction'; storyId: number; action: CardAction };
 
 const RUN_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+const STAGE_NAMES: readonly string[] = ['backlog', 'current', 'qa', 'merge', 'done', 'archived'] satisfies Stage[];
+
+function isStageName(v: unknown): v is Stage {
+  return typeof v === 'string' && STAGE_NAMES.includes(v);
+}
+
+function isCardAction(v: unknown): v is CardAction {
+  return typeof v === 'string' && (CARD_ACTIONS as readonly string[]).includes(v);
+}
 
 function isStoryId(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 1e9;
@@ -129,6 +211,10 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return isStoryId(m.storyId) ? { type: m.type, storyId: m.storyId } : undefined;
     case 'acknowledgeAgent':
       return typeof m.agent === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(m.agent) ? { type: 'acknowledgeAgent', agent: m.agent } : undefined;
+    case 'moveStory':
+      return isStoryId(m.storyId) && isStageName(m.to) ? { type: 'moveStory', storyId: m.storyId, to: m.to } : undefined;
+    case 'cardAction':
+      return isStoryId(m.storyId) && isCardAction(m.action) ? { type: 'cardAction', storyId: m.storyId, action: m.action } : undefined;
     case 'loadOlder':
       return typeof m.runId === 'string' && RUN_ID.test(m.runId) && typeof m.beforeSeq === 'number' && Number.isInteger(m.beforeSeq) && m.beforeSeq >= 0
         ? { type: 'loadOlder', runId: m.runId, beforeSeq: m.beforeSeq }

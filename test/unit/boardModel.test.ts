@@ -166,6 +166,50 @@ describe('boardModel: buildBoardState', () => {
     assert.equal(s.cards.find((c) => c.id === 3)!.waiting, undefined);
   });
 
+  it('says which cards have changes to review, a worktree, a failed merge, a review to give, and how many runs', () => {
+    const runs = [
+      run('a', 2, { branch: 'huskies/2_s2', worktree: '/w/2', queuedAt: 1 }),
+      run('b', 2, { queuedAt: 2 }),
+      run('c', 3, { branch: 'huskies/3_s3', worktree: '/w/3' }),
+      run('d', 4, { branch: 'huskies/4_s4' }),
+    ];
+    const s = buildBoardState(
+      snapshot({
+        items: [
+          item(1, 'backlog'),
+          item(2, 'current'),
+          item(3, 'qa'),
+          item(4, 'merge', { frontMatter: { merge_failure: 'conflicts in a.txt' } }),
+          item(5, 'done', { frontMatter: { merge_commit: 'abc1234' } }),
+          item(6, 'done'),
+        ],
+        runs,
+        latestRun: new Map(runs.map((r) => [r.storyId, r])),
+        waits: new Map([
+          [3, 'waiting for your review: approve or reject it (huskies approve 3 / huskies reject 3 "why")'],
+          [4, 'the merge failed: conflicts in a.txt — fix it up'],
+        ]),
+      }),
+    );
+    const card = (id: number) => s.cards.find((c) => c.id === id)!;
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map((id) => [id, !!card(id).reviewable, !!card(id).hasWorktree, card(id).runCount]),
+      [
+        [1, false, false, 0],
+        [2, true, true, 2],
+        [3, true, true, 1],
+        [4, true, false, 1],
+        [5, true, false, 0],
+        [6, false, false, 0],
+      ],
+    );
+    assert.equal(card(3).needsReview, true);
+    assert.equal(card(2).needsReview, false);
+    assert.equal(card(4).mergeFailure, 'conflicts in a.txt');
+    assert.equal(card(4).waiting, undefined, 'the failure has its own line');
+    assert.equal(card(3).mergeFailure, undefined);
+  });
+
   it('does not leak transcript paths or prompts to the webview', () => {
     const r = run('r', 1, { prompt: 'SECRET PROMPT', worktree: '/work/proj/.huskies/worktrees/1', history: ['x'] });
     const b = buildBoardState(snapshot({ items: [item(1, 'current')], runs: [r], latestRun: new Map([[1, r]]) }));

@@ -4,9 +4,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CommandIds } from '../../src/extension/commandIds';
+import { CARD_ACTIONS, actionContextKey } from '../../src/protocol/messages';
 
 const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-  contributes: { commands: { command: string; category?: string }[]; configurationDefaults?: Record<string, Record<string, boolean>> };
+  contributes: {
+    commands: { command: string; category?: string }[];
+    menus?: Record<string, { command: string; when?: string; group?: string }[]>;
+    configurationDefaults?: Record<string, Record<string, boolean>>;
+  };
 };
 
 describe('extension manifest', () => {
@@ -19,5 +24,24 @@ describe('extension manifest', () => {
     const d = manifest.contributes.configurationDefaults ?? {};
     assert.equal(d['files.watcherExclude']?.['**/.huskies/worktrees/**'], true);
     assert.equal(d['search.exclude']?.['**/.huskies/worktrees'], true);
+  });
+
+  it('the board cards’ context menu offers every card action, each only on a card that sets its context key, in both board views', () => {
+    const menu = manifest.contributes.menus?.['webview/context'] ?? [];
+    const contributed = new Set(manifest.contributes.commands.map((c) => c.command));
+    for (const action of CARD_ACTIONS) {
+      const key = actionContextKey(action);
+      const entries = menu.filter((m) => new RegExp(`&& ${key}$`).test(m.when ?? ''));
+      assert.ok(entries.length >= 1, `no context menu entry for the card action "${action}" (when … && ${key})`);
+      for (const e of entries) {
+        assert.ok(contributed.has(e.command), `${e.command} is not a contributed command`);
+        assert.match(e.when!, /^\(webviewId == 'huskies\.board' \|\| webviewId == 'huskies\.boardPanel'\) && webviewSection == 'card' && /);
+      }
+    }
+    for (const m of menu)
+      assert.ok(
+        CARD_ACTIONS.some((a) => m.when?.endsWith(`&& ${actionContextKey(a)}`)),
+        `${m.command}: its when clause names no card action`,
+      );
   });
 });

@@ -1,0 +1,84 @@
+// Tells the user when a story needs them (review, failed merge, blocked, question) with the actions
+// that resolve it, once per story and reason; and shows merges in progress and failed in the status bar.
+import * as vscode from 'vscode';
+import type { Snapshot } from '../core/api';
+import { AttentionLedger, mergeStatus, mergeStatusText, needsUser, type Attention, type AttentionReason } from './attention';
+import { CommandIds } from './commandIds';
+
+const ACTIONS: Record<AttentionReason, { title: string; command: string }[]> = {
+  review: [
+    { title: 'Approve', command: CommandIds.approveStory },
+    { title: 'Reject', command: CommandIds.rejectStory },
+    { title: 'Review Changes', command: CommandIds.reviewChanges },
+  ],
+  mergeFailed: [
+    { title: 'Fix Up', command: CommandIds.fixupStory },
+    { title: 'Review Changes', command: CommandIds.reviewChanges },
+    { title: 'Show Output', command: CommandIds.showAgentOutput },
+  ],
+  blocked: [
+    { title: 'Unblock', command: CommandIds.unblockStory },
+    { title: 'Show Output', command: CommandIds.showAgentOutput },
+  ],
+  question: [
+    { title: 'Answer', command: CommandIds.answerQuestion },
+    { title: 'Show Output', command: CommandIds.showAgentOutput },
+  ],
+};
+
+/** More than this many at once (a window opening on a busy project) become one summary. */
+const AT_ONCE = 3;
+
+export class Notifier implements vscode.Disposable {
+  private readonly ledger = new AttentionLedger();
+  private readonly merge: vscode.StatusBarItem;
+
+  constructor() {
+    this.merge = vscode.window.createStatusBarItem('merge', vscode.StatusBarAlignment.Left, 99);
+    this.merge.name = 'Huskies merges';
+    this.merge.command = CommandIds.openBoard;
+  }
+
+  update(snap: Snapshot): void {
+    const m = mergeStatus(snap);
+    const text = mergeStatusText(m);
+    if (text) {
+      this.merge.text = text;
+      this.merge.tooltip = [
+        m.merging.length ? `Being merged into the base branch: ${m.merging.map((n) => `#${n}`).join(', ')}` : '',
+        m.failed.length ? `Merge failed (fix up or demote): ${m.failed.map((n) => `#${n}`).join(', ')}` : '',
+        'Click to open the board.',
+      ]
+        .filter(Boolean)
+        .join('\n');
+      this.merge.backgroundColor = m.failed.length ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+      this.merge.show();
+    } else this.merge.hide();
+
+    const fresh = this.ledger.next(needsUser(snap));
+    if (fresh.length > AT_ONCE) {
+      void vscode.window
+        .showInformationMessage(`Huskies: ${fresh.length} stories need you: ${fresh.map((a) => `#${a.id} (${label(a.reason)})`).join(', ')}.`, 'Open Board')
+        .then((pick) => {
+          if (pick) void vscode.commands.executeCommand(CommandIds.openBoard);
+        });
+    } else for (const a of fresh) this.show(a);
+  }
+
+  private show(a: Attention): void {
+    const actions = ACTIONS[a.reason];
+    const show = a.reason === 'review' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+    void show(`Huskies: ${a.message}`, ...actions.map((x) => x.title)).then((pick) => {
+      const act = actions.find((x) => x.title === pick);
+      if (act) void vscode.commands.executeCommand(act.command, a.id);
+    });
+  }
+
+  dispose(): void {
+    this.merge.dispose();
+  }
+}
+
+function label(r: AttentionReason): string {
+  return r === 'review' ? 'review' : r === 'mergeFailed' ? 'merge failed' : r === 'question' ? 'question' : 'blocked';
+}
