@@ -3,7 +3,7 @@
 // that only the cards and agents that changed are touched (messages can come every ~100 ms with 200 cards).
 import type { AgentView, BoardState, CardView, HostMessage, Stage } from '../src/protocol/messages';
 import { AGENT_SLOTS, agentState, needsAttention } from './agents';
-import { CARD_SLOTS, updateCard } from './cards';
+import { CARD_SLOTS, cardContext, updateCard } from './cards';
 import { cardMessage } from './cardMessages';
 import { el, setData, setHidden, setText, setTickText, countdownText, formatDuration } from './dom';
 import { CardDrag } from './drag';
@@ -231,7 +231,7 @@ class Board {
       for (let i = 0; i < visible.length; i++) {
         const card = visible[i];
         const slotSigs = CARD_SLOTS.map((slot) => slot.sig(card, ctx));
-        const sig = `${card.stage}\n${card.run?.status ?? ''}\n${card.blocked}\n${!!card.invalid}\n${slotSigs.join('\n')}`;
+        const sig = `${card.stage}\n${card.run?.status ?? ''}\n${card.blocked}\n${!!card.invalid}\n${cardContext(card, ctx.trusted)}\n${slotSigs.join('\n')}`;
         let entry = this.cards.get(card.id);
         if (!entry) {
           entry = newEntry('card', CARD_SLOTS.length);
