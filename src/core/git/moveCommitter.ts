@@ -78,6 +78,11 @@ export class MoveCommitter {
     return [...this.pending].sort((a, b) => a - b);
   }
 
+  /** Resolves once no commit is in flight. */
+  async idle(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+  }
+
   /** Stops listening and commits what is left (once); never throws. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
@@ -90,13 +95,17 @@ export class MoveCommitter {
   }
 
   /** Commits the pending stories now, after the commit in flight if there is one. */
-  async flush(opts: { final?: boolean } = {}): Promise<void> {
-    while (this.inFlight) await this.inFlight;
-    if (!this.pending.size) return;
-    this.inFlight = this.commitBatch(opts.final === true)
+  flush(opts: { final?: boolean } = {}): Promise<void> {
+    // started at once when nothing is in flight, so that one timer tick never starts two commits
+    if (this.inFlight) return this.inFlight.then(() => this.flush(opts));
+    if (!this.pending.size) return Promise.resolve();
+    const batch = this.commitBatch(opts.final === true)
       .catch((err) => this.d.logger.error(`Committing the story moves failed: ${(err as Error).message}`))
-      .finally(() => (this.inFlight = undefined));
-    await this.inFlight;
+      .finally(() => {
+        if (this.inFlight === batch) this.inFlight = undefined;
+      });
+    this.inFlight = batch;
+    return batch;
   }
 
   private schedule(ms: number): void {
@@ -104,9 +113,7 @@ export class MoveCommitter {
     this.timer?.dispose();
     this.timer = this.d.clock.setTimeout(() => {
       this.timer = undefined;
-      // one commit at a time: the batch in flight reschedules what came meanwhile
-      if (this.inFlight) return;
-      void this.flush();
+      void this.flush(); // after the commit in flight, if there is one
     }, ms);
   }
 
@@ -135,7 +142,6 @@ export class MoveCommitter {
       return; // tried again with the next change, and at dispose
     }
     this.afterCommit(ids, result, final);
-    if (this.pending.size && !this.timer && !final) this.schedule(this.debounceMs);
   }
 
   private afterCommit(ids: number[], result: WorkCommitResult, final: boolean): void {
