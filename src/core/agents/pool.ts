@@ -3,7 +3,7 @@
 // Everything it learns (pid, session, ending) goes to the pipeline as a command the moment it is known.
 import type { AgentSpec, HuskiesConfig } from '../config/config';
 import type { Command, RunFacts } from '../model/commands';
-import type { RunRecord } from '../model/run';
+import { roleOf, type RunRecord } from '../model/run';
 import type { Usage } from '../model/agentMessage';
 import type { WorkItem } from '../model/workItem';
 import type { Clock, TimerHandle } from '../ports/clock';
@@ -13,11 +13,12 @@ import type { EventBus } from '../pipeline/eventBus';
 import type { RequestResult } from '../pipeline/pipeline';
 import type { StateView } from '../state/types';
 import { agentUnavailable, candidates } from '../policies/waits';
-import { ensureWorktree } from '../git/git';
+import { ensureWorktree, worktreeFor } from '../git/git';
+import { openMergeWorkspace } from '../git/mergemasterWorkspace';
 import type { Logger } from '../util/log';
 import type { LiveHub } from './liveHub';
 import { buildLaunch, RUNTIME_LABELS, type LaunchContext } from './runtimes';
-import { buildPrompt } from './prompt';
+import { rolePrompt, type RolePromptInput } from './rolePrompts';
 import { gatherFacts } from './runFacts';
 
 export interface PoolDeps {
@@ -43,6 +44,10 @@ export interface PoolDeps {
   workspace?(item: WorkItem, run: RunRecord): Promise<{ dir: string; branch: string; base: string }>;
   /** Appends a notice to the run's transcript before its program starts; returns the last seq. */
   notice?(run: RunRecord, message: string): number;
+  /** The prompt of a run that brings none (a coder's, a QA agent's, a mergemaster's); read from git in production. */
+  prompt?(p: RolePromptInput): Promise<string>;
+  /** The merge worktree a mergemaster works in; git in production, a fake in unit tests. */
+  mergeWorkspace?(item: WorkItem, run: RunRecord): Promise<{ dir: string; branch: string; base: string }>;
   /** What a finished run left behind; read from git in production. */
   facts?(run: RunRecord): Promise<RunFacts>;
 }
@@ -144,7 +149,7 @@ export class AgentPool {
   private async launchAsync(run: RunRecord, agent: AgentSpec): Promise<void> {
     const item = this.d.state.item(run.storyId);
     if (!item) throw new Error(`story ${run.storyId} is gone`);
-    const wt = await (this.d.workspace ? this.d.workspace(item, run) : ensureWorktree(this.d.root, item, this.d.config().project.baseBranch));
+    const wt = await this.workspaceFor(item, run);
     await this.d.request({ type: 'run.workspace', runId: run.runId, worktree: wt.dir, branch: wt.branch, baseCommit: wt.base });
     const current = this.d.state.run(run.runId);
     if (!current || current.status !== 'running') return; // ended while the worktree was made
@@ -158,7 +163,8 @@ export class AgentPool {
       });
       return;
     }
-    const prompt = current.prompt ?? buildPrompt(item, agent, current, wt.dir);
+    const promptInput = { item, agent, run: current, dir: wt.dir, config: this.d.config() };
+    const prompt = current.prompt ?? (await (this.d.prompt ?? rolePrompt)(promptInput));
     const spec = buildLaunch(agent, { ...(await this.d.launchContext()), prompt, worktree: wt.dir, storyId: item.id, storyFile: item.path, resumeSessionId: current.sessionId });
     // Once launched only the run writes its transcript: the start notice goes in first.
     const fromSeq = this.d.notice
@@ -214,13 +220,27 @@ export class AgentPool {
       this.timers.delete(run.runId);
       this.d.hub.flush(); // subscribers see a run's last records before they hear it ended
       const cur = this.d.state.run(run.runId) ?? run;
-      const facts = outcome.kind === 'orphaned' ? {} : await (this.d.facts ? this.d.facts(cur) : gatherFacts(cur, this.d.logsDir)).catch(() => ({}));
+      const item = this.d.state.item(cur.storyId);
+      const facts =
+        outcome.kind === 'orphaned'
+          ? {}
+          : await (this.d.facts ? this.d.facts(cur) : gatherFacts(cur, this.d.logsDir, { criteriaCount: item?.criteria.length, criteria: item?.criteria })).catch((err: Error) =>
+              unreadableFacts(cur, err),
+            );
       await this.d.request({ type: 'run.ended', runId: run.runId, outcome, facts, lastSeq });
       this.handles.delete(run.runId);
       this.pump();
     });
     const tracked = ended.finally(() => this.endings.delete(tracked));
     this.endings.add(tracked);
+  }
+
+  /** A coder and a QA agent work in the story's worktree; a mergemaster in the merge worktree its failed merge left. */
+  private workspaceFor(item: WorkItem, run: RunRecord): Promise<{ dir: string; branch: string; base: string }> {
+    if (roleOf(run) !== 'mergemaster') return this.d.workspace ? this.d.workspace(item, run) : ensureWorktree(this.d.root, item, this.d.config().project.baseBranch);
+    if (this.d.mergeWorkspace) return this.d.mergeWorkspace(item, run);
+    const coded = [...this.d.state.runsForStory(item.id)].reverse().find((r) => r.branch && roleOf(r) === 'coder');
+    return openMergeWorkspace(this.d.root, coded?.branch ?? worktreeFor(this.d.root, item).branch);
   }
 
   private stopHandle(run: RunRecord): void {
@@ -261,6 +281,14 @@ export class AgentPool {
       await Promise.all(handles.map((h) => h.detach()));
     }
   }
+}
+
+/** When what a run left cannot be read: a reviewer's or a mergemaster's work counts as not done, a coder's as unknown. */
+function unreadableFacts(run: RunRecord, err: Error): RunFacts {
+  const why = `its work could not be checked: ${err.message}`;
+  if (roleOf(run) === 'qa') return { verdict: { ok: false, problem: why } };
+  if (roleOf(run) === 'mergemaster') return { merge: { resolved: false, detail: why } };
+  return {};
 }
 
 function priorityOf(item: WorkItem | undefined): number {

@@ -1,15 +1,29 @@
 // What a finished run left behind, read once when its program exits: the commits on the story
-// branch, uncommitted changes, and a question the agent asked through a file.
+// branch, uncommitted changes, a question the agent asked through a file, a QA agent's verdict, or
+// whether a mergemaster resolved the merge.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunFacts } from '../model/commands';
-import type { RunRecord } from '../model/run';
+import { roleOf, type RunRecord } from '../model/run';
+import { describeVerdict, readVerdict } from '../gates/verdict';
+import { mergeResolution } from '../git/mergemasterWorkspace';
 import { commitsAhead, isDirty } from '../git/git';
 import { QUESTION_FILE } from './prompt';
 
-export async function gatherFacts(run: Pick<RunRecord, 'worktree' | 'baseCommit' | 'runId'>, logsDir: string): Promise<RunFacts> {
+export async function gatherFacts(
+  run: Pick<RunRecord, 'worktree' | 'baseCommit' | 'runId' | 'role'>,
+  logsDir: string,
+  opts: { criteriaCount?: number; criteria?: readonly { text: string }[] } = {},
+): Promise<RunFacts> {
   if (!run.worktree) return {};
   const question = await takeQuestion(run.worktree, path.join(logsDir, `${run.runId}.question.json`));
+  if (question) return { question };
+  const role = roleOf(run);
+  if (role === 'qa') {
+    const read = await readVerdict(run.worktree, { keep: path.join(logsDir, `${run.runId}.verdict.json`), criteriaCount: opts.criteriaCount });
+    return { verdict: read.ok ? { ok: true, approve: read.verdict.approve, summary: describeVerdict(read.verdict, opts.criteria) } : read };
+  }
+  if (role === 'mergemaster') return { merge: await mergeResolution(run.worktree, run.baseCommit) };
   const ahead = run.baseCommit ? await commitsAhead(run.worktree, run.baseCommit).catch(() => 0) : 0;
   const dirty = await isDirty(run.worktree).catch(() => false);
   return { commitsAhead: ahead, dirty, ...(question ? { question } : {}) };

@@ -85,6 +85,8 @@ export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
     HUSKIES_STORY_ID: String(ctx.storyId),
     HUSKIES_STORY_FILE: ctx.storyFile,
     HUSKIES_WORKTREE: ctx.worktree,
+    /** coder, qa or mergemaster: what the program is asked to do. */
+    HUSKIES_AGENT_ROLE: agent.stage,
   };
   const label = `${RUNTIME_LABELS[agent.runtime]}${agent.runtime === 'command' ? ` (${agent.program})` : ''}`;
   const missingHint = INSTALL_HINTS[agent.runtime];

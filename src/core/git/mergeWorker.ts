@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WorkItem } from '../model/workItem';
+import type { MergeFailureKind } from '../model/commands';
+import { roleOf } from '../model/run';
 import { hasGates, runGates } from '../gates/serverGates';
 import { worktreeFor } from './git';
 import { MergeError, cleanupStory, type MergeResult } from './merge';
@@ -38,7 +40,8 @@ export class MergeWorker extends StageWorker {
 
   private async mergeAsync(item: WorkItem, signal: AbortSignal): Promise<void> {
     const config = this.d.config();
-    const run = [...this.d.state.runsForStory(item.id)].reverse().find((r) => r.branch);
+    // The coder's branch: a mergemaster's run records the merge worktree's scratch branch instead.
+    const run = [...this.d.state.runsForStory(item.id)].reverse().find((r) => r.branch && roleOf(r) !== 'mergemaster');
     const { dir, branch } = run?.branch ? { dir: run.worktree ?? worktreeFor(this.d.root, item).dir, branch: run.branch } : worktreeFor(this.d.root, item);
     const stamp = new Date(this.d.now()).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
     const transcript = path.join(this.d.logsDir, `${item.id}-merge-${stamp}.jsonl`);
@@ -51,7 +54,7 @@ export class MergeWorker extends StageWorker {
       result = await this.queue.enqueue({ root: this.d.root, branch, message: mergeMessage(item), base: config.project.baseBranch, gates, signal });
     } catch (err) {
       if (!(err instanceof MergeError)) throw err;
-      await this.report(item, { ok: false, reason: err.message });
+      await this.report(item, { ok: false, kind: 'error', reason: err.message });
       return;
     }
     if (this.disposed || result.kind === 'aborted' || result.kind === 'base_moving') return; // tried again on the next tick
@@ -73,10 +76,14 @@ export class MergeWorker extends StageWorker {
         : result.kind === 'conflict'
           ? `conflicts with the base branch in ${result.files.join(', ')}`
           : `the gates failed on the merged result:\n${result.output}`;
-    await this.report(item, { ok: false, reason, files: result.kind === 'conflict' ? result.files : undefined });
+    const kind = result.kind === 'empty' ? 'empty' : result.kind === 'conflict' ? 'conflict' : 'gates';
+    await this.report(item, { ok: false, kind, reason, files: result.kind === 'conflict' ? result.files : undefined });
   }
 
-  private async report(item: WorkItem, r: { ok: true; commit: string; base: string; pending?: string } | { ok: false; reason: string; files?: string[] }): Promise<boolean> {
+  private async report(
+    item: WorkItem,
+    r: { ok: true; commit: string; base: string; pending?: string } | { ok: false; kind: MergeFailureKind; reason: string; files?: string[] },
+  ): Promise<boolean> {
     const res = await this.d.request({ type: 'item.mergeResult', id: item.id, source: 'orchestrator', ...r });
     if (!res.ok) this.d.logger.info(`#${item.id}: merge result not applied: ${res.refusal}`);
     return res.ok;

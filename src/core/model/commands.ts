@@ -32,7 +32,14 @@ export interface RunFacts {
   dirty?: boolean;
   /** A question the agent left for the user (.huskies-question.json). */
   question?: string;
+  /** A QA agent's verdict file, taken out of the worktree and validated. */
+  verdict?: { ok: true; approve: boolean; summary: string } | { ok: false; problem: string };
+  /** Where a mergemaster left the merge worktree: resolved means a new commit, a clean tree, no merge in progress. */
+  merge?: { resolved: boolean; detail: string };
 }
+
+/** Why a merge failed: a mergemaster can help with conflicts and failing gates, not with the rest. */
+export type MergeFailureKind = 'conflict' | 'gates' | 'empty' | 'error';
 
 /** A change seen on disk that the pipeline did not make. */
 export type ExternalChange =
@@ -52,9 +59,26 @@ export type Command =
   | { type: 'item.approve'; id: number; source: Source }
   | { type: 'item.reject'; id: number; feedback: string; source: Source }
   /** The server QA gates ran on a story in QA: pass → merge; fail → back to its coder (retries count), then blocked. */
-  | { type: 'item.qaResult'; id: number; ok: boolean; summary: string; output: string; maxRetries: number; source: Source }
+  | {
+      type: 'item.qaResult';
+      id: number;
+      ok: boolean;
+      summary: string;
+      output: string;
+      maxRetries: number;
+      source: Source;
+      /** The QA agent's run whose verdict this is (marked handled in the same write). */
+      runId?: string;
+      by?: 'gates' | 'agent';
+    }
   /** A merge finished: merged (on to done, with the commit) or failed (merge_failure with the reason, for a fix-up). */
-  | ({ type: 'item.mergeResult'; id: number; source: Source } & ({ ok: true; commit: string; base: string; pending?: string } | { ok: false; reason: string; files?: string[] }))
+  | ({ type: 'item.mergeResult'; id: number; source: Source } & (
+      { ok: true; commit: string; base: string; pending?: string } | { ok: false; reason: string; kind: MergeFailureKind; files?: string[] }
+    ))
+  /** A story whose merge failed gets a mergemaster run, or is blocked when `max` attempts were spent. */
+  | { type: 'item.mergemaster'; id: number; max: number; source: Source }
+  /** A mergemaster committed a resolution: the merge is tried again. */
+  | { type: 'item.mergeRetry'; id: number; runId: string; source: Source }
   /** Archived with a reason, from any stage but archived. */
   | { type: 'item.abandon'; id: number; reason: string; source: Source }
   | {
@@ -67,6 +91,8 @@ export type Command =
       sessionId?: string;
       history?: readonly string[];
       reason?: string;
+      /** A QA agent's review or a mergemaster's resolution; absent for coding. */
+      role?: 'qa' | 'mergemaster';
       /** The ended run this one follows up; it is marked handled in the same write, once. */
       supersedes?: { runId: string; handled: RunDisposition; ifUnhandled?: boolean };
       /** Drop the story's pending resume timers in the same write. */

@@ -42,6 +42,8 @@ export interface RunRecord {
   readonly handled?: RunDisposition;
   /** The stage the story was in when the run was queued. */
   readonly stage: string;
+  /** A reviewer's or a mergemaster's run; absent for a coder's. */
+  readonly role?: 'qa' | 'mergemaster';
   readonly baseCommit?: string;
   readonly retryAt?: number;
   readonly prompt?: string;
@@ -51,6 +53,13 @@ export interface RunRecord {
   readonly stopRequested?: { kind: OutcomeKind; reason: string; byUser: boolean; handled?: RunDisposition };
   /** Consecutive overloaded / network endings of this story, for the backoff. */
   readonly transientFailures?: number;
+}
+
+/** What an agent does on a run: codes, reviews (QA), or resolves a failed merge. */
+export type AgentRole = 'coder' | 'qa' | 'mergemaster';
+
+export function roleOf(run: Pick<RunRecord, 'role'>): AgentRole {
+  return run.role ?? 'coder';
 }
 
 export function isActive(run: Pick<RunRecord, 'status'>): boolean {

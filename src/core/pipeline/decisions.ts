@@ -42,7 +42,7 @@ export function newRun(
   storyId: number,
   stage: Stage,
   ctx: DecideContext,
-  o: { agent?: string; prompt?: string; attempt: number; sessionId?: string; history?: readonly string[] },
+  o: { agent?: string; prompt?: string; attempt: number; sessionId?: string; history?: readonly string[]; role?: 'qa' | 'mergemaster' },
 ): RunRecord {
   const runId = ctx.newRunId(storyId, ctx.now);
   return {
@@ -57,6 +57,7 @@ export function newRun(
     attempt: o.attempt,
     history: o.history,
     stage,
+    ...(o.role ? { role: o.role } : {}),
     sessionId: o.sessionId,
     prompt: o.prompt,
   };

@@ -5,6 +5,7 @@ import type { Op, StateView } from '../state/types';
 import { accept, cutNote, newRun, refuse, type DecideContext, type Decision } from './decisions';
 import { checkTransition, targetOf } from './stageRules';
 import { decideReview } from './reviewRules';
+import { MERGE_KEYS_CLEARED, decideMerge } from './mergeRules';
 
 export function decideItem(s: StateView, c: Extract<Command, { type: `item.${string}` }>, ctx: DecideContext): Decision {
   switch (c.type) {
@@ -12,8 +13,11 @@ export function decideItem(s: StateView, c: Extract<Command, { type: `item.${str
     case 'item.reject':
     case 'item.abandon':
     case 'item.qaResult':
-    case 'item.mergeResult':
       return decideReview(s, c, ctx);
+    case 'item.mergeResult':
+    case 'item.mergemaster':
+    case 'item.mergeRetry':
+      return decideMerge(s, c, ctx);
     case 'item.create':
       return accept(
         [{ op: 'item.create', name: c.name, itemType: c.itemType, criteria: c.criteria, description: c.description }],
@@ -27,7 +31,7 @@ export function decideItem(s: StateView, c: Extract<Command, { type: `item.${str
       if (why) return refuse(why);
       const to = targetOf(c.kind);
       // Out of merge, a merge failure is history: the fix-up (or demote) starts a new attempt.
-      const patch = item.stage === 'merge' ? { merge_failure: undefined } : undefined;
+      const patch = item.stage === 'merge' ? { ...MERGE_KEYS_CLEARED } : undefined;
       return accept([{ op: 'item.move', id: c.id, to, patch }], [{ type: 'item.moved', id: c.id, from: item.stage, to, source: c.source, kind: c.kind, reason: c.reason }], {
         id: c.id,
         from: item.stage,
@@ -39,7 +43,8 @@ export function decideItem(s: StateView, c: Extract<Command, { type: `item.${str
       const item = s.item(c.id);
       if (!item) return refuse(`There is no story ${c.id}.`);
       if (item.stage === c.to) return refuse(`Story ${c.id} is already in ${c.to}.`);
-      return accept([{ op: 'item.move', id: c.id, to: c.to }], [{ type: 'item.moved', id: c.id, from: item.stage, to: c.to, source: c.source, reason: c.reason }], {
+      const patch = item.stage === 'merge' ? { ...MERGE_KEYS_CLEARED } : undefined;
+      return accept([{ op: 'item.move', id: c.id, to: c.to, patch }], [{ type: 'item.moved', id: c.id, from: item.stage, to: c.to, source: c.source, reason: c.reason }], {
         id: c.id,
         from: item.stage,
         to: c.to,
@@ -61,8 +66,10 @@ export function decideItem(s: StateView, c: Extract<Command, { type: `item.${str
       const item = s.item(c.id);
       if (!item) return refuse(`There is no story ${c.id}.`);
       if (!item.blocked) return refuse(`Story ${c.id} is not blocked.`);
+      // Unblocked in merge: the merge is tried again (with a resolution committed by hand, if any), with fresh mergemaster attempts.
+      const again = item.stage === 'merge' ? MERGE_KEYS_CLEARED : {};
       return accept(
-        [{ op: 'item.patch', id: c.id, patch: { blocked: undefined, blocked_reason: undefined, question: undefined } }],
+        [{ op: 'item.patch', id: c.id, patch: { blocked: undefined, blocked_reason: undefined, question: undefined, ...again } }],
         [{ type: 'item.unblocked', id: c.id, source: c.source }],
         { id: c.id },
       );
@@ -94,6 +101,7 @@ export function decideItem(s: StateView, c: Extract<Command, { type: `item.${str
       const resume = last?.sessionId && last.modelReplied !== false ? last.sessionId : undefined;
       const run = newRun(c.id, item.stage, ctx, {
         agent: last?.agent,
+        role: last?.role,
         attempt: last?.attempt ?? 1,
         sessionId: resume,
         prompt: resume ? `${qa}\nGo on with the story.` : undefined,

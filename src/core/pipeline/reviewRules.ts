@@ -1,11 +1,13 @@
 // The stage machine's rules for a user's verdicts: approve a story in QA (on to merge), reject it
 // with feedback (back to its coder, in the same session), abandon a story (archived with a reason).
+import { roleOf } from '../model/run';
 import type { Command } from '../model/commands';
-import type { StateView } from '../state/types';
+import type { HuskiesEvent } from '../model/events';
+import type { Op, StateView } from '../state/types';
 import { accept, cutNote, newRun, refuse, type DecideContext, type Decision } from './decisions';
 import { checkTransition } from './stageRules';
 
-type Review = Extract<Command, { type: 'item.approve' | 'item.reject' | 'item.abandon' | 'item.qaResult' | 'item.mergeResult' }>;
+type Review = Extract<Command, { type: 'item.approve' | 'item.reject' | 'item.abandon' | 'item.qaResult' }>;
 
 export function decideReview(s: StateView, c: Review, ctx: DecideContext): Decision {
   const item = s.item(c.id);
@@ -20,7 +22,6 @@ export function decideReview(s: StateView, c: Review, ctx: DecideContext): Decis
       { id: c.id, from: item.stage, to: 'archived', reason },
     );
   }
-  if (c.type === 'item.mergeResult') return decideMergeResult(s, c, ctx);
   if (item.stage !== 'qa') return refuse(`Story ${c.id} is in ${item.stage}; only a story in QA can be ${c.type === 'item.approve' ? 'approved' : 'rejected'}.`);
   if (s.activeRun(c.id)) return refuse(`Story ${c.id} has an agent working on it; wait for it to finish (or stop it) first.`);
   if (c.type === 'item.qaResult') return decideGateResult(s, c, ctx);
@@ -43,7 +44,7 @@ function decideReject(s: StateView, c: Extract<Command, { type: 'item.reject' }>
   const why = checkTransition(item, 'qa_failed');
   if (why) return refuse(why);
   // The coder goes on in the session it coded the story in, with the feedback as its next prompt.
-  const coded = [...s.runsForStory(c.id)].reverse().find((r) => r.sessionId && r.stage !== 'qa');
+  const coded = [...s.runsForStory(c.id)].reverse().find((r) => r.sessionId && roleOf(r) === 'coder');
   const prompt = `The reviewer rejected your work on this story:\n${feedback}\nFix it in this worktree and commit your work when it is done.`;
   const run = newRun(c.id, 'current', ctx, {
     agent: coded?.agent,
@@ -68,30 +69,39 @@ function decideReject(s: StateView, c: Extract<Command, { type: 'item.reject' }>
 /** The server gates' verdict. A failure goes back to the coder with the output, as a retry; past max_retries the story is blocked. */
 function decideGateResult(s: StateView, c: Extract<Command, { type: 'item.qaResult' }>, ctx: DecideContext): Decision {
   const item = s.item(c.id)!;
+  // A QA agent's verdict settles its run in the same write.
+  const qaRun = c.runId ? s.run(c.runId) : undefined;
+  if (c.runId && !qaRun) return refuse(`There is no run ${c.runId}.`);
+  if (qaRun?.handled) return refuse(`Run ${qaRun.runId} was already handled (${qaRun.handled}).`);
+  const settled = qaRun ? { ...qaRun, handled: 'coded' as const } : undefined;
+  const settle: Op[] = settled ? [{ op: 'run.put', run: settled }] : [];
+  const handledEv: HuskiesEvent[] = settled ? [{ type: 'run.handled', run: settled }] : [];
+  const by = c.by === 'agent' ? 'the QA agent' : 'the QA gates';
   if (c.ok) {
     const why = checkTransition(item, 'qa_passed');
     if (why) return refuse(why);
     return accept(
-      [{ op: 'item.move', id: c.id, to: 'merge', patch: { qa_feedback: undefined } }],
-      [{ type: 'item.moved', id: c.id, from: 'qa', to: 'merge', source: c.source, kind: 'qa_passed', reason: c.summary }],
+      [...settle, { op: 'item.move', id: c.id, to: 'merge', patch: { qa_feedback: undefined } }],
+      [...handledEv, { type: 'item.moved', id: c.id, from: 'qa', to: 'merge', source: c.source, kind: 'qa_passed', reason: c.summary }],
       { id: c.id, from: 'qa', to: 'merge', reason: c.summary },
     );
   }
-  const note = cutNote(`The QA gates failed: ${c.summary}${c.output ? `\n${c.output}` : ''}`);
-  const coded = [...s.runsForStory(c.id)].reverse().find((r) => r.stage !== 'qa');
+  const note = cutNote(c.by === 'agent' ? c.summary : `The QA gates failed: ${c.summary}${c.output ? `\n${c.output}` : ''}`);
+  const coded = [...s.runsForStory(c.id)].reverse().find((r) => roleOf(r) === 'coder');
   const attempt = (coded?.attempt ?? 1) + 1;
   if (c.maxRetries <= 0 || attempt > c.maxRetries + 1) {
-    const reason = cutNote(`the QA gates failed after ${attempt - 1} attempt${attempt === 2 ? '' : 's'}; last: ${c.summary}`);
+    const reason = cutNote(`${by} rejected it after ${attempt - 1} attempt${attempt === 2 ? '' : 's'}; last: ${c.summary}`);
     return accept(
-      [{ op: 'item.move', id: c.id, to: 'current', patch: { qa_feedback: note, blocked: true, blocked_reason: reason } }],
+      [...settle, { op: 'item.move', id: c.id, to: 'current', patch: { qa_feedback: note, blocked: true, blocked_reason: reason } }],
       [
+        ...handledEv,
         { type: 'item.moved', id: c.id, from: 'qa', to: 'current', source: c.source, kind: 'qa_failed', reason: c.summary },
         { type: 'item.blocked', id: c.id, reason, source: c.source },
       ],
       { id: c.id, from: 'qa', to: 'current', reason },
     );
   }
-  const prompt = `${note}\nFix the failures in this worktree, run the tests, and commit your work when they pass.`;
+  const prompt = `${note}\nFix ${c.by === 'agent' ? 'what the reviewer found' : 'the failures'} in this worktree, run the tests, and commit your work when they pass.`;
   const run = newRun(c.id, 'current', ctx, {
     agent: coded?.agent,
     attempt,
@@ -100,34 +110,12 @@ function decideGateResult(s: StateView, c: Extract<Command, { type: 'item.qaResu
     history: coded?.sessionId ? coded.history : [...(coded?.history ?? []), note],
   });
   return accept(
+    [...settle, { op: 'item.move', id: c.id, to: 'current', patch: { qa_feedback: note } }, { op: 'run.put', run }],
     [
-      { op: 'item.move', id: c.id, to: 'current', patch: { qa_feedback: note } },
-      { op: 'run.put', run },
-    ],
-    [
+      ...handledEv,
       { type: 'item.moved', id: c.id, from: 'qa', to: 'current', source: c.source, kind: 'qa_failed', reason: c.summary },
       { type: 'run.queued', run, source: c.source },
     ],
     { id: c.id, from: 'qa', to: 'current', runId: run.runId, reason: c.summary },
   );
-}
-
-/** A merge's result: merged → done with merged_at and the commit; failed → merge_failure, waiting for a fix-up. */
-function decideMergeResult(s: StateView, c: Extract<Command, { type: 'item.mergeResult' }>, ctx: DecideContext): Decision {
-  const item = s.item(c.id)!;
-  if (item.stage !== 'merge') return refuse(`Story ${c.id} is in ${item.stage}, not merge.`);
-  if (c.ok) {
-    const why = checkTransition(item, 'merged');
-    if (why) return refuse(why);
-    const patch = { merged_at: new Date(ctx.now).toISOString(), merge_commit: c.commit, merge_pending: c.pending, merge_failure: undefined };
-    const reason = c.pending ? `merged as ${c.commit.slice(0, 10)}, not yet on ${c.base}: ${c.pending}` : `merged into ${c.base} as ${c.commit.slice(0, 10)}`;
-    return accept([{ op: 'item.move', id: c.id, to: 'done', patch }], [{ type: 'item.moved', id: c.id, from: 'merge', to: 'done', source: c.source, kind: 'merged', reason }], {
-      id: c.id,
-      from: 'merge',
-      to: 'done',
-      reason,
-    });
-  }
-  const reason = cutNote(c.reason);
-  return accept([{ op: 'item.patch', id: c.id, patch: { merge_failure: reason } }], [{ type: 'item.changed', id: c.id, source: c.source }], { id: c.id, reason });
 }

@@ -3,7 +3,7 @@
 import type { Command } from '../model/commands';
 import type { HuskiesEvent } from '../model/events';
 import type { RunDisposition, RunRecord, RunStatus } from '../model/run';
-import { isActive } from '../model/run';
+import { isActive, roleOf } from '../model/run';
 import type { Op, StateView } from '../state/types';
 import { accept, newRun, refuse, type DecideContext, type Decision } from './decisions';
 import { checkTransition } from './stageRules';
@@ -113,6 +113,10 @@ function decideEnqueue(s: StateView, c: Extract<Command, { type: 'run.enqueue' }
     ops.push({ op: 'item.move', id: c.id, to: 'current' });
     events.push({ type: 'item.moved', id: c.id, from: 'backlog', to: 'current', source: c.source, kind: 'start', reason: 'agent started' });
     stage = 'current';
+  } else if (c.role === 'mergemaster') {
+    if (stage !== 'merge' || item.frontMatter.merge_failure === undefined) return refuse(`Story ${c.id} has no failed merge for a mergemaster to resolve.`);
+  } else if (c.role === 'qa' && stage !== 'qa') {
+    return refuse(`Story ${c.id} is in ${stage}; a QA agent reviews stories in qa.`);
   } else if (stage !== 'current' && stage !== 'qa') {
     return refuse(`Story ${c.id} is in ${stage}; agents work on stories in backlog, current or qa.`);
   }
@@ -185,6 +189,13 @@ function decideEnded(s: StateView, c: Extract<Command, { type: 'run.ended' }>, c
   });
 }
 
+const STAGE_OF = { coder: 'current', qa: 'qa', mergemaster: 'merge' } as const;
+const GO_ON = {
+  coder: 'Continue the story where you left off, and commit your work when it is done.',
+  qa: 'Continue your review where you left off, and write your verdict file when it is done.',
+  mergemaster: 'Continue resolving the merge where you left off, and commit the resolution when it is done.',
+};
+
 function decideTimer(s: StateView, c: Extract<Command, { type: 'timer.fire' }>, ctx: DecideContext): Decision {
   const timer = s.timers().find((t) => t.id === c.timerId);
   if (!timer) return refuse(`There is no timer ${c.timerId}.`);
@@ -192,20 +203,23 @@ function decideTimer(s: StateView, c: Extract<Command, { type: 'timer.fire' }>, 
   const item = s.item(timer.storyId);
   const skip = (why: string) => accept(ops, [{ type: 'timer.fired', timer, skipped: why }], { id: timer.storyId, reason: why });
   if (!item) return skip(`story ${timer.storyId} is gone`);
-  if (item.stage !== 'current') return skip(`story ${timer.storyId} is in ${item.stage}`);
+  const last = timer.runId ? s.run(timer.runId) : s.latestRun(timer.storyId);
+  // A wait resumes the work it interrupted: coding, a QA review or a mergemaster's resolution.
+  const role = last ? roleOf(last) : 'coder';
+  if (item.stage !== STAGE_OF[role]) return skip(`story ${timer.storyId} is in ${item.stage}`);
+  if (role === 'mergemaster' && item.frontMatter.merge_failure === undefined) return skip(`story ${timer.storyId} has no failed merge any more`);
+  if (item.stage === 'merge' && item.frontMatter.merge_failure === undefined) return skip(`story ${timer.storyId} is being merged`);
   if (item.blocked) return skip(`story ${timer.storyId} is blocked`);
   if (s.activeRun(timer.storyId)) return skip(`story ${timer.storyId} already has an agent`);
-  const last = timer.runId ? s.run(timer.runId) : s.latestRun(timer.storyId);
   // A session the model never answered in holds nothing to resume (and some programs refuse it).
   const sessionId = timer.sessionId && s.runs().some((r) => r.sessionId === timer.sessionId && r.modelReplied) ? timer.sessionId : undefined;
   const run = newRun(timer.storyId, item.stage, ctx, {
     agent: timer.agent,
+    role: last?.role,
     attempt: last?.attempt ?? 1,
     history: last?.history,
     sessionId,
-    prompt: sessionId
-      ? `${/rate|limit|quota/i.test(timer.reason) ? 'The rate limit has lifted.' : 'The wait is over.'} Continue the story where you left off, and commit your work when it is done.`
-      : undefined,
+    prompt: sessionId ? `${/rate|limit|quota/i.test(timer.reason) ? 'The rate limit has lifted.' : 'The wait is over.'} ${GO_ON[role]}` : undefined,
   });
   ops.push({ op: 'run.put', run });
   return accept(ops, [{ type: 'timer.fired', timer, run }], { id: timer.storyId, runId: run.runId, reason: timer.reason });

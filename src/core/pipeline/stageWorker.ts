@@ -37,7 +37,13 @@ export abstract class StageWorker {
   ) {}
 
   start(): void {
-    this.subs.push(this.base.bus.on('item.moved', (e) => e.to === this.stage && this.pump()));
+    this.subs.push(
+      this.base.bus.on('item.moved', (e) => e.to === this.stage && this.pump()),
+      // A story already in the stage may become ready: unblocked, its merge failure resolved, its agent gone.
+      this.base.bus.on('item.changed', () => this.pump()),
+      this.base.bus.on('item.unblocked', () => this.pump()),
+      this.base.bus.on('run.handled', () => this.pump()),
+    );
     this.pump();
   }
 

@@ -3,7 +3,7 @@
 // or blocks the story, and the agent's failures in a row are counted (drain).
 import type { Command } from '../model/commands';
 import type { HuskiesEvent } from '../model/events';
-import type { RunDisposition, RunRecord } from '../model/run';
+import { roleOf, type RunDisposition, type RunRecord } from '../model/run';
 import { isLostSession } from '../pipeline/stageMachine';
 import type { StateView } from '../state/types';
 import type { PolicyContext } from './types';
@@ -20,8 +20,10 @@ const MAX_WAIT_MS = 7 * 24 * 3600_000;
 const TRANSIENT = new Set(['overloaded', 'network']);
 
 export function runEndings(e: Ended, s: StateView, ctx: PolicyContext): Command[] {
-  const { run, outcome, facts } = e;
+  const { run, facts } = e;
   if (run.handled) return []; // stopped by the user or moved away: settled when it ended
+  const role = roleOf(run);
+  const outcome = judged(e);
   const item = s.item(run.storyId);
   const out: Command[] = [];
   const kind = outcome.kind as string;
@@ -65,7 +67,9 @@ export function runEndings(e: Ended, s: StateView, ctx: PolicyContext): Command[
       },
     ];
   }
-  if (item.stage !== 'current' && item.stage !== 'qa') return [...out, { type: 'run.handled', runId: run.runId, handled: 'moved-away' }];
+  const home = role === 'qa' ? ['qa'] : role === 'mergemaster' ? ['merge'] : ['current', 'qa'];
+  if (!home.includes(item.stage)) return [...out, { type: 'run.handled', runId: run.runId, handled: 'moved-away' }];
+  if (role !== 'coder' && (outcome.ok || kind === 'failed')) return [...out, ...reviewerEnding(e, outcome, ctx)];
   if (outcome.ok) {
     if (item.stage === 'current')
       out.push({ type: 'item.transition', id: item.id, kind: 'coded', source: 'orchestrator', reason: codedReason(run, facts.commitsAhead, facts.dirty) });
@@ -92,7 +96,8 @@ export function runEndings(e: Ended, s: StateView, ctx: PolicyContext): Command[
         source: 'orchestrator',
         attempt: run.attempt + 1,
         history,
-        agent: item.agent,
+        agent: role === 'coder' ? item.agent : undefined,
+        role: run.role,
         reason: `retry ${run.attempt + 1} of ${max + 1} after: ${reason}`,
         supersedes: { runId: run.runId, handled: 'retried' },
       },
@@ -104,7 +109,73 @@ export function runEndings(e: Ended, s: StateView, ctx: PolicyContext): Command[
 
 /** The same attempt again, superseding the ended run (marked handled in the same write). */
 function again(run: RunRecord, handled: RunDisposition, o: { sessionId?: string; agent?: string; reason: string }): Command {
-  return { type: 'run.enqueue', id: run.storyId, source: 'orchestrator', attempt: run.attempt, history: run.history, ...o, supersedes: { runId: run.runId, handled } };
+  return {
+    type: 'run.enqueue',
+    id: run.storyId,
+    source: 'orchestrator',
+    attempt: run.attempt,
+    history: run.history,
+    role: run.role,
+    ...o,
+    supersedes: { runId: run.runId, handled },
+  };
+}
+
+/** A reviewer that exits without a usable verdict, or a mergemaster that leaves the merge unresolved, did not do its job. */
+function judged(e: Ended): Ended['outcome'] {
+  const { run, outcome, facts } = e;
+  if (!outcome.ok || run.stopRequested) return outcome;
+  if (roleOf(run) === 'qa' && !facts.verdict?.ok) return { ...outcome, ok: false, kind: 'failed', reason: facts.verdict?.problem ?? 'the QA agent left no verdict' };
+  if (roleOf(run) === 'mergemaster' && !facts.merge?.resolved)
+    return { ...outcome, ok: false, kind: 'failed', reason: facts.merge?.detail ?? 'the merge worktree could not be checked' };
+  return outcome;
+}
+
+/**
+ * A QA agent's verdict goes to the pipeline (approve → merge; reject → back to the coder, retries count); a failed review
+ * is tried again up to max_retries, then the story is blocked. A mergemaster's resolution has the merge tried again;
+ * an unresolved one is settled here and the mergemaster policy spends the next attempt or blocks the story.
+ */
+function reviewerEnding(e: Ended, outcome: Ended['outcome'], ctx: PolicyContext): Command[] {
+  const { run, facts } = e;
+  const reason = outcome.reason ?? 'failed';
+  if (roleOf(run) === 'mergemaster') {
+    if (outcome.ok) return [{ type: 'item.mergeRetry', id: run.storyId, runId: run.runId, source: 'agent' }];
+    return [{ type: 'run.handled', runId: run.runId, handled: 'no-retry', history: [...(run.history ?? []), reason].slice(-5) }];
+  }
+  const v = facts.verdict;
+  if (outcome.ok && v?.ok) {
+    return [
+      {
+        type: 'item.qaResult',
+        id: run.storyId,
+        ok: v.approve,
+        summary: v.summary,
+        output: '',
+        maxRetries: ctx.config.project.maxRetries,
+        source: 'agent',
+        runId: run.runId,
+        by: 'agent',
+      },
+    ];
+  }
+  const max = ctx.config.project.maxRetries;
+  if (max > 0 && run.attempt <= max) {
+    return [
+      {
+        type: 'run.enqueue',
+        id: run.storyId,
+        source: 'orchestrator',
+        role: 'qa',
+        attempt: run.attempt + 1,
+        history: [...(run.history ?? []), reason].slice(-5),
+        reason: `QA review ${run.attempt + 1} of ${max + 1} after: ${reason}`,
+        supersedes: { runId: run.runId, handled: 'retried' },
+      },
+    ];
+  }
+  const why = `the QA agent failed ${run.attempt} time${run.attempt === 1 ? '' : 's'}; last: ${reason}. Unblock it to review again, or approve or reject it yourself`;
+  return [{ type: 'item.block', id: run.storyId, reason: why, source: 'orchestrator', runId: run.runId, handled: 'blocked' }];
 }
 
 function codedReason(run: RunRecord, ahead: number | undefined, dirty?: boolean): string {

@@ -7,6 +7,7 @@ import type { RequestResult } from '../pipeline/pipeline';
 import type { StateView } from '../state/types';
 import type { Logger } from '../util/log';
 import { autoAssign } from './autoAssign';
+import { reviewers } from './reviewers';
 import { runEndings } from './runEndings';
 import { stageGuard } from './stageGuard';
 import type { PolicyContext } from './types';
@@ -31,13 +32,14 @@ export class PolicyRunner {
     this.sub?.dispose();
   }
 
-  /** Runs auto-assign once soon (coalesced): after start-up, a config change, a tick. */
+  /** Runs auto-assign and the reviewers' policy once soon (coalesced): after each event, start-up, a config change, a tick. */
   kick(): void {
     if (this.assignQueued) return;
     this.assignQueued = true;
     queueMicrotask(() => {
       this.assignQueued = false;
-      this.submit(autoAssign(this.state, this.context()));
+      const ctx = this.context();
+      this.submit([...autoAssign(this.state, ctx), ...reviewers(this.state, ctx)]);
     });
   }
 

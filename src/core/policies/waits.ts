@@ -1,7 +1,7 @@
 // Why a story is not moving: every wait has a reason a user can read, on the card and in
 // `huskies status`. Nothing waits forever without one.
 import type { AgentSpec } from '../config/config';
-import type { RunRecord } from '../model/run';
+import { roleOf, type RunRecord } from '../model/run';
 import type { WorkItem } from '../model/workItem';
 import type { AgentStateData, StateView } from '../state/types';
 import type { PolicyContext } from './types';
@@ -58,14 +58,36 @@ export function safeIso(ms: number): string {
   return Number.isFinite(d.getTime()) ? d.toISOString() : 'an unknown time';
 }
 
-/** The agents that could run a queued run, given a pinned agent on the run or the story. */
-export function candidates(run: Pick<RunRecord, 'agent' | 'storyId'>, item: WorkItem | undefined, agents: AgentSpec[]): { list: AgentSpec[]; pinned?: string } {
-  const pinned = run.agent || item?.agent;
+/** The agents that could run a queued run: the run's pinned agent, else for a coder the story's pinned one, else every agent of the run's role. */
+export function candidates(run: Pick<RunRecord, 'agent' | 'storyId' | 'role'>, item: WorkItem | undefined, agents: AgentSpec[]): { list: AgentSpec[]; pinned?: string } {
+  const role = roleOf(run);
+  const pinned = run.agent || (role === 'coder' ? item?.agent : undefined);
   if (pinned) {
-    const a = agents.find((x) => x.name === pinned) ?? agents.find((x) => x.model === pinned && x.stage === 'coder');
+    const a = agents.find((x) => x.name === pinned) ?? agents.find((x) => x.model === pinned && x.stage === role);
     return { list: a ? [a] : [], pinned };
   }
-  return { list: agents.filter((a) => a.stage === 'coder') };
+  return { list: agents.filter((a) => a.stage === role) };
+}
+
+/** The QA mode of a story: its `qa:` front matter, else the project's default_qa. */
+export function qaModeOf(item: WorkItem, ctx: Pick<PolicyContext, 'config'>): string {
+  return typeof item.frontMatter.qa === 'string' ? item.frontMatter.qa : ctx.config.project.defaultQa;
+}
+
+/** Why the story's agent run (queued, or none) has not started. */
+function runWait(item: WorkItem, s: StateView, ctx: PolicyContext, who: string): string | undefined {
+  const active = s.activeRun(item.id);
+  if (active?.status === 'running') return undefined;
+  if (ctx.stopped) return `waits for ${who}: ${ctx.stopped}`;
+  if (ctx.budgetStop) return `waits for ${who}: ${ctx.budgetStop}`;
+  if (!active) return undefined;
+  const { list, pinned } = candidates(active, item, ctx.agents);
+  if (pinned && !list.length) return `pinned to agent "${pinned}", which is not defined in .huskies/agents.toml`;
+  const why = list.map((a) => agentUnavailable(a, s.agentState(), ctx.now)).filter((x): x is string => !!x);
+  if (list.length && why.length === list.length) return `no agent can take it: ${why.join('; ')}`;
+  const running = s.activeRuns().filter((r) => r.status === 'running').length;
+  if (running >= ctx.config.project.maxCoders) return `queued for ${who}: all ${ctx.config.project.maxCoders} agent slots are busy`;
+  return `queued for ${who}`;
 }
 
 /** What a story in QA or merge waits for. */
@@ -73,16 +95,39 @@ function stageWait(item: WorkItem, s: StateView, ctx: PolicyContext): string | u
   if (s.activeRun(item.id)?.status === 'running') return undefined;
   if (item.stage === 'merge') {
     const failure = item.frontMatter.merge_failure;
-    if (failure !== undefined) return `the merge failed: ${String(failure)} — fix it up (huskies fixup ${item.id}) or demote it`;
-    return ctx.stopped ? `waits to be merged: ${ctx.stopped}` : 'being merged into the base branch';
+    if (failure === undefined) return ctx.stopped ? `waits to be merged: ${ctx.stopped}` : 'being merged into the base branch';
+    const active = s.activeRun(item.id);
+    if (active && roleOf(active) === 'mergemaster') return runWait(item, s, ctx, 'the mergemaster') ?? undefined;
+    const kind = item.frontMatter.merge_failure_kind;
+    const max = ctx.config.project.mergemasterAttempts;
+    const fixIt = `fix it up (huskies fixup ${item.id}) or demote it`;
+    if ((kind === 'conflict' || kind === 'gates') && max > 0) {
+      if (!ctx.agents.some((a) => a.stage === 'mergemaster'))
+        return `the merge failed: ${String(failure)} — no agent with stage = "mergemaster" in .huskies/agents.toml can resolve it: ${fixIt}`;
+      const latest = s.latestRun(item.id);
+      if (latest?.role === 'mergemaster' && latest.handled === 'stopped-by-user') return `the merge failed: ${String(failure)} — the mergemaster was stopped by you: ${fixIt}`;
+      const spent = item.frontMatter.mergemaster_attempts;
+      return `the merge failed: ${String(failure)} — a mergemaster starts on it${typeof spent === 'number' ? ` (attempt ${spent + 1} of ${max})` : ''}`;
+    }
+    return `the merge failed: ${String(failure)} — ${fixIt}`;
   }
   if (item.frontMatter.review_hold === true) return `held for review (review_hold): approve or reject it (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
-  const mode = typeof item.frontMatter.qa === 'string' ? item.frontMatter.qa : ctx.config.project.defaultQa;
+  const mode = qaModeOf(item, ctx);
   if (mode === 'human') return `waiting for your review: approve or reject it (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
   if (mode === 'server' && !hasGates(ctx.config.project))
     return `QA mode "server" has no test command to run (add qa_command or a [[component]] test to .huskies/project.toml): approve or reject it yourself (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
   if (mode === 'server') return ctx.stopped ? `waits for the QA gates: ${ctx.stopped}` : 'the QA gates run (qa: server)';
-  return `QA mode "${mode}" does not run in this version yet: approve or reject it yourself (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
+  if (mode === 'agent') {
+    const active = s.activeRun(item.id);
+    if (active) return runWait(item, s, ctx, 'the QA agent');
+    if (!ctx.agents.some((a) => a.stage === 'qa'))
+      return `QA mode "agent" needs an agent with stage = "qa" in .huskies/agents.toml: add one, or approve or reject it yourself (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
+    const latest = s.latestRun(item.id);
+    if (latest?.role === 'qa' && latest.handled === 'stopped-by-user')
+      return `the QA agent was stopped by you: start it again, or approve or reject it yourself (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
+    return ctx.stopped ? `waits for the QA agent: ${ctx.stopped}` : 'a QA agent reviews it (qa: agent)';
+  }
+  return `QA mode "${mode}" is not one of server, agent, human: approve or reject it yourself (huskies approve ${item.id} / huskies reject ${item.id} "why")`;
 }
 
 /** Why a story in current is not being worked on right now, or undefined when it is (or will be at once). */

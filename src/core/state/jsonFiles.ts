@@ -34,6 +34,7 @@ export const runSchema = z.looseObject({
   history: z.array(z.string()).optional(),
   handled: z.string().optional(),
   stage: z.string(),
+  role: z.enum(['qa', 'mergemaster']).optional(),
   baseCommit: z.string().optional(),
   retryAt: time.optional(),
   prompt: z.string().optional(),

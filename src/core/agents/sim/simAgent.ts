@@ -5,10 +5,12 @@
 //   success (default) | fail | crash | hang | hang-hard | flood | rate_limit | no_commit | slow | question
 //   | retry (one announced API retry wait of HUSKIES_SIM_RETRY_MS, then success) | overloaded | auth | network
 // The last three end as Claude Code does after its retries (529, 401, connection refused).
+// As a QA agent or a mergemaster (HUSKIES_AGENT_ROLE) it reviews or resolves instead: see simRoles.ts.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { runRole } from './simRoles';
 
 interface Args {
   prompt: string;
@@ -141,14 +143,17 @@ interface Story {
   mode: string;
 }
 
-function readStory(): Story {
+function readStoryText(): string {
   const file = process.env.HUSKIES_STORY_FILE;
-  let text = '';
   try {
-    if (file) text = fs.readFileSync(file, 'utf8');
+    return file ? fs.readFileSync(file, 'utf8') : '';
   } catch {
-    /* the story may have moved; work from the prompt */
+    return ''; // the story may have moved; work from the prompt
   }
+}
+
+function readStory(): Story {
+  const text = readStoryText();
   const mode = /^sim:\s*([a-z_-]+)\s*$/m.exec(text)?.[1] ?? process.env.HUSKIES_SIM ?? 'success';
   const name = /^name:\s*(.+)$/m.exec(text)?.[1]?.replace(/^["']|["']$/g, '') ?? 'story';
   const criteria = [...text.matchAll(/^\s*[-*]\s+\[[ xX]\]\s+(.+)$/gm)].map((m) => m[1].trim());
@@ -200,6 +205,16 @@ async function main(): Promise<void> {
     claude_code_version: 'sim',
   });
   await sleep(delayMs);
+
+  const role = process.env.HUSKIES_AGENT_ROLE;
+  if (role === 'qa' || role === 'mergemaster') {
+    const text = readStoryText();
+    const key = role === 'qa' ? 'sim_qa' : 'sim_merge';
+    const mode = new RegExp(`^${key}:\\s*([a-z_-]+)\\s*$`, 'm').exec(text)?.[1];
+    const r = await runRole(role, { cwd, story, mode, tool, say: (t) => assistant({ type: 'text', text: t }), git: gitRun });
+    result(r.ok, r.text);
+    return;
+  }
 
   switch (story.mode) {
     case 'crash':
