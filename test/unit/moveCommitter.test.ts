@@ -6,6 +6,7 @@ import { EventBus } from '../../src/core/pipeline/eventBus';
 import { MoveCommitter } from '../../src/core/git/moveCommitter';
 import type { WorkCommitResult } from '../../src/core/git/workCommits';
 import { nullLogger } from '../../src/core/util/log';
+import { checkProjectToml, parseProjectToml } from '../../src/core/config/project';
 import { FakeClock } from '../fixtures/fakeClock';
 import { item } from '../fixtures/memoryState';
 
@@ -214,5 +215,17 @@ describe('MoveCommitter', () => {
     bus.emit({ type: 'item.changed', id: 1, source: 'orchestrator' });
     await c.dispose();
     assert.match(logs.join('\n'), /Committing the story moves failed: config gone/);
+  });
+});
+
+describe('config: commit_moves', () => {
+  it('is on unless project.toml turns it off; anything but true or false is an error naming the line', () => {
+    assert.equal(parseProjectToml('').commitMoves, true);
+    assert.equal(parseProjectToml('commit_moves = false\n').commitMoves, false);
+    const errors = checkProjectToml('max_coders = 2\ncommit_moves = "no"\n').problems.filter((p) => p.severity === 'error');
+    assert.deepEqual(
+      errors.map((e) => [e.line, e.key]),
+      [[2, 'commit_moves']],
+    );
   });
 });

@@ -198,7 +198,7 @@ async function publish(l: Layout, branch: string, old: string, next: string, mes
     // The commit is made; from here on a failure leaves the user's index as it was, and is reported.
     try {
       await syncIndex(l, copy, [old, next], ids, next);
-      await fs.copyFile(copy, lockPath);
+      await lock.writeFile(await fs.readFile(copy)); // git's way: the new index goes into index.lock, renamed into place
       await lock.close();
       await fs.rename(lockPath, path.join(l.gitDir, 'index'));
       renamed = true;
