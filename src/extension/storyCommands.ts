@@ -84,9 +84,10 @@ export function storyCommands(d: StoryCommandDeps): Record<string, (...args: unk
       const c = await changesOf(id);
       if (!c) return;
       const name = d.requireOrch().store.get(id)?.name ?? '';
+      // No original side marks a file as added, no modified side as deleted.
       const resources = c.files.map((f) => {
         const u = changeUris(c, f);
-        return [u.resource, u.original, u.modified];
+        return [u.resource, f.status === 'added' ? undefined : u.original, f.status === 'deleted' ? undefined : u.modified];
       });
       await vscode.commands.executeCommand('vscode.changes', `#${id} ${name} (${sideNames(c)})`, resources);
     },

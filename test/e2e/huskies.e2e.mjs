@@ -1,9 +1,10 @@
 // The end-to-end scenarios: the packaged extension in code-server, driven through the UI only.
 // Each test gets ctx = { page, workspace, log }. Run by scripts/e2e.mjs, in this order.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from '../../scripts/codeServer.mjs';
 import { SEL, activityBarEntry, findInWebviews, quickInputVisible, runCommand, statusBarItem, waitForInputBox, waitInWebviews } from './workbench.mjs';
+import { contextMenuLabels, dragCardTo, waitForChangesEditor } from './review.mjs';
 
 export const STATUS_ITEM_ID = 'huskies.huskies-vscode.agents';
 const card = (id) => `div.card[data-story-id="${id}"]`;
@@ -116,6 +117,65 @@ export const tests = [
           .textContent()
           .catch(() => '')) ?? '';
       log(`status bar now: ${JSON.stringify(txt.trim())}`);
+    },
+  },
+  {
+    name: 'context menu on the QA card: the review actions, no Start',
+    needs: ['story 1 ends in QA'],
+    async run({ page, log }) {
+      await dismissQuickInput(page);
+      const labels = await contextMenuLabels(page, card(1));
+      log(`context menu: ${labels.join(' | ')}`);
+      for (const want of ['Approve Story (QA)', 'Reject Story with Feedback (QA)', 'Review Changes', 'Show Runs', 'Move Story to…'])
+        if (!labels.includes(want)) throw new Error(`the context menu of card #1 (QA) lacks "${want}": ${JSON.stringify(labels)}`);
+      for (const never of ['Start Agent', 'Unblock Story', 'Fix Up Failed Merge', 'Cut', 'Copy', 'Paste'])
+        if (labels.includes(never)) throw new Error(`the context menu of card #1 (QA) offers "${never}": ${JSON.stringify(labels)}`);
+    },
+  },
+  {
+    name: 'Diff on the QA card opens the changes editor',
+    needs: ['story 1 ends in QA'],
+    async run({ page, log }) {
+      await dismissQuickInput(page);
+      const diff = await findInWebviews(page, `${card(1)} [data-action="review"]`, { timeout: 15_000, state: 'visible' });
+      await diff.first().click();
+      const { tab, files } = await waitForChangesEditor(page, /^#1 Add a greeting/);
+      log(`changes editor tab "${tab}" with ${files} file(s)`);
+    },
+  },
+  {
+    name: 'Approve on the card: story 1 is merged and done',
+    needs: ['story 1 ends in QA'],
+    async run({ page, workspace, log }) {
+      await dismissQuickInput(page);
+      const approve = await findInWebviews(page, `${card(1)} [data-action="approve"]`, { timeout: 10_000, state: 'visible' });
+      await approve.first().click();
+      await waitInWebviews(page, card(1), async (loc) => (await loc.first().getAttribute('data-stage')) === 'done', { timeout: 90_000, what: `${card(1)}[data-stage="done"]` });
+      const file = join(stageDir(workspace, '5_done'), '1_story_add_greeting.md');
+      const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+      const commit = /merge_commit: "?([0-9a-f]{7,64})/.exec(text)?.[1];
+      log(`card #1 data-stage="done"; merge_commit ${commit ?? '(none)'}`);
+      if (!commit) throw new Error(`${file} has no merge_commit:\n${text.slice(0, 400)}`);
+      // The done card reviews the merge commit.
+      const diff = await findInWebviews(page, `${card(1)} [data-action="review"]`, { timeout: 10_000, state: 'visible' });
+      await diff.first().click();
+      const { tab } = await waitForChangesEditor(page, new RegExp(`merge ${commit.slice(0, 8)}`));
+      log(`merged changes: tab "${tab}"`);
+    },
+  },
+  {
+    name: 'drag a backlog card onto the Archived column moves the story',
+    needs: ['board lists the backlog stories'],
+    async run({ page, workspace, log }) {
+      await dismissQuickInput(page);
+      const how = await dragCardTo(page, card(4), 'archived');
+      await waitInWebviews(page, card(4), async (loc) => (await loc.first().getAttribute('data-stage')) === 'archived', {
+        timeout: 20_000,
+        what: `${card(4)}[data-stage="archived"]`,
+      });
+      const onDisk = existsSync(join(stageDir(workspace, '6_archived'), '4_spike_compare_cli_parsers.md'));
+      log(`card #4 dragged (${how}) to archived; file in .huskies/work/6_archived: ${onDisk}`);
+      if (!onDisk) throw new Error(`the board says archived but .huskies/work/6_archived holds: ${readdirSync(stageDir(workspace, '6_archived')).join(', ')}`);
     },
   },
   {
