@@ -188,7 +188,8 @@ describe('story moves reach git as huskies: commits (integration)', function () 
     await h.moveStory(1, 'current');
     await h.o.moveCommits.flush();
     assert.equal(gitIn(dir, 'rev-parse', 'main').trim(), start);
-    assert.ok(logs.some((l) => l.includes('commit_moves = false')));
+    assert.deepEqual(h.o.moveCommits.waiting(), []);
+    assert.match(status(dir), /D +\.huskies\/work\/1_backlog\/1_story_add_greeting\.md/);
   });
 });
 

@@ -14,7 +14,7 @@ export interface MoveCommitterDeps {
   logger: Logger;
   /** Commits these stories' files as they are on disk now (commitStoryFiles with the project's root and base). */
   commit(ids: number[]): Promise<WorkCommitResult>;
-  /** Why nothing may be committed now (not the leader, agents stopped, commit_moves = false); pending moves are dropped. */
+  /** Why nothing may be committed now (not the leader, agents stopped, commit_moves = false); pending moves are dropped silently. */
   blocked(): string | undefined;
   /** Why committing should wait a little (a merge publishing the base branch, for one); pending moves are kept. */
   waitFor?(): string | undefined;
@@ -118,10 +118,9 @@ export class MoveCommitter {
   }
 
   private async commitBatch(final: boolean): Promise<void> {
-    const blocked = this.d.blocked();
-    if (blocked) {
+    if (this.d.blocked()) {
+      // a choice of the user's or of this process (commit_moves = false, a one-shot command, a follower): nothing to report
       this.pending.clear();
-      this.note(blocked);
       return;
     }
     const wait = this.d.waitFor?.();
