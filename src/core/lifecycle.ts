@@ -11,6 +11,8 @@ import { builtInAgents, launchContext } from './agents/launchEnv';
 import type { PoolDeps } from './agents/pool';
 import type { QaWorkerDeps } from './gates/qaWorker';
 import type { WorkItem } from './model/workItem';
+import { roleOf } from './model/run';
+import { stackedOn } from './policies/waits';
 import { ensureWorktree, type Worktree } from './git/git';
 import { pruneAndReport, setupWorktree, teardownWorktree } from './git/worktreeLifecycle';
 import { TranscriptWriter } from './agents/transcript';
@@ -72,7 +74,10 @@ export async function startUp(o: Orchestrator): Promise<void> {
 
 /** The story's worktree; a new one gets each component's setup first (its output in the run's transcript). */
 async function prepareWorktree(o: Orchestrator, item: WorkItem, transcript: string): Promise<Worktree> {
-  const wt = await ensureWorktree(o.root, item, o.config.project.baseBranch);
+  // A stacked story starts from its parent's branch (the parent's coder run recorded it).
+  const parent = stackedOn(item, o.state);
+  const from = parent !== undefined ? [...o.state.runsForStory(parent)].reverse().find((r) => r.branch && roleOf(r) === 'coder')?.branch : undefined;
+  const wt = await ensureWorktree(o.root, item, o.config.project.baseBranch, from);
   const components = o.config.project.components.filter((c) => c.setup.length > 0);
   if (!wt.created || !components.length) return wt;
   const r = await setupWorktree({ dir: wt.dir, components, mask: (t) => o.masker.mask(t), transcript });
@@ -109,7 +114,14 @@ export function qaDeps(o: Orchestrator, request: (c: Command) => Promise<Request
 }
 
 function reconcileDeps(o: Orchestrator): ReconcileDeps {
-  return { state: o.state, spawner: o.spawner, request: (c) => o.request(c), follow: (r, h) => o.pool.follow(r, h), facts: (r) => gatherFacts(r, o.logsDir), logger: o.logger };
+  return {
+    state: o.state,
+    spawner: o.spawner,
+    request: (c) => o.request(c),
+    follow: (r, h) => o.pool.follow(r, h),
+    facts: (r) => gatherFacts(r, o.logsDir, { criteriaCount: o.state.item(r.storyId)?.criteria.length, criteria: o.state.item(r.storyId)?.criteria }),
+    logger: o.logger,
+  };
 }
 
 /** Re-reads the work folders under the pipeline's lock: each change found is recorded as an external fact. */

@@ -90,4 +90,35 @@ describe('the QA agent and the mergemaster (integration)', function () {
     await o.fixup(4).catch(() => undefined); // blocked: refused until unblocked
     assert.equal(o.store.get(4)!.stage, 'merge');
   });
+
+  it('stack_on_parents: a child starts from its coded parent, waits for it to land, is rebased onto main, then lands on its own', async () => {
+    const { repo, o } = await h.open('default_qa = "human"\nstack_on_parents = true\n', (r) => {
+      r.story(5, 'Parent', { criteria: ['first'] });
+      r.story(6, 'Child', { criteria: ['second'], stage: '2_current', extra: 'depends_on: [5]\n' });
+    });
+    assert.match(o.snapshot().waits.get(6)!, /waits for #5 to be done/);
+    await o.startAgent(5);
+    await waitFor(() => o.store.get(6)?.stage === 'qa', 'the child, stacked on the coded parent, is coded', 60_000);
+    assert.equal(o.store.get(6)!.frontMatter.stacked_on, 5);
+    const childWt = o.registry.latest(6)!.worktree!;
+    assert.ok(fs.existsSync(path.join(childWt, 'huskies-sim', 'story-5')), "the child's worktree started from the parent's branch");
+    await o.approve(6);
+    await waitFor(() => o.snapshot().waits.get(6)?.includes('stacked on #5: merged after #5 lands') === true, 'the child waits for its parent', 30_000);
+    const before = gitIn(repo.dir, 'rev-parse', 'main').trim();
+    await o.approve(5);
+    await waitFor(() => o.store.get(6)?.stage === 'done', 'the parent, then the child, landed', 90_000);
+    assert.equal(o.store.get(5)!.stage, 'done');
+    assert.match(String(o.store.get(6)!.frontMatter.restacked), /#5 landed; rebased onto main/);
+    assert.equal(gitIn(repo.dir, 'rev-parse', 'main~2').trim(), before, 'two squash commits: the parent, then the child');
+    const parentFiles = gitIn(repo.dir, 'show', '--name-only', '--format=', 'main~1').trim().split('\n');
+    const childFiles = gitIn(repo.dir, 'show', '--name-only', '--format=', 'main').trim().split('\n');
+    assert.ok(
+      parentFiles.every((f) => f.startsWith('huskies-sim/story-5/')),
+      `the parent's commit holds its own files: ${parentFiles.join(', ')}`,
+    );
+    assert.ok(
+      childFiles.every((f) => f.startsWith('huskies-sim/story-6/')),
+      `the child's commit holds only its own files: ${childFiles.join(', ')}`,
+    );
+  });
 });

@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import type { RunFacts } from '../../src/core/model/commands';
 import type { HuskiesEvent } from '../../src/core/model/events';
 import type { RunRecord } from '../../src/core/model/run';
+import { autoAssign } from '../../src/core/policies/autoAssign';
 import { whyWaiting } from '../../src/core/policies/waits';
 import { makeCore, sim } from '../fixtures/core';
 import { item, run } from '../fixtures/memoryState';
@@ -156,5 +157,55 @@ describe('core: the QA agent and the mergemaster', () => {
     h.end(success);
     await c.waitEvent(is('run.handled', (e) => e.run.runId === h.runId));
     assert.equal(c.state.item(1)!.stage, 'qa');
+  });
+});
+
+describe('core: stories stacked on their parents (stack_on_parents)', () => {
+  const child = (stage: 'current' | 'merge', fm: Record<string, unknown> = {}) => item(2, stage, { dependsOn: [1], frontMatter: fm });
+
+  it('off (the default): a story waits for its parent to be done', async () => {
+    const c = makeCore({ items: [item(1, 'qa', { frontMatter: { qa: 'human' } }), child('current')] });
+    await c.settle();
+    assert.equal(c.spawner.handles.length, 0);
+    assert.match(whyWaiting(c.state.item(2)!, c.state, c.ctx())!, /waits for #1 to be done/);
+  });
+
+  it('on: a story whose parent is coded starts from the parent, recorded as stacked_on', async () => {
+    const c = makeCore({ items: [item(1, 'qa', { frontMatter: { qa: 'human' } }), child('current')], project: { stackOnParents: true } });
+    const h = await c.spawner.nth(1);
+    assert.equal(c.state.run(h.runId)!.storyId, 2);
+    assert.equal(c.state.item(2)!.frontMatter.stacked_on, 1);
+  });
+
+  it('on: a parent still being coded, blocked, or a second open parent keeps the story waiting', async () => {
+    for (const items of [
+      [item(1, 'current'), child('current')],
+      [item(1, 'qa', { blocked: true, frontMatter: { qa: 'human' } }), child('current')],
+      [item(1, 'qa', { frontMatter: { qa: 'human' } }), item(3, 'merge'), item(2, 'current', { dependsOn: [1, 3] })],
+    ]) {
+      const c = makeCore({ items, project: { stackOnParents: true }, autoAssign: false });
+      const ctx = { ...c.ctx(), autoAssign: true };
+      assert.deepEqual(
+        autoAssign(c.state, ctx).filter((x) => 'id' in x && x.id === 2),
+        [],
+      );
+      assert.match(whyWaiting(c.state.item(2)!, c.state, ctx)!, /waits for #/);
+    }
+  });
+
+  it('the pipeline refuses to stack on a parent that is not coded, or not a parent', async () => {
+    const c = makeCore({ items: [item(1, 'current'), child('current'), item(3, 'qa')], project: { stackOnParents: true }, autoAssign: false });
+    const r = await c.request({ type: 'run.enqueue', id: 2, source: 'orchestrator', attempt: 1, stackOn: 1 });
+    assert.deepEqual(r, { ok: false, refusal: '#1 is not coded (in QA or merge): story 2 cannot start from its branch.' });
+    const r3 = await c.request({ type: 'run.enqueue', id: 2, source: 'orchestrator', attempt: 1, stackOn: 3 });
+    assert.deepEqual(r3, { ok: false, refusal: 'Story 2 does not depend on #3.' });
+  });
+
+  it('a stacked story in merge waits for its parent to land, and says so', async () => {
+    const c = makeCore({ items: [item(1, 'merge'), child('merge', { stacked_on: 1 })], project: { stackOnParents: true }, autoAssign: false });
+    assert.match(whyWaiting(c.state.item(2)!, c.state, c.ctx())!, /stacked on #1: merged after #1 lands/);
+    assert.equal((await c.request({ type: 'item.restacked', id: 2, parent: 1, ok: true, note: '#1 landed; rebased onto main', source: 'orchestrator' })).ok, true);
+    assert.equal(c.state.item(2)!.frontMatter.stacked_on, undefined);
+    assert.equal(c.state.item(2)!.frontMatter.restacked, '#1 landed; rebased onto main');
   });
 });

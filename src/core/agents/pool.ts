@@ -12,7 +12,7 @@ import type { AgentLaunch, RunHandle, Spawner } from '../ports/spawner';
 import type { EventBus } from '../pipeline/eventBus';
 import type { RequestResult } from '../pipeline/pipeline';
 import type { StateView } from '../state/types';
-import { agentUnavailable, candidates } from '../policies/waits';
+import { agentUnavailable, candidates, stackedOn } from '../policies/waits';
 import { ensureWorktree, worktreeFor } from '../git/git';
 import { openMergeWorkspace } from '../git/mergemasterWorkspace';
 import type { Logger } from '../util/log';
@@ -163,7 +163,9 @@ export class AgentPool {
       });
       return;
     }
-    const promptInput = { item, agent, run: current, dir: wt.dir, config: this.d.config() };
+    const parent = stackedOn(item, this.d.state);
+    const reviewBase = parent === undefined ? undefined : this.coderBranch(parent);
+    const promptInput = { item, agent, run: current, dir: wt.dir, config: this.d.config(), reviewBase };
     const prompt = current.prompt ?? (await (this.d.prompt ?? rolePrompt)(promptInput));
     const spec = buildLaunch(agent, { ...(await this.d.launchContext()), prompt, worktree: wt.dir, storyId: item.id, storyFile: item.path, resumeSessionId: current.sessionId });
     // Once launched only the run writes its transcript: the start notice goes in first.
@@ -239,8 +241,12 @@ export class AgentPool {
   private workspaceFor(item: WorkItem, run: RunRecord): Promise<{ dir: string; branch: string; base: string }> {
     if (roleOf(run) !== 'mergemaster') return this.d.workspace ? this.d.workspace(item, run) : ensureWorktree(this.d.root, item, this.d.config().project.baseBranch);
     if (this.d.mergeWorkspace) return this.d.mergeWorkspace(item, run);
-    const coded = [...this.d.state.runsForStory(item.id)].reverse().find((r) => r.branch && roleOf(r) === 'coder');
-    return openMergeWorkspace(this.d.root, coded?.branch ?? worktreeFor(this.d.root, item).branch);
+    return openMergeWorkspace(this.d.root, this.coderBranch(item.id) ?? worktreeFor(this.d.root, item).branch);
+  }
+
+  /** The branch the story's coder worked on. */
+  private coderBranch(id: number): string | undefined {
+    return [...this.d.state.runsForStory(id)].reverse().find((r) => r.branch && roleOf(r) === 'coder')?.branch;
   }
 
   private stopHandle(run: RunRecord): void {

@@ -17,6 +17,8 @@ export interface RolePromptInput {
   /** The run's working directory: the story's worktree, or the merge worktree for a mergemaster. */
   dir: string;
   config: HuskiesConfig;
+  /** What a review diffs against: a stacked story's parent branch, else the base branch. */
+  reviewBase?: string;
 }
 
 /** The prompt for a run that has none of its own (a follow-up or an answer carries its prompt). */
@@ -27,8 +29,8 @@ export async function rolePrompt(p: RolePromptInput): Promise<string> {
   return buildPrompt(p.item, p.agent, p.run, p.dir);
 }
 
-async function reviewPrompt({ item, run, dir, config }: RolePromptInput): Promise<string> {
-  const base = config.project.baseBranch;
+async function reviewPrompt({ item, run, dir, config, reviewBase }: RolePromptInput): Promise<string> {
+  const base = reviewBase ?? config.project.baseBranch;
   const range = `${base}...HEAD`;
   const read = (args: string[]) => git(dir, args).catch((err: Error) => `(git ${args.join(' ')} failed: ${err.message.split('\n')[0]})`);
   const [stat, diff] = await Promise.all([

@@ -153,15 +153,19 @@ function serialized<T>(root: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /** Creates the story's worktree (or reuses it when it is already there: a resume keeps its work). */
-export function ensureWorktree(root: string, item: Pick<WorkItem, 'id' | 'slug'>, baseBranch?: string): Promise<Worktree> {
-  return serialized(path.resolve(root), () => ensureWorktreeNow(root, item, baseBranch));
+/**
+ * The story's worktree, created on its branch when missing. A new branch starts from the base branch, or from
+ * `from` (a parent story's branch, for a stacked story); `base` is where the story's own commits begin.
+ */
+export function ensureWorktree(root: string, item: Pick<WorkItem, 'id' | 'slug'>, baseBranch?: string, from?: string): Promise<Worktree> {
+  return serialized(path.resolve(root), () => ensureWorktreeNow(root, item, baseBranch, from));
 }
 
-async function ensureWorktreeNow(root: string, item: Pick<WorkItem, 'id' | 'slug'>, baseBranch?: string): Promise<Worktree> {
+async function ensureWorktreeNow(root: string, item: Pick<WorkItem, 'id' | 'slug'>, baseBranch?: string, from?: string): Promise<Worktree> {
   const { dir, branch } = worktreeFor(root, item);
   const head = await headCommit(root);
   if (!head) throw new GitError('The repository has no commits yet: make a first commit before starting agents.', '', null);
-  const baseRef = baseBranch ?? (await currentBranch(root)) ?? 'HEAD';
+  const baseRef = from && (await branchExists(root, from)) ? from : (baseBranch ?? (await currentBranch(root)) ?? 'HEAD');
   const registered = await registeredWorktrees(root);
   const real = await fs.realpath(dir).catch(() => dir);
   if (registered.has(path.resolve(dir)) || registered.has(real)) {

@@ -12,6 +12,8 @@ import { worktreeFor } from './git';
 import { MergeError, cleanupStory, type MergeResult } from './merge';
 import { MergeQueue } from './mergeQueue';
 import { teardownWorktree } from './worktreeLifecycle';
+import { restackOnto } from './restack';
+import { stackedOn } from '../policies/waits';
 import { StageWorker, type WorkerDeps } from '../pipeline/stageWorker';
 
 export type MergeWorkerDeps = WorkerDeps;
@@ -31,7 +33,8 @@ export class MergeWorker extends StageWorker {
 
   /** A story whose merge failed waits for a fix-up; one with an agent on it waits for the agent. */
   protected wants(item: WorkItem): boolean {
-    return item.frontMatter.merge_failure === undefined && !this.d.state.activeRun(item.id);
+    // A stacked story lands after its parent, never with it.
+    return item.frontMatter.merge_failure === undefined && !this.d.state.activeRun(item.id) && stackedOn(item, this.d.state) === undefined;
   }
 
   protected work(item: WorkItem, signal: AbortSignal): Promise<void> {
@@ -61,6 +64,7 @@ export class MergeWorker extends StageWorker {
     if (result.kind === 'merged' || result.kind === 'merged_pending') {
       const pending = result.kind === 'merged_pending' ? result.howTo : undefined;
       const applied = await this.report(item, { ok: true, commit: result.commit, base: result.base, pending });
+      if (applied) await this.restackChildren(item, branch, result.base);
       if (applied && fs.existsSync(dir)) await teardownWorktree({ dir, components: config.project.components, mask: this.d.mask, transcript });
       if (applied) {
         const c = await cleanupStory({ root: this.d.root, worktree: dir, branch, keepBranch: config.project.keepBranches, base: result.base }).catch((e) => ({
@@ -78,6 +82,21 @@ export class MergeWorker extends StageWorker {
           : `the gates failed on the merged result:\n${result.output}`;
     const kind = result.kind === 'empty' ? 'empty' : result.kind === 'conflict' ? 'conflict' : 'gates';
     await this.report(item, { ok: false, kind, reason, files: result.kind === 'conflict' ? result.files : undefined });
+  }
+
+  /** The stories stacked on one that just landed: rebased onto the base while the parent's branch still exists. */
+  private async restackChildren(parent: WorkItem, parentBranch: string, base: string): Promise<void> {
+    for (const child of this.d.state.items().filter((i) => i.frontMatter.stacked_on === parent.id)) {
+      const coder = [...this.d.state.runsForStory(child.id)].reverse().find((r) => r.worktree && roleOf(r) === 'coder');
+      const r = this.d.state.activeRun(child.id)
+        ? { ok: false, note: `#${parent.id} landed while an agent worked on this story, so its branch was not rebased: the merge combines them` }
+        : await restackOnto({ worktree: coder?.worktree ?? worktreeFor(this.d.root, child).dir, parentBranch, base, parentId: parent.id }).catch((err: Error) => ({
+            ok: false,
+            note: `#${parent.id} landed; the rebase failed (${err.message.split('\n')[0]}): the merge combines them`,
+          }));
+      this.d.logger.info(`#${child.id}: ${r.note}`);
+      await this.d.request({ type: 'item.restacked', id: child.id, parent: parent.id, ok: r.ok, note: r.note, source: 'orchestrator' });
+    }
   }
 
   private async report(

@@ -77,6 +77,8 @@ export type Command =
     ))
   /** A story whose merge failed gets a mergemaster run, or is blocked when `max` attempts were spent. */
   | { type: 'item.mergemaster'; id: number; max: number; source: Source }
+  /** A stacked story's parent landed: its branch was rebased onto the base (ok), or could not be, and the merge will combine them. */
+  | { type: 'item.restacked'; id: number; parent: number; ok: boolean; note: string; source: Source }
   /** A mergemaster committed a resolution: the merge is tried again. */
   | { type: 'item.mergeRetry'; id: number; runId: string; source: Source }
   /** Archived with a reason, from any stage but archived. */
@@ -93,6 +95,8 @@ export type Command =
       reason?: string;
       /** A QA agent's review or a mergemaster's resolution; absent for coding. */
       role?: 'qa' | 'mergemaster';
+      /** Start from this parent's branch (stack_on_parents): recorded on the story as `stacked_on`. */
+      stackOn?: number;
       /** The ended run this one follows up; it is marked handled in the same write, once. */
       supersedes?: { runId: string; handled: RunDisposition; ifUnhandled?: boolean };
       /** Drop the story's pending resume timers in the same write. */

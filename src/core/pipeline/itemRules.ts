@@ -18,6 +18,15 @@ export function decideItem(s: StateView, c: Extract<Command, { type: `item.${str
     case 'item.mergemaster':
     case 'item.mergeRetry':
       return decideMerge(s, c, ctx);
+    case 'item.restacked': {
+      const item = s.item(c.id);
+      if (!item) return refuse(`There is no story ${c.id}.`);
+      if (item.frontMatter.stacked_on !== c.parent) return refuse(`Story ${c.id} is not stacked on #${c.parent}.`);
+      return accept([{ op: 'item.patch', id: c.id, patch: { stacked_on: undefined, restacked: cutNote(c.note) } }], [{ type: 'item.changed', id: c.id, source: c.source }], {
+        id: c.id,
+        reason: c.note,
+      });
+    }
     case 'item.create':
       return accept(
         [{ op: 'item.create', name: c.name, itemType: c.itemType, criteria: c.criteria, description: c.description }],

@@ -120,6 +120,12 @@ function decideEnqueue(s: StateView, c: Extract<Command, { type: 'run.enqueue' }
   } else if (stage !== 'current' && stage !== 'qa') {
     return refuse(`Story ${c.id} is in ${stage}; agents work on stories in backlog, current or qa.`);
   }
+  if (c.stackOn !== undefined) {
+    const parent = s.item(c.stackOn);
+    if (!item.dependsOn.includes(c.stackOn)) return refuse(`Story ${c.id} does not depend on #${c.stackOn}.`);
+    if (!parent || (parent.stage !== 'qa' && parent.stage !== 'merge')) return refuse(`#${c.stackOn} is not coded (in QA or merge): story ${c.id} cannot start from its branch.`);
+    ops.push({ op: 'item.patch', id: c.id, patch: { stacked_on: c.stackOn } });
+  }
   if (c.supersedes) {
     const old = s.run(c.supersedes.runId);
     if (!old) return refuse(`There is no run ${c.supersedes.runId}.`);

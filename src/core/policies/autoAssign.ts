@@ -5,7 +5,7 @@ import type { Command } from '../model/commands';
 import type { RunRecord } from '../model/run';
 import type { WorkItem } from '../model/workItem';
 import type { StateView } from '../state/types';
-import { dependencyWait } from './waits';
+import { dependencyWait, stackParent } from './waits';
 import type { PolicyContext } from './types';
 
 export function autoAssign(s: StateView, ctx: PolicyContext): Command[] {
@@ -15,9 +15,11 @@ export function autoAssign(s: StateView, ctx: PolicyContext): Command[] {
     if (item.stage !== 'current' || item.blocked || item.invalid) continue;
     if (s.activeRun(item.id)) continue;
     if (s.timers().some((t) => t.storyId === item.id)) continue; // a resume timer brings it back
-    if (dependencyWait(item, s)) continue;
+    // With stack_on_parents a story whose one open parent is coded starts from the parent's branch instead of waiting.
+    const stackOn = stackParent(item, s, ctx.config.project.stackOnParents);
+    if (dependencyWait(item, s) && stackOn === undefined) continue;
     const c = nextRun(item, s.latestRun(item.id));
-    if (c) out.push(c);
+    if (c) out.push(stackOn !== undefined && c.type === 'run.enqueue' && item.frontMatter.stacked_on === undefined ? { ...c, stackOn } : c);
   }
   return out;
 }

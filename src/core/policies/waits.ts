@@ -23,6 +23,32 @@ export function dependencyWait(item: WorkItem, s: Pick<StateView, 'item'>): stri
   return undefined;
 }
 
+/**
+ * The parent a story may start from instead of waiting (stack_on_parents): its one parent that is not done yet,
+ * when that parent is coded (in QA or merge) and neither blocked nor invalid. Undefined when it must wait.
+ */
+export function stackParent(item: WorkItem, s: Pick<StateView, 'item'>, stackOnParents: boolean): number | undefined {
+  if (!stackOnParents || !item.dependsOn.length || item.dependsOn.includes(item.id) || findCycle(item, s)) return undefined;
+  const open = item.dependsOn.filter((d) => {
+    const st = s.item(d)?.stage;
+    return st !== 'done' && st !== 'archived';
+  });
+  if (open.length !== 1) return undefined;
+  const parent = s.item(open[0]);
+  if (!parent || parent.blocked || parent.invalid || (parent.stage !== 'qa' && parent.stage !== 'merge')) return undefined;
+  return parent.id;
+}
+
+/** The parent a story was started from, while that parent has not landed (done or archived with merged_at). */
+export function stackedOn(item: WorkItem, s: Pick<StateView, 'item'>): number | undefined {
+  const p = item.frontMatter.stacked_on;
+  if (typeof p !== 'number') return undefined;
+  const parent = s.item(p);
+  if (!parent) return undefined;
+  const landed = parent.stage === 'done' || (parent.stage === 'archived' && parent.frontMatter.merged_at !== undefined);
+  return landed ? undefined : p;
+}
+
 function findCycle(start: WorkItem, s: Pick<StateView, 'item'>): number[] | undefined {
   const stack: number[] = [start.id];
   const seen = new Set<number>();
@@ -95,6 +121,12 @@ function stageWait(item: WorkItem, s: StateView, ctx: PolicyContext): string | u
   if (s.activeRun(item.id)?.status === 'running') return undefined;
   if (item.stage === 'merge') {
     const failure = item.frontMatter.merge_failure;
+    const parent = stackedOn(item, s);
+    if (failure === undefined && parent !== undefined) {
+      if (s.item(parent)?.stage === 'archived')
+        return `stacked on #${parent}, which was archived without landing, and its branch holds #${parent}'s commits: remove stacked_on from its front matter to merge both, or demote it`;
+      return `stacked on #${parent}: merged after #${parent} lands`;
+    }
     if (failure === undefined) return ctx.stopped ? `waits to be merged: ${ctx.stopped}` : 'being merged into the base branch';
     const active = s.activeRun(item.id);
     if (active && roleOf(active) === 'mergemaster') return runWait(item, s, ctx, 'the mergemaster') ?? undefined;
@@ -141,7 +173,7 @@ export function whyWaiting(item: WorkItem, s: StateView, ctx: PolicyContext): st
   const timer = s.timers().find((t) => t.storyId === item.id);
   if (timer) return `resumes at ${safeIso(timer.at)} (${timer.reason})`;
   const dep = dependencyWait(item, s);
-  if (dep) return dep;
+  if (dep && stackParent(item, s, ctx.config.project.stackOnParents) === undefined) return dep;
   if (ctx.stopped) return ctx.stopped;
   if (ctx.budgetStop) return ctx.budgetStop;
   const last = s.latestRun(item.id);
