@@ -26,9 +26,10 @@ export function needsUser(snap: Pick<Snapshot, 'items' | 'runs' | 'waits'>): Att
     const name = `#${it.id} ${it.name}`;
     const question = typeof it.frontMatter.question === 'string' ? it.frontMatter.question : undefined;
     const failure = it.frontMatter.merge_failure;
-    if (it.blocked && question) out.push({ id: it.id, reason: 'question', message: `Story ${name}: the agent asks: ${cut(question)}` });
+    // A failed merge with no agent on it (no mergemaster, or its attempts used up and the story blocked).
+    if (it.stage === 'merge' && failure != null) out.push({ id: it.id, reason: 'mergeFailed', message: `The merge of story ${name} failed: ${cut(String(failure))}` });
+    else if (it.blocked && question) out.push({ id: it.id, reason: 'question', message: `Story ${name}: the agent asks: ${cut(question)}` });
     else if (it.blocked) out.push({ id: it.id, reason: 'blocked', message: `Story ${name} is blocked${it.blockedReason ? `: ${cut(it.blockedReason)}` : '.'}` });
-    else if (it.stage === 'merge' && failure != null) out.push({ id: it.id, reason: 'mergeFailed', message: `The merge of story ${name} failed: ${cut(String(failure))}` });
     else if (it.stage === 'qa' && REVIEW_WAIT.test(snap.waits.get(it.id) ?? '')) out.push({ id: it.id, reason: 'review', message: `Story ${name} is ready for your review.` });
   }
   return out;

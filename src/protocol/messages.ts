@@ -79,7 +79,8 @@ export function cardActions(c: CardView): CardAction[] {
   if (c.question) a.push('answer');
   if (c.stage === 'qa' && !active && !c.blocked && !c.invalid) a.push('approve', 'reject');
   if (c.blocked && !c.question) a.push('unblock');
-  if (c.stage === 'merge' && c.mergeFailure !== undefined && !active && !c.blocked && !c.invalid) a.push('fixup');
+  // Also once the mergemaster gave up and the story is blocked: a fix-up is one of the ways on.
+  if (c.stage === 'merge' && c.mergeFailure !== undefined && !active && !c.invalid) a.push('fixup');
   if (ended && !c.question && (c.stage === 'current' || c.stage === 'qa')) a.push('followup');
   if (c.reviewable && (c.stage === 'current' || c.stage === 'qa' || c.stage === 'merge' || c.stage === 'done')) a.push('review');
   if (c.run) a.push('output');

@@ -57,6 +57,14 @@ describe('attention: what needs the user', () => {
     assert.match(msgs[3], /asks: Which port\?/);
   });
 
+  it('a failed merge whose mergemaster gave up (the story blocked) is told as a failed merge, with its fix-up actions', () => {
+    const s = snap({ items: [item(2, 'merge', { blocked: true, blockedReason: 'the mergemaster could not land it', frontMatter: { merge_failure: 'conflicts in a.txt' } })] });
+    assert.deepEqual(
+      needsUser(s).map((a) => [a.id, a.reason]),
+      [[2, 'mergeFailed']],
+    );
+  });
+
   it('nothing while an agent works on the story (a mergemaster on a failed merge, say) or the file is invalid', () => {
     const s = snap({ items: [item(2, 'merge', { frontMatter: { merge_failure: 'x' } }), item(3, 'current', { blocked: true, invalid: 'bad' })], runs: [running(2)] });
     assert.deepEqual(needsUser(s), []);

@@ -55,6 +55,8 @@ describe('card actions per stage and state', () => {
     assert.ok(!cardActions(card({ stage: 'merge' })).includes('fixup'));
     assert.ok(cardActions(card({ stage: 'merge', mergeFailure: 'conflict' })).includes('fixup'));
     assert.ok(!cardActions(card({ stage: 'merge', mergeFailure: 'conflict', run: run('running') })).includes('fixup'));
+    const gaveUp = cardActions(card({ stage: 'merge', mergeFailure: 'conflict', blocked: true }));
+    assert.ok(gaveUp.includes('fixup') && gaveUp.includes('unblock'), 'the mergemaster gave up: fix up or unblock');
   });
 
   it('done: review the merge commit and the runs; no demote; archived offers only what looks back', () => {
