@@ -29,6 +29,16 @@ describe('mergeStory', function () {
     assert.equal(r.git('branch', '--list', 'huskies/merging/*').trim(), '');
   });
 
+  it("leaves the branch's changes to the stories' files (.huskies/work) out of the squash; only those changes are nothing to merge", async () => {
+    const r = newRepo({ '.huskies/work/2_current/5_story_x.md': '---\nname: x\n---\n- [ ] one\n' });
+    const { branch } = r.story(5, 'ticks', { 'x.ts': 'x\n', '.huskies/work/2_current/5_story_x.md': '---\nname: x\n---\n- [x] one\n' });
+    const res = expectKind(await mergeStory({ root: r.dir, branch, message: 'Story 5', base: 'main' }), 'merged');
+    assert.deepEqual(res.filesChanged, ['x.ts']);
+    assert.match(r.git('show', 'main:.huskies/work/2_current/5_story_x.md'), /- \[ \] one/, "the base's story file is untouched");
+    const only = r.story(6, 'onlyticks', { '.huskies/work/2_current/5_story_x.md': 'edited by an agent\n' });
+    assert.equal(expectKind(await mergeStory({ root: r.dir, branch: only.branch, message: 'Story 6', base: 'main' }), 'empty').reason, 'no_changes');
+  });
+
   it('refuses a story with no commits ahead of the base, and makes no commit', async () => {
     const r = newRepo();
     const old = r.rev('main');

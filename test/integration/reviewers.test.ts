@@ -87,8 +87,9 @@ describe('the QA agent and the mergemaster (integration)', function () {
       /the mergemaster could not land it after 1 attempt \(last: the merge is still in progress with conflicts in .*\)\. The merge failed: conflicts/,
     );
     assert.equal(gitIn(repo.dir, 'show', `main:${rel}`), 'the version on main\n', 'main is as it was');
-    await o.fixup(4).catch(() => undefined); // blocked: refused until unblocked
-    assert.equal(o.store.get(4)!.stage, 'merge');
+    await o.fixup(4);
+    assert.equal(o.store.get(4)!.stage, 'current', 'a fix-up sends it back to its coder');
+    assert.equal(o.store.get(4)!.blocked, false);
   });
 
   it('stack_on_parents: a child starts from its coded parent, waits for it to land, is rebased onto main, then lands on its own', async () => {

@@ -209,3 +209,38 @@ describe('core: stories stacked on their parents (stack_on_parents)', () => {
     assert.equal(c.state.item(2)!.frontMatter.restacked, '#1 landed; rebased onto main');
   });
 });
+
+describe('core: a user moves a story (board drag, huskies move)', () => {
+  it('moves that skip the merge or QA, or move a blocked story on, are refused with the reason', async () => {
+    const c = makeCore({ items: [item(1, 'qa'), item(2, 'current'), item(3, 'current', { blocked: true, blockedReason: 'why' }), item(4, 'backlog')], autoAssign: false });
+    const move = (id: number, to: 'done' | 'merge' | 'qa' | 'current' | 'backlog' | 'archived') => c.request({ type: 'item.move', id, to, source: 'board' });
+    const refusal = async (id: number, to: 'done' | 'merge' | 'qa' | 'backlog') => {
+      const r = await move(id, to);
+      return r.ok ? 'applied' : r.refusal;
+    };
+    assert.match(await refusal(1, 'done'), /Done means merged: story 1 gets there by its merge/);
+    assert.match(await refusal(2, 'merge'), /a story reaches merge from QA/);
+    assert.match(await refusal(3, 'qa'), /is blocked: why\. Unblock it first/);
+    assert.match(await refusal(4, 'backlog'), /already in backlog/);
+    assert.equal((await move(1, 'merge')).ok, true);
+    assert.equal((await move(3, 'backlog')).ok, true, 'a blocked story may go back to the backlog');
+    assert.equal((await move(4, 'current')).ok, true);
+    assert.deepEqual(
+      [1, 3, 4].map((id) => c.state.item(id)!.stage),
+      ['merge', 'backlog', 'current'],
+    );
+  });
+
+  it('a fix-up of a story blocked in merge (the mergemaster gave up) unblocks it and sends it to its coder', async () => {
+    const c = makeCore({
+      items: [item(1, 'merge', { blocked: true, blockedReason: 'the mergemaster could not land it', frontMatter: { merge_failure: 'conflicts', mergemaster_attempts: 2 } })],
+      autoAssign: false,
+    });
+    assert.equal((await c.request({ type: 'item.transition', id: 1, kind: 'fixup', source: 'board' })).ok, true);
+    const it = c.state.item(1)!;
+    assert.equal(it.stage, 'current');
+    assert.equal(it.blocked, false);
+    assert.equal(it.frontMatter.merge_failure, undefined);
+    assert.equal(it.frontMatter.mergemaster_attempts, undefined);
+  });
+});

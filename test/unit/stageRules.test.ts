@@ -46,7 +46,7 @@ describe('stageRules: checkTransition', () => {
     }
   });
 
-  it('a blocked item may only be demoted or abandoned', () => {
+  it('a blocked item may only be demoted, abandoned, or fixed up from merge', () => {
     const blocked = (s: Stage) => item(4, s, { blocked: true, blockedReason: 'retries used up' });
     const r = checkTransition(blocked('backlog'), 'start');
     assert.ok(r);
@@ -54,7 +54,7 @@ describe('stageRules: checkTransition', () => {
     assert.ok(checkTransition(blocked('current'), 'coded'));
     assert.ok(checkTransition(blocked('qa'), 'qa_passed'));
     assert.ok(checkTransition(blocked('merge'), 'merged'));
-    assert.ok(checkTransition(blocked('merge'), 'fixup'));
+    assert.equal(checkTransition(blocked('merge'), 'fixup'), undefined, "a fix-up is the user's answer to a blocked merge");
     assert.equal(checkTransition(blocked('qa'), 'demote'), undefined);
     assert.equal(checkTransition(blocked('current'), 'abandon'), undefined);
     assert.match(checkTransition(item(4, 'backlog', { blocked: true }), 'start') ?? '', /is blocked\. Unblock/);

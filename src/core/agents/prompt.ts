@@ -10,7 +10,7 @@ export const QUESTION_FILE = '.huskies-question.json';
 
 export const DEFAULT_PROMPT = `You are a coding agent working on story {{story_id}} ("{{story_name}}") of this repository.
 Your working directory is a git worktree on branch {{branch}}; stay in it, do not switch branches and do not push.
-Implement the story, keep the tests passing, tick the acceptance criteria you meet in the story text, and commit your work with git before you finish.
+Implement the story, keep the tests passing, and commit your work with git before you finish. The files under .huskies/ belong to the orchestrator: do not edit them.
 If you cannot go on without an answer from the user, write {"question": "..."} to ${QUESTION_FILE} in the worktree root and stop.
 
 {{story}}{{history}}`;

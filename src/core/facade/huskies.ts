@@ -13,7 +13,7 @@ import { canStartAgent } from '../pipeline/stageRules';
 import { preflight, type Preflight } from '../agents/preflight';
 import { readAfter, readBefore } from '../agents/transcript';
 import type { LiveListener } from '../agents/liveHub';
-import { dependencyWait } from '../policies/waits';
+import { dependencyWait, stackParent } from '../policies/waits';
 import { buildSnapshot, type Snapshot } from './snapshot';
 import { fileAt, storyChanges, type StoryChanges } from '../git/storyDiff';
 
@@ -100,7 +100,10 @@ export class Huskies extends EventEmitter {
     if (!item) throw new NotFoundError(`There is no story ${id}.`);
     const active = this.o.state.activeRun(id);
     if (active) throw new RefusedError(`Story ${id} already has an agent ${active.status === 'queued' ? 'queued' : 'running'} (${active.agent || 'unassigned'}).`);
-    const why = canStartAgent(item, this.o.state.itemsById() as Map<number, WorkItem>) ?? dependencyWait(item, this.o.state);
+    // with stack_on_parents a story whose one open parent is coded starts from the parent's branch
+    const stackOn = item.frontMatter.stacked_on === undefined ? stackParent(item, this.o.state, this.o.config.project.stackOnParents) : undefined;
+    const why =
+      canStartAgent(item, this.o.state.itemsById() as Map<number, WorkItem>, stackOn !== undefined) ?? (stackOn === undefined ? dependencyWait(item, this.o.state) : undefined);
     if (why) throw new RefusedError(why.startsWith('Story') ? why : `Story ${id} ${why}.`);
     if (opts.agent && !this.o.agents().some((a) => a.name === opts.agent)) throw new RefusedError(`There is no agent named "${opts.agent}" in .huskies/agents.toml.`);
     this.budget();
@@ -115,6 +118,7 @@ export class Huskies extends EventEmitter {
       history: prev?.status === 'failed' ? prev.history : undefined,
       clearTimers: true,
       reason: 'started by the user',
+      ...(stackOn !== undefined ? { stackOn } : {}),
     });
   }
 

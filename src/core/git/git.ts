@@ -1,5 +1,6 @@
 // Git through simple-git (one child process per command, never a shell): worktrees per story,
 // branch names, commits ahead. Every command has a time limit and fails on any non-zero exit.
+import * as fsSync from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CheckRepoActions, simpleGit, type SimpleGit } from 'simple-git';
@@ -139,8 +140,17 @@ export interface Worktree {
 
 const repoLocks = new Map<string, Promise<unknown>>();
 
-/** Runs fn after every earlier call for the same repository: git's own lock files make concurrent worktree changes fail. */
-function serialized<T>(root: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs fn after every earlier call for the same repository: git's own lock files make concurrent worktree changes
+ * fail. Every worktree added or removed (stories' and merges') goes through here, keyed by the real path.
+ */
+export function serialized<T>(repo: string, fn: () => Promise<T>): Promise<T> {
+  let root = path.resolve(repo);
+  try {
+    root = fsSync.realpathSync.native(root);
+  } catch {
+    /* not there (yet): its resolved path is the key */
+  }
   const prev = repoLocks.get(root) ?? Promise.resolve();
   const next = prev.catch(() => undefined).then(fn);
   repoLocks.set(root, next);

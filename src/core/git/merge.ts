@@ -5,6 +5,7 @@ import { readGitIdentity } from './identity';
 import { currentBranch, git } from './git';
 import { publish } from './checkout';
 import { KeyedMutex } from './keyedMutex';
+import { withoutPipelineChanges } from './pipelineFiles';
 import { changesBetween, commitOf, commitsOf, commonGitDir, countAhead, gitWith, isAncestor, treesOf } from './mergeGit';
 import { SCRATCH_CONFIG, type ScratchContext, combine, mergeNames, removeScratch, withGatesIn } from './mergeWorktree';
 
@@ -108,7 +109,9 @@ async function mergeLoop(ctx: MergeContext, base: string, opts: MergeOptions, si
     const commit = combined.commit;
     // The squash commit's parent is baseTip: a combination without it would silently revert the base's newer work.
     if (!(await isAncestor(root, baseTip, commit))) throw new Error(`The combined commit ${commit} does not contain ${base} at ${baseTip}`);
-    const [tree, baseTree] = await treesOf(root, commit, baseTip);
+    const [combinedTree, baseTree] = await treesOf(root, commit, baseTip);
+    // the stories' files are the orchestrator's: what the branch did to them stays out of the squash
+    const tree = await withoutPipelineChanges(root, commit, baseTip, combinedTree);
     if (tree === baseTree) {
       await removeScratch(ctx);
       return { kind: 'empty', base, reason: 'no_changes', message: `${names.storyBranch} changes nothing that ${base} does not already have: there is nothing to merge.` };

@@ -4,8 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GitError, git, removeWorktree } from './git';
-import { KeyedMutex } from './keyedMutex';
+import { GitError, git, removeWorktree, serialized } from './git';
 import { LONG_GIT_MS, type WorktreeEntry, commitOf, gitDirOf, gitWith, isAncestor, listWorktrees, operationInProgress, trackedChanges, unmergedFiles } from './mergeGit';
 
 /** Names of everything the merge of one story creates, all derived from the story branch's safe id. */
@@ -69,9 +68,6 @@ export const SCRATCH_CONFIG: Readonly<Record<string, string>> = {
 
 export type Combination = { kind: 'combined'; commit: string; how: 'as-is' | 'rebase' | 'merge' | 'resolution' } | { kind: 'conflict'; files: string[]; message: string };
 
-// git refuses concurrent changes to the worktree list (its lock files); one add or removal at a time per repository
-const worktreeLock = new KeyedMutex();
-
 const exists = (p: string) =>
   fs.lstat(p).then(
     () => true,
@@ -101,7 +97,8 @@ async function openScratch(ctx: ScratchContext, storyTip: string): Promise<Opene
   const { root, names, config } = ctx;
   const entry = await registration(root, names.dir);
   if (!entry || entry.prunable || !(await exists(path.join(names.dir, '.git')))) {
-    await worktreeLock.run(root, async () => {
+    // git refuses concurrent changes to the worktree list: one add or removal at a time per repository, stories' included
+    await serialized(root, async () => {
       if (entry) await git(root, ['worktree', 'prune']);
       // the folder carries our reserved name and git does not know it: a leftover of an interrupted run
       await fs.rm(names.dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 import type { Command } from '../model/commands';
 import type { Op, StateView } from '../state/types';
 import { accept, cutNote, newRun, refuse, type DecideContext, type Decision } from './decisions';
-import { checkTransition, targetOf } from './stageRules';
+import { checkTransition, targetOf, userMoveRefusal } from './stageRules';
 import { decideReview } from './reviewRules';
 import { MERGE_KEYS_CLEARED, decideMerge } from './mergeRules';
 
@@ -40,7 +40,8 @@ export function decideItem(s: StateView, c: Extract<Command, { type: `item.${str
       if (why) return refuse(why);
       const to = targetOf(c.kind);
       // Out of merge, a merge failure is history: the fix-up (or demote) starts a new attempt.
-      const patch = item.stage === 'merge' ? { ...MERGE_KEYS_CLEARED } : undefined;
+      const unblock = c.kind === 'fixup' && item.blocked ? { blocked: undefined, blocked_reason: undefined } : {};
+      const patch = item.stage === 'merge' ? { ...MERGE_KEYS_CLEARED, ...unblock } : undefined;
       return accept([{ op: 'item.move', id: c.id, to, patch }], [{ type: 'item.moved', id: c.id, from: item.stage, to, source: c.source, kind: c.kind, reason: c.reason }], {
         id: c.id,
         from: item.stage,
@@ -51,7 +52,8 @@ export function decideItem(s: StateView, c: Extract<Command, { type: `item.${str
     case 'item.move': {
       const item = s.item(c.id);
       if (!item) return refuse(`There is no story ${c.id}.`);
-      if (item.stage === c.to) return refuse(`Story ${c.id} is already in ${c.to}.`);
+      const why = userMoveRefusal(item, c.to);
+      if (why) return refuse(why);
       const patch = item.stage === 'merge' ? { ...MERGE_KEYS_CLEARED } : undefined;
       return accept([{ op: 'item.move', id: c.id, to: c.to, patch }], [{ type: 'item.moved', id: c.id, from: item.stage, to: c.to, source: c.source, reason: c.reason }], {
         id: c.id,

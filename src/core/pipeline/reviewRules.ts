@@ -90,7 +90,7 @@ function decideGateResult(s: StateView, c: Extract<Command, { type: 'item.qaResu
   const coded = [...s.runsForStory(c.id)].reverse().find((r) => roleOf(r) === 'coder');
   const attempt = (coded?.attempt ?? 1) + 1;
   if (c.maxRetries <= 0 || attempt > c.maxRetries + 1) {
-    const reason = cutNote(`${by} rejected it after ${attempt - 1} attempt${attempt === 2 ? '' : 's'}; last: ${c.summary}`);
+    const reason = cutNote(`${by} ${c.by === 'agent' ? 'rejected it' : 'failed'} after ${attempt - 1} attempt${attempt === 2 ? '' : 's'}; last: ${c.summary}`);
     return accept(
       [...settle, { op: 'item.move', id: c.id, to: 'current', patch: { qa_feedback: note, blocked: true, blocked_reason: reason } }],
       [
