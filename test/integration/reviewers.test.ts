@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gitIn, waitFor } from '../fixtures/repo';
+import { gitIn, landedSince, waitFor } from '../fixtures/repo';
 import { FAST_SIM, huskiesPerTest } from '../fixtures/huskiesRepo';
 import type { Huskies } from '../../src/core/api';
 import type { TempRepo } from '../fixtures/repo';
@@ -30,6 +30,7 @@ describe('the QA agent and the mergemaster (integration)', function () {
 
   it('qa: agent — the QA agent approves and the story lands on main', async () => {
     const { repo, o } = await h.open('default_qa = "agent"\n', (r) => r.story(1, 'Greets', { criteria: ['says hello'] }), agentsToml('qa'));
+    const before = gitIn(repo.dir, 'rev-parse', 'main').trim();
     await o.startAgent(1);
     await waitFor(() => o.store.get(1)?.stage === 'done', 'reviewed, merged and done', 60_000);
     const runs = o.registry.forStory(1);
@@ -38,7 +39,7 @@ describe('the QA agent and the mergemaster (integration)', function () {
     assert.equal(review.handled, 'coded');
     assert.ok(fs.existsSync(path.join(repo.dir, '.huskies', 'logs', `${review.runId}.verdict.json`)), 'the verdict is kept with the logs');
     assert.ok(!gitIn(repo.dir, 'ls-tree', '-r', '--name-only', 'main').includes('.huskies-verdict.json'), 'the verdict file is never committed');
-    assert.equal(o.store.get(1)!.frontMatter.merge_commit, gitIn(repo.dir, 'rev-parse', 'main').trim());
+    assert.deepEqual(landedSince(repo.dir, before), [o.store.get(1)!.frontMatter.merge_commit], 'one squash commit (besides the story moves)');
   });
 
   it('qa: agent — a rejection goes back to the coder with the reasons; rejected again past max_retries, the story is blocked', async () => {
@@ -110,9 +111,10 @@ describe('the QA agent and the mergemaster (integration)', function () {
     await waitFor(() => o.store.get(6)?.stage === 'done', 'the parent, then the child, landed', 90_000);
     assert.equal(o.store.get(5)!.stage, 'done');
     assert.match(String(o.store.get(6)!.frontMatter.restacked), /#5 landed; rebased onto main/);
-    assert.equal(gitIn(repo.dir, 'rev-parse', 'main~2').trim(), before, 'two squash commits: the parent, then the child');
-    const parentFiles = gitIn(repo.dir, 'show', '--name-only', '--format=', 'main~1').trim().split('\n');
-    const childFiles = gitIn(repo.dir, 'show', '--name-only', '--format=', 'main').trim().split('\n');
+    const landed = landedSince(repo.dir, before);
+    assert.deepEqual(landed, [o.store.get(5)!.frontMatter.merge_commit, o.store.get(6)!.frontMatter.merge_commit], 'two squash commits: the parent, then the child');
+    const parentFiles = gitIn(repo.dir, 'show', '--name-only', '--format=', landed[0]).trim().split('\n');
+    const childFiles = gitIn(repo.dir, 'show', '--name-only', '--format=', landed[1]).trim().split('\n');
     assert.ok(
       parentFiles.every((f) => f.startsWith('huskies-sim/story-5/')),
       `the parent's commit holds its own files: ${parentFiles.join(', ')}`,

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WorkItem } from '../../src/core/api';
 import { fileAt, storyChanges } from '../../src/core/git/storyDiff';
-import { gitIn, gitRepoDir, waitFor } from '../fixtures/repo';
+import { gitIn, gitRepoDir, landedSince, waitFor } from '../fixtures/repo';
 import { huskiesPerTest } from '../fixtures/huskiesRepo';
 
 function item(id: number, slug: string, extra: Partial<WorkItem> = {}): WorkItem {
@@ -174,7 +174,8 @@ describe('story changes (integration)', function () {
       await waitFor(() => o.store.get(1)?.stage === 'done', 'merged', 60_000);
       const done = await o.storyChanges(1);
       assert.equal(done.merged, true);
-      assert.equal(done.head, gitIn(repo.dir, 'rev-parse', 'main').trim());
+      assert.equal(done.head, o.store.get(1)!.frontMatter.merge_commit);
+      assert.ok(landedSince(repo.dir, `${done.head}~1`).includes(done.head), 'the merge commit is on main');
       assert.deepEqual(
         done.files.map((x) => x.path),
         inQa.files.map((x) => x.path),
