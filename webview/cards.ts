@@ -117,6 +117,10 @@ export const CARD_SLOTS: Slot<CardView>[] = [
     },
   },
   {
+    sig: (c) => `${c.stackedOn ?? ''}|${c.waiting?.startsWith('stacked on') ?? ''}`,
+    build: (c) => (c.stackedOn !== undefined && !c.waiting?.startsWith('stacked on') ? el('div', 'card-waiting', `Stacked on #${c.stackedOn}`) : null),
+  },
+  {
     sig: (c) => c.waiting ?? '',
     build: (c) => (c.waiting ? el('div', 'card-waiting', `Waits: ${c.waiting}`) : null),
   },

@@ -64,6 +64,7 @@ export function buildBoardState(snap: Snapshot): BoardState {
       mergeFailure: it.stage === 'merge' && failure != null ? String(failure) : undefined,
       needsReview: it.stage === 'qa' && !it.blocked && run?.status !== 'running' && run?.status !== 'queued' && !!wait && REVIEW_WAIT.test(wait),
       runCount: runCount.get(it.id) ?? 0,
+      stackedOn: typeof it.frontMatter.stacked_on === 'number' && inProgress ? it.frontMatter.stacked_on : undefined,
     };
   });
   const now = Date.now();

@@ -28,6 +28,8 @@ export interface CardView {
   resumeAt?: number;
   /** Why the story is not moving (waits for a dependency, a drained agent, a free slot…). */
   waiting?: string;
+  /** Started from this parent's branch (stack_on_parents), which has not landed yet. */
+  stackedOn?: number;
   /** The story has changes to review: a branch (or worktree) while in progress, its merge commit once done. */
   reviewable?: boolean;
   /** The story's worktree folder exists (as far as its runs tell): it can be opened in a window. */

@@ -210,6 +210,16 @@ describe('boardModel: buildBoardState', () => {
     assert.equal(card(3).mergeFailure, undefined);
   });
 
+  it('a stacked story says which parent it started from until it is done', () => {
+    const s = buildBoardState(
+      snapshot({
+        items: [item(1, 'qa'), item(2, 'current', { frontMatter: { stacked_on: 1 } }), item(3, 'done', { frontMatter: { stacked_on: 1 } })],
+      }),
+    );
+    assert.equal(s.cards.find((c) => c.id === 2)!.stackedOn, 1);
+    assert.equal(s.cards.find((c) => c.id === 3)!.stackedOn, undefined);
+  });
+
   it('does not leak transcript paths or prompts to the webview', () => {
     const r = run('r', 1, { prompt: 'SECRET PROMPT', worktree: '/work/proj/.huskies/worktrees/1', history: ['x'] });
     const b = buildBoardState(snapshot({ items: [item(1, 'current')], runs: [r], latestRun: new Map([[1, r]]) }));
