@@ -244,3 +244,61 @@ describe('core: a user moves a story (board drag, huskies move)', () => {
     assert.equal(it.frontMatter.mergemaster_attempts, undefined);
   });
 });
+
+describe('core: pause, resume, notes, criteria', () => {
+  it('a paused project starts no agent (running ones finish) and says so; resume starts the queued work', async () => {
+    const c = makeCore({ items: [item(1, 'current'), item(2, 'current')], project: { maxCoders: 1 } });
+    const h1 = await c.spawner.nth(1);
+    assert.equal((await c.request({ type: 'control.pause', reason: 'lunch', source: 'cli' })).ok, true);
+    assert.equal(c.state.agentState().paused?.reason, 'lunch');
+    h1.end(success);
+    await c.settle();
+    assert.equal(c.spawner.handles.length, 1, 'no new start while paused');
+    assert.equal(h1.stopped, undefined, 'the running agent was not stopped');
+    assert.match(whyWaiting(c.state.item(2)!, c.state, c.ctx())!, /the project is paused \(lunch\)/);
+    assert.equal((await c.request({ type: 'control.pause', reason: 'again', source: 'cli' })).ok, false);
+    assert.equal((await c.request({ type: 'control.resume', source: 'cli' })).ok, true);
+    await c.spawner.nth(2);
+  });
+
+  it('a paused story is skipped until it is resumed; a note goes on the story or the project', async () => {
+    const c = makeCore({ items: [item(1, 'current', { frontMatter: { paused: true } })] });
+    await c.settle();
+    assert.equal(c.spawner.handles.length, 0);
+    assert.match(whyWaiting(c.state.item(1)!, c.state, c.ctx())!, /^paused: no agent starts on it until you resume it \(huskies resume 1\)/);
+    assert.equal((await c.request({ type: 'control.note', id: 1, text: 'waiting on the API key', source: 'board' })).ok, true);
+    assert.equal(c.state.item(1)!.frontMatter.note, 'waiting on the API key');
+    assert.equal((await c.request({ type: 'control.note', text: 'release on Friday', source: 'cli' })).ok, true);
+    assert.deepEqual(
+      c.state.agentState().notes?.map((n) => n.text),
+      ['release on Friday'],
+    );
+    assert.equal((await c.request({ type: 'control.resume', id: 1, source: 'cli' })).ok, true);
+    await c.spawner.nth(1);
+    assert.ok(
+      c.audit.some((a) => a.cmd === 'control.note' && a.reason === 'release on Friday'),
+      'notes are in the audit log',
+    );
+  });
+
+  it('a criterion is ticked by number; a number out of range is refused with the count', async () => {
+    const c = makeCore({
+      items: [
+        item(1, 'current', {
+          criteria: [
+            { text: 'a', done: false },
+            { text: 'b', done: false },
+          ],
+        }),
+      ],
+      autoAssign: false,
+    });
+    assert.equal((await c.request({ type: 'item.checkCriterion', id: 1, index: 1, done: true, source: 'mcp' })).ok, true);
+    assert.deepEqual(
+      c.state.item(1)!.criteria.map((x) => x.done),
+      [false, true],
+    );
+    const r = await c.request({ type: 'item.checkCriterion', id: 1, index: 2, done: true, source: 'mcp' });
+    assert.deepEqual(r, { ok: false, refusal: 'Story 1 has no acceptance criterion 2: it has 2, numbered from 0.' });
+  });
+});

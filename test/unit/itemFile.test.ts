@@ -1,6 +1,6 @@
 // Unit tests for one work-item file: name, front matter, checklist, rewrite and creation.
 import * as assert from 'node:assert/strict';
-import { notWorkItemReason, parseCriteria, parseFileName, parseItem, patchFrontMatter, renderNewItem, splitFrontMatter } from '../../src/core/store/itemFile';
+import { notWorkItemReason, parseCriteria, parseFileName, parseItem, patchFrontMatter, renderNewItem, setCriterion, splitFrontMatter } from '../../src/core/store/itemFile';
 import type { Stage } from '../../src/core/model/stage';
 
 const parse = (text: string, fileName = '42_story_add_login.md', stage: Stage = 'backlog') => parseItem(text, fileName, `/p/.huskies/work/1_backlog/${fileName}`, stage, 1234);
@@ -388,5 +388,17 @@ describe('itemFile: renderNewItem', () => {
       renderNewItem({ name: 'Add login', type: 'story', criteria: ['A', 'B'] }),
       '---\nname: Add login\n---\n# Add login\n\n## Acceptance criteria\n\n- [ ] A\n- [ ] B\n',
     );
+  });
+});
+
+describe('setCriterion', () => {
+  const text = '---\r\nname: x\r\n---\r\n# x\r\n\r\n```md\r\n- [ ] not a criterion\r\n```\r\n- [ ] first\r\n  * [X] second\r\n';
+  it('ticks and unticks the n-th criterion only, outside code fences, keeping the line endings', () => {
+    const ticked = setCriterion(text, 0, true);
+    assert.equal(ticked, text.replace('- [ ] first', '- [x] first'));
+    assert.equal(setCriterion(ticked, 1, false), ticked.replace('* [X] second', '* [ ] second'));
+  });
+  it('a criterion that does not exist is a clear error', () => {
+    assert.throws(() => setCriterion(text, 2, true), /there is no acceptance criterion 2 \(the story has 2, numbered from 0\)/);
   });
 });

@@ -68,7 +68,7 @@ export class AgentPool {
     this.subs.push(
       this.d.bus.on('run.stopRequested', (e) => this.stopHandle(e.run)),
       this.d.bus.on('*', (e) => {
-        if (e.type === 'run.queued' || e.type === 'run.ended' || e.type === 'timer.fired' || e.type.startsWith('agent.')) this.pump();
+        if (e.type === 'run.queued' || e.type === 'run.ended' || e.type === 'timer.fired' || e.type === 'control.resumed' || e.type.startsWith('agent.')) this.pump();
       }),
     );
   }
@@ -112,6 +112,7 @@ export class AgentPool {
       if (this.disposed) return;
       const running = this.d.state.activeRuns().filter((r) => r.status === 'running').length;
       if (running >= max) return;
+      if (this.d.state.agentState().paused || this.d.state.item(run.storyId)?.frontMatter.paused === true) continue; // paused: no new starts
       const agent = this.pickAgent(run);
       if (!agent) continue;
       const r = await this.d.request({ type: 'run.launch', runId: run.runId, agent: agent.name, runtime: agent.runtime, maxCoders: max });

@@ -79,6 +79,15 @@ export type Command =
   | { type: 'item.mergemaster'; id: number; max: number; source: Source }
   /** A stacked story's parent landed: its branch was rebased onto the base (ok), or could not be, and the merge will combine them. */
   | { type: 'item.restacked'; id: number; parent: number; ok: boolean; note: string; source: Source }
+  /** Ticks (or unticks) acceptance criterion `index` (0-based) in the story file. */
+  | { type: 'item.checkCriterion'; id: number; index: number; done: boolean; source: Source; runId?: string }
+  /** Pause: no new agent starts for the project (no id) or the story; running agents finish. */
+  | { type: 'control.pause'; id?: number; reason: string; source: Source }
+  | { type: 'control.resume'; id?: number; source: Source }
+  /** A note for the project (no id) or a story: in the audit log and on the board. */
+  | { type: 'control.note'; id?: number; text: string; source: Source }
+  /** An agent's call of an orchestrator tool (MCP), recorded: what it changed is a command of its own. */
+  | { type: 'mcp.call'; runId: string; tool: string; summary: string; ok: boolean }
   /** A mergemaster committed a resolution: the merge is tried again. */
   | { type: 'item.mergeRetry'; id: number; runId: string; source: Source }
   /** Archived with a reason, from any stage but archived. */

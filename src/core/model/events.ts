@@ -37,6 +37,10 @@ export type HuskiesEvent =
   | { type: 'agent.succeeded'; name: string }
   | { type: 'agent.acknowledged'; name: string }
   | { type: 'agent.limitsExpired'; keys: string[] }
+  | { type: 'control.paused'; id?: number; reason: string; source: Source }
+  | { type: 'control.resumed'; id?: number; source: Source }
+  | { type: 'control.noted'; id?: number; text: string; source: Source }
+  | { type: 'mcp.called'; runId: string; storyId?: number; tool: string; summary: string; ok: boolean }
   | { type: 'timer.fired'; timer: Timer; run?: RunRecord; skipped?: string };
 
 export type EventType = HuskiesEvent['type'];

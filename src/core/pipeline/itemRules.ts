@@ -7,7 +7,9 @@ import { checkTransition, targetOf, userMoveRefusal } from './stageRules';
 import { decideReview } from './reviewRules';
 import { MERGE_KEYS_CLEARED, decideMerge } from './mergeRules';
 
-export function decideItem(s: StateView, c: Extract<Command, { type: `item.${string}` }>, ctx: DecideContext): Decision {
+export type ItemCommand = Exclude<Extract<Command, { type: `item.${string}` }>, { type: 'item.checkCriterion' }>;
+
+export function decideItem(s: StateView, c: ItemCommand, ctx: DecideContext): Decision {
   switch (c.type) {
     case 'item.approve':
     case 'item.reject':

@@ -5,7 +5,8 @@ import type { Command } from '../model/commands';
 import type { StateView } from '../state/types';
 import { decideAgent } from './agentRules';
 import type { DecideContext, Decision } from './decisions';
-import { decideItem } from './itemRules';
+import { decideItem, type ItemCommand } from './itemRules';
+import { decideControl } from './controlRules';
 import { decideRun } from './runRules';
 
 export type { DecideContext, Decision, AuditFields } from './decisions';
@@ -17,7 +18,9 @@ export function isLostSession(reason: string | undefined): boolean {
 }
 
 export function decide(s: StateView, c: Command, ctx: DecideContext): Decision {
-  if (c.type.startsWith('item.')) return decideItem(s, c as Extract<Command, { type: `item.${string}` }>, ctx);
+  if (c.type.startsWith('control.') || c.type === 'item.checkCriterion' || c.type === 'mcp.call')
+    return decideControl(s, c as Extract<Command, { type: `control.${string}` | 'item.checkCriterion' | 'mcp.call' }>, ctx);
+  if (c.type.startsWith('item.')) return decideItem(s, c as ItemCommand, ctx);
   if (c.type.startsWith('agent.')) return decideAgent(s, c as Extract<Command, { type: `agent.${string}` }>, ctx);
   return decideRun(s, c as Extract<Command, { type: `run.${string}` | 'timer.fire' }>, ctx);
 }

@@ -9,10 +9,10 @@ import { dependencyWait, stackParent } from './waits';
 import type { PolicyContext } from './types';
 
 export function autoAssign(s: StateView, ctx: PolicyContext): Command[] {
-  if (!ctx.autoAssign || ctx.stopped || ctx.budgetStop) return [];
+  if (!ctx.autoAssign || ctx.stopped || ctx.budgetStop || s.agentState().paused) return [];
   const out: Command[] = [];
   for (const item of s.items()) {
-    if (item.stage !== 'current' || item.blocked || item.invalid) continue;
+    if (item.stage !== 'current' || item.blocked || item.invalid || item.frontMatter.paused === true) continue;
     if (s.activeRun(item.id)) continue;
     if (s.timers().some((t) => t.storyId === item.id)) continue; // a resume timer brings it back
     // With stack_on_parents a story whose one open parent is coded starts from the parent's branch instead of waiting.

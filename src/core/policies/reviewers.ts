@@ -9,13 +9,13 @@ import type { PolicyContext } from './types';
 import { qaModeOf } from './waits';
 
 export function reviewers(s: StateView, ctx: PolicyContext): Command[] {
-  if (!ctx.autoAssign || ctx.stopped || ctx.budgetStop) return [];
+  if (!ctx.autoAssign || ctx.stopped || ctx.budgetStop || s.agentState().paused) return [];
   const hasQa = ctx.agents.some((a) => a.stage === 'qa');
   const max = ctx.config.project.mergemasterAttempts;
   const hasMergemaster = max > 0 && ctx.agents.some((a) => a.stage === 'mergemaster');
   const out: Command[] = [];
   for (const item of s.items()) {
-    if (item.blocked || item.invalid || s.activeRun(item.id)) continue;
+    if (item.blocked || item.invalid || item.frontMatter.paused === true || s.activeRun(item.id)) continue;
     if (s.timers().some((t) => t.storyId === item.id)) continue; // a resume timer brings its run back
     if (hasQa && item.stage === 'qa' && wantsReview(item, s, ctx)) {
       out.push({ type: 'run.enqueue', id: item.id, source: 'orchestrator', role: 'qa', attempt: 1, reason: 'QA review by an agent (qa: agent)' });

@@ -106,6 +106,8 @@ function runWait(item: WorkItem, s: StateView, ctx: PolicyContext, who: string):
   if (active?.status === 'running') return undefined;
   if (ctx.stopped) return `waits for ${who}: ${ctx.stopped}`;
   if (ctx.budgetStop) return `waits for ${who}: ${ctx.budgetStop}`;
+  const paused = s.agentState().paused;
+  if (paused) return `waits for ${who}: the project is paused (${paused.reason}); resume it (huskies resume)`;
   if (!active) return undefined;
   const { list, pinned } = candidates(active, item, ctx.agents);
   if (pinned && !list.length) return `pinned to agent "${pinned}", which is not defined in .huskies/agents.toml`;
@@ -166,6 +168,11 @@ function stageWait(item: WorkItem, s: StateView, ctx: PolicyContext): string | u
 export function whyWaiting(item: WorkItem, s: StateView, ctx: PolicyContext): string | undefined {
   if (item.invalid) return `invalid: ${item.invalid}`;
   if (item.blocked) return `blocked${item.blockedReason ? `: ${item.blockedReason}` : ''}`;
+  const busy = s.activeRun(item.id)?.status === 'running';
+  if (item.frontMatter.paused === true && !busy && (item.stage === 'current' || item.stage === 'qa' || item.stage === 'merge'))
+    return `paused${typeof item.frontMatter.paused_reason === 'string' ? ` (${item.frontMatter.paused_reason})` : ''}: no agent starts on it until you resume it (huskies resume ${item.id})`;
+  const paused = s.agentState().paused;
+  if (paused && !busy && item.stage === 'current') return `the project is paused (${paused.reason}): no agent starts until you resume it (huskies resume)`;
   if (item.stage === 'qa' || item.stage === 'merge') return stageWait(item, s, ctx);
   if (item.stage !== 'current') return undefined;
   const active = s.activeRun(item.id);

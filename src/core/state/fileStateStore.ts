@@ -126,7 +126,7 @@ export class FileStateStore implements StateStore {
           await this.work.move(op.id, op.to, op.patch ? this.mask(op.patch) : undefined);
           break;
         case 'item.patch':
-          await this.work.patch(op.id, this.mask(op.patch));
+          await this.work.patch(op.id, this.mask(op.patch), op.criterion);
           break;
         case 'run.put':
           this.runMap.set(op.run.runId, this.mask(op.run));

@@ -58,6 +58,8 @@ export const agentStateSchema = z.object({
   rateLimited: z.record(z.string(), z.object({ until: time, reason: z.string() })).default({}),
   failures: z.record(z.string(), z.number().int().min(0)).default({}),
   drained: z.record(z.string(), z.object({ since: time, failures: z.number(), reason: z.string() })).default({}),
+  paused: z.object({ since: time, reason: z.string(), source: z.string() }).optional(),
+  notes: z.array(z.object({ at: time, text: z.string(), source: z.string() })).optional(),
 });
 
 export interface LoadResult<T> {

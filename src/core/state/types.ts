@@ -8,10 +8,20 @@ import type { Stage } from '../model/stage';
 import type { ItemType, WorkItem } from '../model/workItem';
 import type { UsageLine } from '../agents/usageLog';
 
+export interface ProjectNote {
+  readonly at: number;
+  readonly text: string;
+  readonly source: string;
+}
+
 export interface AgentStateData {
   readonly rateLimited: Readonly<Record<string, RateLimit>>;
   readonly failures: Readonly<Record<string, number>>;
   readonly drained: Readonly<Record<string, Drain>>;
+  /** The whole project is paused: no new agent starts. */
+  readonly paused?: { readonly since: number; readonly reason: string; readonly source: string };
+  /** The project's latest notes, newest last (a few are kept; the audit log has them all). */
+  readonly notes?: readonly ProjectNote[];
 }
 
 export const EMPTY_AGENT_STATE: AgentStateData = { rateLimited: {}, failures: {}, drained: {} };
@@ -19,7 +29,7 @@ export const EMPTY_AGENT_STATE: AgentStateData = { rateLimited: {}, failures: {}
 export type Op =
   | { op: 'item.create'; name: string; itemType: ItemType; criteria: string[]; description?: string }
   | { op: 'item.move'; id: number; to: Stage; patch?: Record<string, unknown> }
-  | { op: 'item.patch'; id: number; patch: Record<string, unknown> }
+  | { op: 'item.patch'; id: number; patch: Record<string, unknown>; criterion?: { index: number; done: boolean } }
   | { op: 'run.put'; run: RunRecord }
   | { op: 'agents.put'; state: AgentStateData }
   | { op: 'timer.put'; timer: Timer }

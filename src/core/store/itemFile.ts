@@ -92,6 +92,35 @@ function toLf(text: string): string {
   return text.replace(/\r\n?/g, '\n');
 }
 
+/**
+ * Ticks (or unticks) the `index`-th acceptance criterion (0-based, in parseCriteria's order) in a story file's
+ * text, changing only the checkbox character of that line. Throws a readable error when there is no such criterion.
+ */
+export function setCriterion(text: string, index: number, done: boolean): string {
+  const { body } = splitFrontMatter(text);
+  const start = text.length - body.length;
+  let fence: { ch: string; len: number } | undefined;
+  let n = 0;
+  let offset = start;
+  for (const m of body.matchAll(/[^\r\n]*(\r\n|\r|\n|$)/g)) {
+    const line = m[0].replace(/(\r\n|\r|\n)$/, '');
+    const at = offset;
+    offset += m[0].length;
+    if (!m[0]) break;
+    const f = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
+    if (f) {
+      if (!fence) fence = { ch: f[1][0], len: f[1].length };
+      else if (f[1][0] === fence.ch && f[1].length >= fence.len && line.trim() === f[1]) fence = undefined;
+      continue;
+    }
+    if (fence || !CHECKBOX.test(line)) continue;
+    if (n++ !== index) continue;
+    const box = line.indexOf('[') + 1;
+    return `${text.slice(0, at + box)}${done ? 'x' : ' '}${text.slice(at + box + 1)}`;
+  }
+  throw new RangeError(`there is no acceptance criterion ${index} (the story has ${n}, numbered from 0)`);
+}
+
 export function parseCriteria(body: string): Criterion[] {
   const out: Criterion[] = [];
   // A fence closes only with the same character, at least as long (CommonMark).

@@ -16,6 +16,7 @@ import {
   parseItem,
   readItemFile,
   patchFrontMatter,
+  setCriterion,
   renderNewItem,
   unreadableItem,
 } from './itemFile';
@@ -330,10 +331,10 @@ export class WorkStore {
   }
 
   /** Sets or deletes front-matter keys, keeping everything else in the file. */
-  patch(id: number, patch: Record<string, unknown>): Promise<WorkItem> {
+  patch(id: number, patch: Record<string, unknown>, criterion?: { index: number; done: boolean }): Promise<WorkItem> {
     return this.serial(async () => {
       const item = await this.fresh(id);
-      await this.patchFile(item, patch);
+      await this.patchFile(item, patch, criterion);
       await this.scanNow();
       const patched = this.items.get(id);
       if (!patched) throw new Error(`Story ${id} disappeared during the change.`);
@@ -342,7 +343,7 @@ export class WorkStore {
   }
 
   /** Rewrites the front matter only from a file read faithfully, and never turns a valid story invalid. */
-  private async patchFile(item: WorkItem, patch: Record<string, unknown>): Promise<void> {
+  private async patchFile(item: WorkItem, patch: Record<string, unknown>, criterion?: { index: number; done: boolean }): Promise<void> {
     const file = item.path;
     const refuse = (why: string) => new Error(`Cannot change ${this.rel(file)}: ${why}`);
     const st = await fs.lstat(file);
@@ -355,6 +356,7 @@ export class WorkStore {
     let text: string;
     try {
       text = patchFrontMatter(decoded.text, patch);
+      if (criterion) text = setCriterion(text, criterion.index, criterion.done);
     } catch (err) {
       throw refuse((err as Error).message);
     }
