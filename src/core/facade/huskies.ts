@@ -213,6 +213,22 @@ export class Huskies extends EventEmitter {
     return item;
   }
 
+  /** Pauses the project (no id) or one story: no new agent starts there; running agents finish. */
+  async pause(id?: number, reason?: string, source: Source = 'user'): Promise<void> {
+    await this.send({ type: 'control.pause', ...(id !== undefined ? { id } : {}), reason: reason ?? '', source });
+  }
+
+  /** Lifts a pause of the project (no id) or of one story. */
+  async resume(id?: number, source: Source = 'user'): Promise<void> {
+    await this.send({ type: 'control.resume', ...(id !== undefined ? { id } : {}), source });
+  }
+
+  /** A note for the project (no id) or a story: kept in the state, the audit log and on the board. */
+  async note(text: string, id?: number, source: Source = 'user'): Promise<void> {
+    if (!text.trim()) throw new RefusedError('A note needs some text.');
+    await this.send({ type: 'control.note', ...(id !== undefined ? { id } : {}), text, source });
+  }
+
   /** Lets a drained agent take work again; false when it was not drained. */
   async acknowledgeAgent(name: string, source: Source = 'user'): Promise<boolean> {
     try {
