@@ -24,6 +24,25 @@ export interface Timer {
   reason: string;
 }
 
+/** Something the user can do about a help request; the surfaces (VS Code, the CLI) map each kind to their own action. */
+export type HelpAction =
+  | { kind: 'acknowledge'; agent: string }
+  | { kind: 'unblock' | 'resume' | 'fixup' | 'review' | 'openStory'; storyId: number }
+  | { kind: 'resumeProject' }
+  | { kind: 'showOutput'; runId: string }
+  | { kind: 'openBoard' };
+
+/** Work that is stuck and needs the user: raised once, then repeated with a growing interval while its reason holds. */
+export interface HelpRequest {
+  /** Stable while the same condition holds, e.g. `no-agent`, `silent:<runId>`, `never:<storyId>`. */
+  key: string;
+  storyId?: number;
+  reason: string;
+  actions: HelpAction[];
+  /** Epoch ms when the condition was first seen. */
+  since: number;
+}
+
 /** What the pool found out about a run when its program exited. */
 export interface RunFacts {
   /** Commits on the story branch since the run's base commit. */
@@ -88,6 +107,8 @@ export type Command =
   | { type: 'control.note'; id?: number; text: string; source: Source }
   /** An agent's call of an orchestrator tool (MCP), recorded: what it changed is a command of its own. */
   | { type: 'mcp.call'; runId: string; tool: string; summary: string; ok: boolean }
+  /** Stuck work that needs the user, raised (or raised again): recorded, it changes no state. */
+  | { type: 'control.help'; request: HelpRequest; source: Source }
   /** A mergemaster committed a resolution: the merge is tried again. */
   | { type: 'item.mergeRetry'; id: number; runId: string; source: Source }
   /** Archived with a reason, from any stage but archived. */

@@ -1,7 +1,7 @@
 // One typed event per change the pipeline applied. Subscribers (policies, the pool, the
 // extension, the CLI) react to these and never to each other.
 import type { RunOutcome } from './agentMessage';
-import type { RunFacts, Source, Timer, TransitionKind } from './commands';
+import type { HelpRequest, RunFacts, Source, Timer, TransitionKind } from './commands';
 import type { RunRecord } from './run';
 import type { Stage } from './stage';
 import type { WorkItem } from './workItem';
@@ -40,6 +40,7 @@ export type HuskiesEvent =
   | { type: 'control.paused'; id?: number; reason: string; source: Source }
   | { type: 'control.resumed'; id?: number; source: Source }
   | { type: 'control.noted'; id?: number; text: string; source: Source }
+  | { type: 'help.requested'; request: HelpRequest }
   | { type: 'mcp.called'; runId: string; storyId?: number; tool: string; summary: string; ok: boolean }
   | { type: 'timer.fired'; timer: Timer; run?: RunRecord; skipped?: string };
 

@@ -1,6 +1,6 @@
 // The stage machine's rules for the user's controls and the agents' calls: pause and resume (the
 // project or one story: no new agent starts, running agents finish), notes, a criterion ticked,
-// and the record of an orchestrator tool an agent called.
+// the record of an orchestrator tool an agent called, and a help request for stuck work.
 import type { Command } from '../model/commands';
 import type { StateView } from '../state/types';
 import { accept, cutNote, refuse, type DecideContext, type Decision } from './decisions';
@@ -19,6 +19,12 @@ export function decideControl(s: StateView, c: Control, ctx: DecideContext): Dec
       runId: c.runId,
       reason: `${c.tool}: ${c.summary}`,
     });
+  }
+  if (c.type === 'control.help') {
+    const r = c.request;
+    if (!r.key || !r.reason.trim()) return refuse('A help request needs a key and a reason.');
+    if (r.storyId !== undefined && !s.item(r.storyId)) return refuse(`There is no story ${r.storyId}.`);
+    return accept([], [{ type: 'help.requested', request: { ...r, reason: cutNote(r.reason) } }], { id: r.storyId, reason: `help: ${cutNote(r.reason)}` });
   }
   const item = c.id === undefined ? undefined : s.item(c.id);
   if (c.id !== undefined && !item) return refuse(`There is no story ${c.id}.`);
