@@ -38,6 +38,8 @@ export interface ProjectConfig {
   mergemasterAttempts: number;
   /** Hours an item stays in 5_done before it is archived. */
   archiveAfterHours: number;
+  /** Minutes without progress (no story moved, no run ended, or a running agent silent) before the user is asked for help. */
+  stuckAfterMinutes: number;
   /** Keep a story's branch after it is merged. */
   keepBranches: boolean;
   /** Commit the orchestrator's story moves and front-matter changes on the base branch as `huskies:` commits. */
