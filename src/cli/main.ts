@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { Huskies, STAGES, consoleLogger, git, initProject, isGitRepo, isStage, nullLogger, redact, which, type HuskiesOptions, type Stage } from '../core/api';
 import { formatMessage } from './format';
 import { out, run, start, status } from './session';
+import { CONTROL_USAGE, controlCommand } from './control';
+import { UsageError, storyNumber } from './usage';
 
 const USAGE = `Usage: huskies [-C dir] <command> [options]
 
@@ -26,6 +28,7 @@ Commands:
   followup <n> <text>        resume the latest session on story n with a new prompt, and follow it
   answer <n> <text>          answer the question an agent asked on story n, and follow the resumed run
   ack <agent>                let a drained agent take work again
+${CONTROL_USAGE}
   agents                     check each agent's program, version and login
   run                        run the orchestrator in the foreground (Ctrl+C stops it)
 
@@ -47,13 +50,6 @@ function findRoot(start: string): string {
     if (up === dir) return path.resolve(start);
     dir = up;
   }
-}
-
-class UsageError extends Error {}
-
-function storyNumber(v: string | undefined): number {
-  if (!v || !/^\d+$/.test(v)) throw new UsageError(`expected a story number, got ${v === undefined ? 'nothing' : `"${v}"`}`);
-  return Number(v);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -231,6 +227,10 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       });
     }
+    case 'pause':
+    case 'resume':
+    case 'note':
+      return controlCommand(cmd, rest, once);
     case 'agents':
       return once(
         async (o) => {

@@ -48,6 +48,12 @@ export async function status(o: Huskies): Promise<number> {
     }
     for (const t of s2.timers) out(`  ⏲ story #${t.storyId} resumes at ${iso(t.at)} (${t.reason})`);
     if (s2.paused) out(`! ${s2.paused}`);
+    const ctl = o.controls();
+    if (ctl.paused) out(`\nPAUSED since ${iso(ctl.paused.since)} (${ctl.paused.source}): ${ctl.paused.reason} · \`huskies resume\` lifts it`);
+    for (const st of ctl.stories.filter((x) => x.paused)) out(`  ⏸ story #${st.id} is paused${st.pausedReason ? `: ${st.pausedReason}` : ''}`);
+    if (ctl.notes.length || ctl.stories.some((x) => x.note)) out('\nNotes');
+    for (const n of ctl.notes.slice(-5)) out(`  ${iso(n.at)} (${n.source}) ${n.text}`);
+    for (const st of ctl.stories.filter((x) => x.note)) out(`  #${st.id}: ${st.note}`);
     out(`\n${snap.running} running, ${snap.queued} queued · ${snap.runs.length} runs recorded · today $${s2.spentToday.toFixed(4)}`);
     return 0;
   } finally {

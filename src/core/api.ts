@@ -1,6 +1,6 @@
 // The facade: the only module src/extension and src/cli import from the core. Everything they
 // need — the Huskies class, the types they render, and a few helpers — comes from here.
-export { Huskies } from './facade/huskies';
+export { Huskies, type Controls } from './facade/huskies';
 export type { Snapshot } from './facade/snapshot';
 export type { OrchestratorOptions as HuskiesOptions } from './orchestrator';
 export type { HuskiesEvent, Drain, RateLimit } from './model/events';

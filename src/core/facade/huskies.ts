@@ -17,6 +17,13 @@ import { dependencyWait, stackParent } from '../policies/waits';
 import { buildSnapshot, type Snapshot } from './snapshot';
 import { fileAt, storyChanges, type StoryChanges } from '../git/storyDiff';
 
+/** What `controls()` returns: the project's pause and notes, and the stories paused or noted. */
+export interface Controls {
+  paused?: { since: number; reason: string; source: string };
+  notes: readonly { at: number; text: string; source: string }[];
+  stories: { id: number; paused: boolean; pausedReason?: string; note?: string }[];
+}
+
 export class Huskies extends EventEmitter {
   readonly o: Orchestrator;
   private preflights: Preflight[] = [];
@@ -227,6 +234,21 @@ export class Huskies extends EventEmitter {
   async note(text: string, id?: number, source: Source = 'user'): Promise<void> {
     if (!text.trim()) throw new RefusedError('A note needs some text.');
     await this.send({ type: 'control.note', ...(id !== undefined ? { id } : {}), text, source });
+  }
+
+  /** The pauses and notes in force: the project's, and each story's (from its front matter). */
+  controls(): Controls {
+    const a = this.o.state.agentState();
+    const stories = this.o.state
+      .items()
+      .filter((i) => i.frontMatter.paused === true || typeof i.frontMatter.note === 'string')
+      .map((i) => ({
+        id: i.id,
+        paused: i.frontMatter.paused === true,
+        ...(typeof i.frontMatter.paused_reason === 'string' ? { pausedReason: i.frontMatter.paused_reason } : {}),
+        ...(typeof i.frontMatter.note === 'string' ? { note: i.frontMatter.note } : {}),
+      }));
+    return { ...(a.paused ? { paused: a.paused } : {}), notes: a.notes ?? [], stories };
   }
 
   /** Lets a drained agent take work again; false when it was not drained. */

@@ -33,6 +33,9 @@ export const followerCommand = z.discriminatedUnion('type', [
   z.object({ type: z.literal('item.answer'), id, answer: text.min(1), source: SOURCE }),
   z.object({ type: z.literal('run.stop'), id, kind: z.literal('cancelled'), reason: text, byUser: z.literal(true), source: SOURCE }),
   z.object({ type: z.literal('agent.acknowledge'), name: z.string().max(64), source: SOURCE }),
+  z.object({ type: z.literal('control.pause'), id: id.optional(), reason: text, source: SOURCE }),
+  z.object({ type: z.literal('control.resume'), id: id.optional(), source: SOURCE }),
+  z.object({ type: z.literal('control.note'), id: id.optional(), text: text.min(1), source: SOURCE }),
   z.object({
     type: z.literal('run.enqueue'),
     id,

@@ -1,0 +1,118 @@
+// `huskies pause|resume|note` as a user runs them: on a project nothing drives (the command
+// applies them itself) and while `huskies run` drives it (they are sent to it as requests).
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ensureSimBuilt, gitRepoDir, REPO_ROOT, waitFor } from '../fixtures/repo';
+
+const CLI = path.join(REPO_ROOT, 'dist', 'cli-control-test.js');
+
+function buildCli(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  esbuild.buildSync({
+    entryPoints: [path.join(REPO_ROOT, 'src/cli/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: CLI,
+    external: ['fsevents'],
+    logLevel: 'warning',
+  });
+}
+
+describe('huskies pause, resume and note (integration)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  const env = { ...process.env, HUSKIES_SIM_DELAY_MS: '20', PATH: '/usr/bin:/bin' };
+  const huskies = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 30_000 });
+  /** The same, without blocking this process (a leader's output keeps flowing meanwhile). */
+  const huskiesAsync = (...args: string[]) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const c = spawn(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (d) => (stdout += d));
+      c.stderr.on('data', (d) => (stderr += d));
+      c.on('exit', (status) => resolve({ status, stdout, stderr }));
+    });
+  const agentsState = () => JSON.parse(fs.readFileSync(path.join(dir, '.huskies/agents_state.json'), 'utf8'));
+  const storyFile = () => fs.readFileSync(path.join(dir, '.huskies/work/1_backlog/1_story_one.md'), 'utf8');
+
+  before(() => {
+    ensureSimBuilt();
+    buildCli();
+  });
+  after(() => fs.rmSync(CLI, { force: true }));
+  beforeEach(() => {
+    dir = gitRepoDir('huskies-cli-control-');
+    assert.equal(huskies('init').status, 0);
+    fs.writeFileSync(path.join(dir, '.huskies/work/1_backlog/1_story_one.md'), '---\nname: One\n---\n- [ ] x\n');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('pauses and resumes the project and a story, keeps notes, and status shows them', () => {
+    const p = huskies('pause', 'release', 'freeze');
+    assert.equal(p.status, 0, p.stderr);
+    assert.match(p.stdout, /The project is paused: release freeze/);
+    assert.equal(agentsState().paused.reason, 'release freeze');
+    const again = huskies('pause');
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /The project is paused already/);
+    assert.equal(huskies('pause', '1', 'needs', 'a', 'design').status, 0);
+    assert.match(storyFile(), /paused: true/);
+    assert.match(storyFile(), /paused_reason: needs a design/);
+    assert.equal(huskies('note', 'deploys on Monday').status, 0);
+    assert.equal(huskies('note', '1', 'ask Ana first').status, 0);
+    assert.match(storyFile(), /note: ask Ana first/);
+    const st = huskies('status');
+    assert.equal(st.status, 0, st.stderr);
+    assert.match(st.stdout, /PAUSED since .* \(cli\): release freeze/);
+    assert.match(st.stdout, /⏸ story #1 is paused: needs a design/);
+    assert.match(st.stdout, /Notes\n {2}\S+ \(cli\) deploys on Monday\n {2}#1: ask Ana first/);
+    assert.equal(huskies('resume', '1').status, 0);
+    assert.doesNotMatch(storyFile(), /paused/);
+    const r = huskies('resume');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(agentsState().paused, undefined);
+    assert.doesNotMatch(huskies('status').stdout, /PAUSED/);
+  });
+
+  it('bad input gets a clear usage error', () => {
+    const n = huskies('note');
+    assert.equal(n.status, 2);
+    assert.match(n.stderr, /note needs the text/);
+    assert.equal(huskies('note', '1').status, 2);
+    const r = huskies('resume', 'now');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /resume takes at most a story number/);
+    const missing = huskies('pause', '9');
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /There is no story 9/);
+  });
+
+  it('while `huskies run` drives the project, they are carried out by it', async () => {
+    const leader = spawn(process.execPath, [CLI, 'run', '-q'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    leader.stdout.on('data', (d) => (out += d));
+    leader.stderr.on('data', (d) => (out += d));
+    try {
+      await waitFor(() => /Huskies is running/.test(out), 'the leader to start');
+      const p = await huskiesAsync('pause', 'lunch');
+      assert.equal(p.status, 0, p.stderr);
+      assert.match(p.stdout, /sent to the orchestrator that drives the project, pid \d+/);
+      assert.equal(agentsState().paused.reason, 'lunch');
+      const n = await huskiesAsync('note', '1', 'later');
+      assert.equal(n.status, 0, n.stderr);
+      assert.match(storyFile(), /note: later/);
+      const r = await huskiesAsync('resume');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(agentsState().paused, undefined);
+    } finally {
+      leader.kill('SIGINT');
+      await new Promise((r) => leader.on('exit', r));
+    }
+  });
+});
