@@ -43,6 +43,82 @@ export interface HelpRequest {
   since: number;
 }
 
+/** What a scheduled timer or a trigger does: call an orchestrator tool (MCP), or start an agent on a new ephemeral story. */
+export type ScheduleAction = { tool: string; args: Record<string, unknown> } | { prompt: string; agent?: string };
+
+/** A scheduled timer as asked for: exactly one of `at`, `every`, `cron`. */
+export interface TimerSpec {
+  /** One-shot: an ISO time, or "HH:MM" (the next such time in the time zone). */
+  at?: string;
+  /** Recurring: an interval such as "30m", "every 2h", "90s" (at least 60 seconds), or seconds. */
+  every?: string | number;
+  /** Recurring: a cron expression (5 or 6 fields). */
+  cron?: string;
+  /** An IANA time zone for `at` and `cron`; the project's (project.toml `timezone`) by default. */
+  timezone?: string;
+  action: ScheduleAction;
+  name?: string;
+}
+
+export type TimerSchedule = { kind: 'at'; at: string } | { kind: 'every'; seconds: number } | { kind: 'cron'; cron: string };
+
+/** A scheduled timer as kept in .huskies/timers.json (beside the resume timers). */
+export interface ScheduledTimer {
+  id: string;
+  name?: string;
+  schedule: TimerSchedule;
+  timezone: string;
+  action: ScheduleAction;
+  /** Epoch ms of the next firing; absent once a one-shot timer fired. */
+  nextAt?: number;
+  /** Epoch ms the interval counts from. */
+  anchorAt: number;
+  createdAt: number;
+  source: Source;
+  fired: number;
+  lastFiredAt?: number;
+  lastError?: string;
+}
+
+/** Which stage changes (item.moved) a trigger answers; every given field must match. */
+export interface TriggerPredicate {
+  from?: Stage;
+  to?: Stage;
+  type?: ItemType;
+  story?: number;
+  /** A front-matter key, with the value it must have (any value when absent). */
+  key?: string;
+  value?: string | number | boolean;
+  /** A label in the story's `labels` front matter. */
+  label?: string;
+}
+
+export interface TriggerSpec {
+  when: TriggerPredicate;
+  action: ScheduleAction;
+  /** once: removed after it fired; persistent (the default): fires on every match. */
+  mode?: 'once' | 'persistent';
+  name?: string;
+}
+
+/** A trigger as kept in .huskies/triggers.json. */
+export interface Trigger {
+  id: string;
+  name?: string;
+  when: TriggerPredicate;
+  action: ScheduleAction;
+  mode: 'once' | 'persistent';
+  createdAt: number;
+  source: Source;
+  fired: number;
+  /** Recent firing times (epoch ms), for the loop guard. */
+  recent: number[];
+  lastFiredAt?: number;
+  lastError?: string;
+  /** Why it no longer fires (the loop guard stopped it, or a once trigger fired). */
+  disabled?: string;
+}
+
 /** What the pool found out about a run when its program exited. */
 export interface RunFacts {
   /** Commits on the story branch since the run's base commit. */
@@ -147,7 +223,19 @@ export type Command =
   | { type: 'agent.success'; name: string }
   | { type: 'agent.acknowledge'; name: string; source: Source }
   | { type: 'agent.expireLimits'; now: number }
-  | { type: 'timer.fire'; timerId: string; source: Source };
+  | { type: 'timer.fire'; timerId: string; source: Source }
+  /** A scheduled timer: `timer` is the spec with its id and time zone filled in. */
+  | { type: 'timer.add'; timer: TimerSpec & { id: string; timezone: string }; source: Source }
+  | { type: 'timer.cancel'; timerId: string; source: Source }
+  /** What a scheduled timer's action came to (a failure is kept in its record). */
+  | { type: 'timer.result'; timerId: string; ok: boolean; error?: string; storyId?: number }
+  | { type: 'trigger.add'; trigger: TriggerSpec & { id: string }; source: Source }
+  | { type: 'trigger.cancel'; triggerId: string; source: Source }
+  /** A stage change matched a trigger; the rule applies the loop guard. */
+  | { type: 'trigger.fire'; triggerId: string; storyId: number; from: Stage | null; to: Stage | null; source: Source }
+  | { type: 'trigger.result'; triggerId: string; ok: boolean; error?: string; storyId?: number }
+  /** A new backlog story for a timer's or trigger's prompt (front matter ephemeral: true). */
+  | { type: 'schedule.ephemeral'; name: string; prompt: string; origin: { timer: string } | { trigger: string; story: number }; agent?: string; source: Source };
 
 export type CommandType = Command['type'];
 

@@ -1,7 +1,7 @@
 // One typed event per change the pipeline applied. Subscribers (policies, the pool, the
 // extension, the CLI) react to these and never to each other.
 import type { RunOutcome } from './agentMessage';
-import type { HelpRequest, RunFacts, Source, Timer, TransitionKind } from './commands';
+import type { HelpRequest, RunFacts, ScheduledTimer, Source, Timer, Trigger, TransitionKind } from './commands';
 import type { RunRecord } from './run';
 import type { Stage } from './stage';
 import type { WorkItem } from './workItem';
@@ -42,6 +42,18 @@ export type HuskiesEvent =
   | { type: 'control.noted'; id?: number; text: string; source: Source }
   | { type: 'help.requested'; request: HelpRequest }
   | { type: 'mcp.called'; runId: string; storyId?: number; tool: string; summary: string; ok: boolean }
-  | { type: 'timer.fired'; timer: Timer; run?: RunRecord; skipped?: string };
+  | { type: 'timer.fired'; timer: Timer; run?: RunRecord; skipped?: string }
+  | { type: 'timer.added'; timer: ScheduledTimer; source: Source }
+  | { type: 'timer.cancelled'; timer: ScheduledTimer; source: Source }
+  /** A scheduled timer came due (late: it was due while nothing ran); its action follows. */
+  | { type: 'timer.due'; timer: ScheduledTimer; late: boolean }
+  | { type: 'timer.finished'; timer: ScheduledTimer; ok: boolean; error?: string; storyId?: number }
+  | { type: 'trigger.added'; trigger: Trigger; source: Source }
+  | { type: 'trigger.cancelled'; trigger: Trigger; source: Source }
+  /** A trigger matched a stage change of story `storyId`; its action follows. */
+  | { type: 'trigger.due'; trigger: Trigger; storyId: number }
+  | { type: 'trigger.finished'; trigger: Trigger; ok: boolean; error?: string; storyId?: number }
+  /** The loop guard stopped a trigger. */
+  | { type: 'trigger.stopped'; trigger: Trigger; reason: string };
 
 export type EventType = HuskiesEvent['type'];
