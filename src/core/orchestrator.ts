@@ -28,6 +28,8 @@ import { MergeWorker } from './git/mergeWorker';
 import { MoveCommitter } from './git/moveCommitter';
 import { commitStoryFiles } from './git/workCommits';
 import { onTick, poolDeps, qaDeps, reloadConfig, rescan, startUp, startWatching } from './lifecycle';
+import { McpService } from './mcp/service';
+import { mcpDeps } from './mcp/wiring';
 
 export type { OrchestratorOptions };
 
@@ -50,6 +52,8 @@ export class Orchestrator {
   readonly requests: RequestQueue;
   readonly masker: Masker;
   readonly spawner: Spawner;
+  /** The MCP endpoint agents call; it listens from the first run registered on it. */
+  readonly mcp: McpService;
   builtInAgents: AgentSpec[] = [];
   trusted: boolean;
   initialized = false;
@@ -78,7 +82,8 @@ export class Orchestrator {
     this.spawner = opts.spawner ?? defaultSpawner(opts, this.logger);
     const request = (c: Command) => this.request(c);
     this.policies = new PolicyRunner(this.bus, this.state, () => this.policyContext(), request, this.logger);
-    this.pool = new AgentPool(poolDeps(this, request));
+    this.mcp = new McpService(mcpDeps(this));
+    this.pool = new AgentPool({ ...poolDeps(this, request), mcp: this.mcp });
     this.qa = new QaWorker(qaDeps(this, request));
     this.merges = new MergeWorker(qaDeps(this, request));
     this.moveCommits = new MoveCommitter({
@@ -201,6 +206,7 @@ export class Orchestrator {
     await this.qa.dispose();
     await this.merges.dispose();
     await this.pool.dispose({ stopAgents: opts.stopAgents ?? true });
+    await this.mcp.stop();
     await this.moveCommits.dispose();
     await this.pipeline.close();
     this.leadership.release();

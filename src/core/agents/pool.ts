@@ -20,6 +20,9 @@ import type { LiveHub } from './liveHub';
 import { buildLaunch, RUNTIME_LABELS, type LaunchContext } from './runtimes';
 import { rolePrompt, type RolePromptInput } from './rolePrompts';
 import { gatherFacts } from './runFacts';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { geminiMcpSettings } from './runtimes';
 
 export interface PoolDeps {
   root: string;
@@ -50,6 +53,11 @@ export interface PoolDeps {
   mergeWorkspace?(item: WorkItem, run: RunRecord): Promise<{ dir: string; branch: string; base: string }>;
   /** What a finished run left behind; read from git in production. */
   facts?(run: RunRecord): Promise<RunFacts>;
+  /** The orchestrator's MCP endpoint: a token per launched run, revoked when the run ends. */
+  mcp?: {
+    register(run: { runId: string; storyId: number; worktree?: string; transcript?: string }): Promise<{ url: string; token: string }>;
+    revoke(runId: string): void;
+  };
 }
 
 export class AgentPool {
@@ -139,6 +147,7 @@ export class AgentPool {
   private launch(run: RunRecord, agent: AgentSpec): void {
     const p = this.launchAsync(run, agent)
       .catch(async (err) => {
+        this.releaseMcp(run.runId);
         const reason = `could not start: ${(err as Error).message}`;
         this.d.logger.warn(`#${run.storyId}: ${reason}`);
         await this.d.request({ type: 'run.ended', runId: run.runId, outcome: { ok: false, kind: 'failed', reason }, facts: {}, lastSeq: run.lastSeq });
@@ -168,7 +177,16 @@ export class AgentPool {
     const reviewBase = parent === undefined ? undefined : this.coderBranch(parent);
     const promptInput = { item, agent, run: current, dir: wt.dir, config: this.d.config(), reviewBase };
     const prompt = current.prompt ?? (await (this.d.prompt ?? rolePrompt)(promptInput));
-    const spec = buildLaunch(agent, { ...(await this.d.launchContext()), prompt, worktree: wt.dir, storyId: item.id, storyFile: item.path, resumeSessionId: current.sessionId });
+    const mcp = await this.registerMcp(current, agent, wt.dir);
+    const spec = buildLaunch(agent, {
+      ...(await this.d.launchContext()),
+      prompt,
+      worktree: wt.dir,
+      storyId: item.id,
+      storyFile: item.path,
+      resumeSessionId: current.sessionId,
+      mcp,
+    });
     // Once launched only the run writes its transcript: the start notice goes in first.
     const fromSeq = this.d.notice
       ? this.d.notice(
@@ -191,7 +209,7 @@ export class AgentPool {
       previousUsage: current.sessionId ? this.previousUsage(current) : undefined,
       transcript: current.transcript,
       fromSeq,
-      secrets: this.d.secrets(agent),
+      secrets: mcp ? [...this.d.secrets(agent), mcp.token] : this.d.secrets(agent),
     };
     const handle = this.d.spawner.launch(launch);
     if (timeoutMs && timeoutMs > MAX_TIMER_MS) {
@@ -201,6 +219,38 @@ export class AgentPool {
       );
     }
     this.follow(current, handle);
+  }
+
+  /**
+   * A token for the run on the MCP endpoint (and, for Gemini CLI, its settings file, which names
+   * the token's variable, not the token). Undefined without an endpoint; a failing endpoint is
+   * logged and the run starts without it.
+   */
+  private async registerMcp(run: RunRecord, agent: AgentSpec, worktree: string): Promise<LaunchContext['mcp']> {
+    if (!this.d.mcp) return undefined;
+    try {
+      const ep = await this.d.mcp.register({ runId: run.runId, storyId: run.storyId, worktree, transcript: run.transcript });
+      if (agent.runtime !== 'gemini') return ep;
+      const geminiSettings = this.mcpSettingsFile(run.runId);
+      fs.mkdirSync(path.dirname(geminiSettings), { recursive: true });
+      fs.writeFileSync(geminiSettings, geminiMcpSettings(ep.url), { mode: 0o600 });
+      return { ...ep, geminiSettings };
+    } catch (err) {
+      this.d.logger.warn(`#${run.storyId}: the run starts without the orchestrator's MCP tools: ${(err as Error).message}`);
+      this.releaseMcp(run.runId);
+      return undefined;
+    }
+  }
+
+  private mcpSettingsFile(runId: string): string {
+    return path.join(this.d.logsDir, `${runId}.gemini-settings.json`);
+  }
+
+  /** The run's token stops working and its settings file goes. */
+  private releaseMcp(runId: string): void {
+    if (!this.d.mcp) return;
+    this.d.mcp.revoke(runId);
+    fs.rmSync(this.mcpSettingsFile(runId), { force: true });
   }
 
   /** Wires a handle to the pipeline: a started run (or one re-attached after a restart). */
@@ -219,6 +269,7 @@ export class AgentPool {
     if (stop) handle.stop(stop.kind, stop.reason);
     const ended = handle.done.then(async (outcome) => {
       sub.dispose();
+      this.releaseMcp(run.runId);
       this.timers.get(run.runId)?.dispose();
       this.timers.delete(run.runId);
       this.d.hub.flush(); // subscribers see a run's last records before they hear it ended

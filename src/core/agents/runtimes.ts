@@ -22,6 +22,23 @@ export interface LaunchContext {
   isRoot: boolean;
   /** The user's git identity (from the repository's config), for agents whose shell hides it. */
   gitIdentity?: { name: string; email: string };
+  /** The orchestrator's MCP endpoint and this run's token (acting for its story only). */
+  mcp?: { url: string; token: string; /** Gemini's settings file for the run (written by the pool, no secret in it). */ geminiSettings?: string };
+}
+
+/** The name agents know the orchestrator's MCP server by: its tools are mcp__huskies__<tool>. */
+export const MCP_SERVER_NAME = 'huskies';
+/** The tools the MCP server offers (for Claude Code's --allowedTools). */
+export const MCP_TOOL_NAMES = ['status', 'get_story', 'check_criterion', 'create_story', 'move_story', 'ask_question', 'run_tests', 'test_result', 'report_progress'];
+
+/** Claude Code's --mcp-config: the token is read from HUSKIES_MCP_TOKEN, so it is not in the process's arguments. */
+export function claudeMcpConfig(url: string): string {
+  return JSON.stringify({ mcpServers: { [MCP_SERVER_NAME]: { type: 'http', url, headers: { Authorization: 'Bearer ${HUSKIES_MCP_TOKEN}' } } } });
+}
+
+/** Gemini CLI's settings for a run: the server with its token read from the environment. */
+export function geminiMcpSettings(url: string): string {
+  return JSON.stringify({ mcpServers: { [MCP_SERVER_NAME]: { httpUrl: url, headers: { Authorization: 'Bearer ${HUSKIES_MCP_TOKEN}' }, trust: true } } }, null, 2);
 }
 
 /** Claude Code retries a failing request 10 times by default (minutes against a dead endpoint). */
@@ -87,6 +104,7 @@ export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
     HUSKIES_WORKTREE: ctx.worktree,
     /** coder, qa or mergemaster: what the program is asked to do. */
     HUSKIES_AGENT_ROLE: agent.stage,
+    ...(ctx.mcp ? { HUSKIES_MCP_URL: ctx.mcp.url, HUSKIES_MCP_TOKEN: ctx.mcp.token } : {}),
   };
   const label = `${RUNTIME_LABELS[agent.runtime]}${agent.runtime === 'command' ? ` (${agent.program})` : ''}`;
   const missingHint = INSTALL_HINTS[agent.runtime];
@@ -102,6 +120,7 @@ export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
       if (agent.maxBudgetUsd) args.push('--max-budget-usd', String(agent.maxBudgetUsd));
       if (agent.systemPrompt) args.push('--append-system-prompt', agent.systemPrompt);
       if (ctx.resumeSessionId) args.push('--resume', ctx.resumeSessionId);
+      if (ctx.mcp) args.push('--mcp-config', claudeMcpConfig(ctx.mcp.url), '--allowedTools', MCP_TOOL_NAMES.map((t) => `mcp__${MCP_SERVER_NAME}__${t}`).join(','));
       args.push(...agent.args, '--', ctx.prompt);
       env.CLAUDE_CODE_MAX_RETRIES ??= CLAUDE_MAX_RETRIES;
       return { ...base, program: programFor(agent, ctx), args };
@@ -120,6 +139,9 @@ export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
       const flags = ['--json', '-s', 'danger-full-access', '-c', 'approval_policy="never"', '--skip-git-repo-check', '-C', ctx.worktree];
       if (agent.model) flags.push('-m', agent.model);
       if (agent.systemPrompt) flags.push('-c', `developer_instructions=${JSON.stringify(agent.systemPrompt)}`);
+      // A streamable HTTP server; Codex sends the bearer token from the named variable.
+      if (ctx.mcp)
+        flags.push('-c', `mcp_servers.${MCP_SERVER_NAME}.url=${JSON.stringify(ctx.mcp.url)}`, '-c', `mcp_servers.${MCP_SERVER_NAME}.bearer_token_env_var="HUSKIES_MCP_TOKEN"`);
       flags.push(...agent.args);
       // A prompt of just "-" means "read stdin" to Codex, even after "--"; a newline keeps it text.
       const prompt = ['--', ctx.prompt === '-' ? '-\n' : ctx.prompt];
@@ -132,7 +154,8 @@ export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
       if (agent.model) args.push('-m', agent.model);
       if (ctx.resumeSessionId) args.push('--resume', ctx.resumeSessionId);
       args.push(...agent.args);
-      return { ...base, env: { ...env, GEMINI_CLI_TRUST_WORKSPACE: 'true' }, program: programFor(agent, ctx), args };
+      const settings = ctx.mcp?.geminiSettings ? { GEMINI_CLI_SYSTEM_SETTINGS_PATH: ctx.mcp.geminiSettings } : {};
+      return { ...base, env: { ...env, GEMINI_CLI_TRUST_WORKSPACE: 'true', ...settings }, program: programFor(agent, ctx), args };
     }
     case 'command': {
       const vars = { prompt: ctx.prompt, story_id: String(ctx.storyId), worktree: ctx.worktree, story_file: ctx.storyFile, session_id: ctx.resumeSessionId ?? '' };

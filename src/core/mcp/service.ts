@@ -1,0 +1,105 @@
+// The MCP service of one orchestrator: the HTTP endpoint, the tokens of the runs it launched, the
+// tools and their background test jobs. The pool registers a run when it launches it and revokes
+// the token when the run ends; the orchestrator starts the service only where agents may run.
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { TranscriptWriter } from '../agents/transcript';
+import { callTool, type CallResult } from './dispatch';
+import { McpHttpServer } from './httpServer';
+import { STORY_TOOLS } from './storyTools';
+import { scheduleTools } from './scheduleTools';
+import { TestJobs, testTools } from './testTools';
+import { TokenRegistry, type McpSession } from './tokens';
+import type { McpDeps, ToolDef } from './types';
+
+export interface McpEndpoint {
+  url: string;
+  token: string;
+}
+
+/** The file beside a run's transcript where its MCP calls are recorded (the transcript itself is the program's). */
+export function mcpRecordFile(transcript: string): string {
+  return transcript.replace(/\.jsonl$/, '') + '.mcp.jsonl';
+}
+
+export class McpService {
+  readonly tokens = new TokenRegistry();
+  readonly jobs = new TestJobs();
+  readonly tools: ReadonlyMap<string, ToolDef>;
+  private readonly http: McpHttpServer;
+  private started?: Promise<string>;
+
+  constructor(private readonly deps: McpDeps) {
+    const all = [...STORY_TOOLS, ...testTools(this.jobs), ...(deps.schedule ? scheduleTools() : [])];
+    this.tools = new Map(all.map((t) => [t.name, t]));
+    this.http = new McpHttpServer({
+      tokens: this.tokens,
+      tools: this.tools,
+      call: (session, name, args) => this.call(session, name, args),
+      onError: (m) => deps.logger.error(m),
+    });
+  }
+
+  /** Starts listening (once); resolves with the endpoint URL. */
+  start(): Promise<string> {
+    this.started ??= this.http.start();
+    return this.started;
+  }
+
+  get running(): boolean {
+    return this.started !== undefined;
+  }
+
+  get url(): string {
+    return this.http.url;
+  }
+
+  address() {
+    return this.http.address();
+  }
+
+  /** A token for a run, acting for its story; call revoke(runId) when the run ends. */
+  async register(run: { runId: string; storyId: number; worktree?: string; transcript?: string }): Promise<McpEndpoint> {
+    const url = await this.start();
+    const token = this.tokens.register({ key: run.runId, runId: run.runId, storyId: run.storyId, worktree: run.worktree, transcript: run.transcript });
+    return { url, token };
+  }
+
+  /** A token for a session started by hand on a story (no run): it lasts until revoked or the orchestrator stops. */
+  async registerManual(storyId: number, worktree?: string): Promise<McpEndpoint & { key: string }> {
+    const url = await this.start();
+    const key = `manual-${storyId}-${randomBytes(4).toString('hex')}`;
+    const transcript = path.join(this.deps.logsDir, `${key}.jsonl`);
+    const token = this.tokens.register({ key, storyId, worktree, transcript });
+    return { url, token, key };
+  }
+
+  revoke(key: string): void {
+    this.tokens.revoke(key);
+    this.jobs.forget(key);
+  }
+
+  /** One tool call for a session, as the HTTP endpoint makes it (tests and benchmarks call it directly). */
+  call(session: McpSession, name: string, args: unknown): Promise<CallResult> {
+    return callTool(this.tools, this.deps, session, name, args, (s, line, ok) => this.record(s, line, ok));
+  }
+
+  private record(session: McpSession, line: string, ok: boolean): void {
+    if (!session.transcript) return;
+    const w = new TranscriptWriter(mcpRecordFile(session.transcript));
+    try {
+      w.append([{ kind: 'notice', level: ok ? 'info' : 'warning', message: line }], this.deps.now());
+    } finally {
+      w.close();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.jobs.abortAll();
+    this.tokens.clear();
+    if (this.started) await this.started.catch(() => undefined);
+    this.started = undefined;
+    await this.http.stop();
+    await this.jobs.settle();
+  }
+}
