@@ -1,5 +1,5 @@
 // The stage machine's rules for agent runs and timers: queue, launch, what a run learns, stop,
-// ending (recorded once), what was done about it, waits.
+// ending (recorded once), what was done about it, waits; a scheduled timer's firing is in scheduleRules.
 import type { Command } from '../model/commands';
 import type { HuskiesEvent } from '../model/events';
 import type { RunDisposition, RunRecord, RunStatus } from '../model/run';
@@ -7,6 +7,7 @@ import { isActive, roleOf } from '../model/run';
 import type { Op, StateView } from '../state/types';
 import { accept, newRun, refuse, type DecideContext, type Decision } from './decisions';
 import { checkTransition } from './stageRules';
+import { decideScheduledFire } from './scheduleRules';
 
 export function decideRun(s: StateView, c: Extract<Command, { type: `run.${string}` | 'timer.fire' }>, ctx: DecideContext): Decision {
   switch (c.type) {
@@ -204,7 +205,7 @@ const GO_ON = {
 
 function decideTimer(s: StateView, c: Extract<Command, { type: 'timer.fire' }>, ctx: DecideContext): Decision {
   const timer = s.timers().find((t) => t.id === c.timerId);
-  if (!timer) return refuse(`There is no timer ${c.timerId}.`);
+  if (!timer) return decideScheduledFire(s, c, ctx);
   const ops: Op[] = [{ op: 'timer.remove', id: timer.id }];
   const item = s.item(timer.storyId);
   const skip = (why: string) => accept(ops, [{ type: 'timer.fired', timer, skipped: why }], { id: timer.storyId, reason: why });

@@ -8,6 +8,7 @@ import type { DecideContext, Decision } from './decisions';
 import { decideItem, type ItemCommand } from './itemRules';
 import { decideControl } from './controlRules';
 import { decideRun } from './runRules';
+import { decideSchedule, isScheduleCommand } from './scheduleRules';
 
 export type { DecideContext, Decision, AuditFields } from './decisions';
 
@@ -20,6 +21,7 @@ export function isLostSession(reason: string | undefined): boolean {
 export function decide(s: StateView, c: Command, ctx: DecideContext): Decision {
   if (c.type.startsWith('control.') || c.type === 'item.checkCriterion' || c.type === 'mcp.call')
     return decideControl(s, c as Extract<Command, { type: `control.${string}` | 'item.checkCriterion' | 'mcp.call' }>, ctx);
+  if (isScheduleCommand(c)) return decideSchedule(s, c, ctx);
   if (c.type.startsWith('item.')) return decideItem(s, c as ItemCommand, ctx);
   if (c.type.startsWith('agent.')) return decideAgent(s, c as Extract<Command, { type: `agent.${string}` }>, ctx);
   return decideRun(s, c as Extract<Command, { type: `run.${string}` | 'timer.fire' }>, ctx);

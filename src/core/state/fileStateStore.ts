@@ -1,14 +1,14 @@
 // The state store backed by files: work items are the markdown files under .huskies/work/
-// (WorkStore), runs, timers and agent state are JSON files written atomically the moment they
+// (WorkStore), runs, timers (resume and scheduled), triggers and agent state are JSON files written atomically the moment they
 // change, token usage is an append-only log. Only the pipeline calls apply().
 import * as path from 'node:path';
-import type { Timer } from '../model/commands';
+import type { ScheduledTimer, Timer, Trigger } from '../model/commands';
 import type { RunRecord } from '../model/run';
 import { isActive } from '../model/run';
 import type { WorkItem } from '../model/workItem';
 import { WorkStore } from '../store/workStore';
 import { UsageLog } from '../agents/usageLog';
-import { agentStateSchema, readJsonList, readJsonObject, runSchema, timerSchema, writeJson } from './jsonFiles';
+import { agentStateSchema, readJsonList, readJsonObject, runSchema, scheduledTimerSchema, timerSchema, triggerSchema, writeJson } from './jsonFiles';
 import { EMPTY_AGENT_STATE, type AgentStateData, type ApplyResult, type Op, type StateStore } from './types';
 
 const KEEP_ENDED = 500;
@@ -23,10 +23,13 @@ export class FileStateStore implements StateStore {
   readonly runsFile: string;
   readonly timersFile: string;
   readonly agentsFile: string;
+  readonly triggersFile: string;
   readonly usage: UsageLog;
   private runMap = new Map<string, RunRecord>();
   private byStory = new Map<number, RunRecord[]>();
   private timerList: Timer[] = [];
+  private scheduledList: ScheduledTimer[] = [];
+  private triggerList: Trigger[] = [];
   private agents: AgentStateData = EMPTY_AGENT_STATE;
   private listeners = new Set<(ops: readonly Op[], seq: number) => void>();
   private problems: string[] = [];
@@ -42,6 +45,7 @@ export class FileStateStore implements StateStore {
     this.runsFile = path.join(dir, 'runs.json');
     this.timersFile = path.join(dir, 'timers.json');
     this.agentsFile = path.join(dir, 'agents_state.json');
+    this.triggersFile = path.join(dir, 'triggers.json');
     this.usage = new UsageLog(path.join(dir, 'token_usage.jsonl'));
     this.mask = opts.mask ?? (<T>(v: T) => v);
   }
@@ -54,11 +58,15 @@ export class FileStateStore implements StateStore {
   async load(): Promise<void> {
     const runs = readJsonList(this.runsFile, 'runs', runSchema);
     const timers = readJsonList(this.timersFile, 'timers', timerSchema);
+    const scheduled = readJsonList(this.timersFile, 'scheduled', scheduledTimerSchema, true);
+    const triggers = readJsonList(this.triggersFile, 'triggers', triggerSchema);
     const agents = readJsonObject(this.agentsFile, agentStateSchema, { rateLimited: {}, failures: {}, drained: {} });
-    this.problems = [...runs.problems, ...timers.problems, ...agents.problems];
+    this.problems = [...runs.problems, ...timers.problems, ...scheduled.problems, ...triggers.problems, ...agents.problems];
     this.runMap = new Map(runs.value.map((r) => [r.runId, r as unknown as RunRecord]));
     this.reindex();
     this.timerList = timers.value;
+    this.scheduledList = scheduled.value as ScheduledTimer[];
+    this.triggerList = triggers.value as Trigger[];
     this.agents = agents.value;
     this.usage.load();
     await this.work.scan();
@@ -100,6 +108,12 @@ export class FileStateStore implements StateStore {
   timers(): readonly Timer[] {
     return this.timerList;
   }
+  scheduled(): readonly ScheduledTimer[] {
+    return this.scheduledList;
+  }
+  triggers(): readonly Trigger[] {
+    return this.triggerList;
+  }
   spentOn(day: string): number {
     return this.usage.spentOn(day);
   }
@@ -116,11 +130,14 @@ export class FileStateStore implements StateStore {
     let runsDirty = false;
     let timersDirty = false;
     let agentsDirty = false;
+    let triggersDirty = false;
     for (const op of ops) {
       switch (op.op) {
         case 'item.create':
           created = await this.work.create({ name: op.name, type: op.itemType, criteria: op.criteria, description: op.description });
+          if (op.frontMatter) await this.work.patch(created.id, this.mask(op.frontMatter));
           await this.work.scan();
+          if (op.frontMatter) created = this.work.get(created.id) ?? created;
           break;
         case 'item.move':
           await this.work.move(op.id, op.to, op.patch ? this.mask(op.patch) : undefined);
@@ -144,6 +161,22 @@ export class FileStateStore implements StateStore {
           this.timerList = this.timerList.filter((t) => t.id !== op.id);
           timersDirty = true;
           break;
+        case 'schedule.put':
+          this.scheduledList = [...this.scheduledList.filter((t) => t.id !== op.timer.id), this.mask(op.timer)];
+          timersDirty = true;
+          break;
+        case 'schedule.remove':
+          this.scheduledList = this.scheduledList.filter((t) => t.id !== op.id);
+          timersDirty = true;
+          break;
+        case 'trigger.put':
+          this.triggerList = [...this.triggerList.filter((t) => t.id !== op.trigger.id), this.mask(op.trigger)];
+          triggersDirty = true;
+          break;
+        case 'trigger.remove':
+          this.triggerList = this.triggerList.filter((t) => t.id !== op.id);
+          triggersDirty = true;
+          break;
         case 'usage.append':
           this.usage.append(op.line);
           break;
@@ -154,7 +187,8 @@ export class FileStateStore implements StateStore {
       this.reindex();
       await writeJson(this.runsFile, { version: 1, runs: this.runs() });
     }
-    if (timersDirty) await writeJson(this.timersFile, { version: 1, timers: this.timerList });
+    if (timersDirty) await writeJson(this.timersFile, { version: 1, timers: this.timerList, scheduled: this.scheduledList });
+    if (triggersDirty) await writeJson(this.triggersFile, { version: 1, triggers: this.triggerList });
     if (agentsDirty) await writeJson(this.agentsFile, this.agents);
     this.seq++;
     for (const l of this.listeners) l(ops, this.seq);

@@ -1,4 +1,4 @@
-// The JSON state files under .huskies/ (runs.json, timers.json, agents_state.json): read through
+// The JSON state files under .huskies/ (runs.json, timers.json, triggers.json, agents_state.json): read through
 // a schema so a damaged or hand-edited file is reported and never crashes a start, written atomically.
 import * as fs from 'node:fs';
 import { z } from 'zod';
@@ -54,6 +54,55 @@ export const timerSchema = z.object({
   reason: z.string(),
 });
 
+const SOURCES = ['user', 'board', 'cli', 'orchestrator', 'agent', 'watcher', 'timer', 'mcp', 'startup'] as const;
+const STAGES = ['backlog', 'current', 'qa', 'merge', 'done', 'archived'] as const;
+const action = z.union([
+  z.object({ tool: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), args: z.record(z.string(), z.unknown()) }),
+  z.object({ prompt: z.string().min(1), agent: z.string().optional() }),
+]);
+
+export const scheduledTimerSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+  name: z.string().optional(),
+  schedule: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('at'), at: z.string() }),
+    z.object({ kind: z.literal('every'), seconds: z.number().int().min(60) }),
+    z.object({ kind: z.literal('cron'), cron: z.string() }),
+  ]),
+  timezone: z.string(),
+  action,
+  nextAt: time.optional(),
+  anchorAt: time,
+  createdAt: time,
+  source: z.enum(SOURCES),
+  fired: z.number().int().min(0),
+  lastFiredAt: time.optional(),
+  lastError: z.string().optional(),
+});
+
+export const triggerSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+  name: z.string().optional(),
+  when: z.object({
+    from: z.enum(STAGES).optional(),
+    to: z.enum(STAGES).optional(),
+    type: z.enum(['story', 'bug', 'spike', 'refactor']).optional(),
+    story: z.number().int().positive().optional(),
+    key: z.string().optional(),
+    value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    label: z.string().optional(),
+  }),
+  action,
+  mode: z.enum(['once', 'persistent']),
+  createdAt: time,
+  source: z.enum(SOURCES),
+  fired: z.number().int().min(0),
+  recent: z.array(time).max(100),
+  lastFiredAt: time.optional(),
+  lastError: z.string().optional(),
+  disabled: z.string().optional(),
+});
+
 export const agentStateSchema = z.object({
   rateLimited: z.record(z.string(), z.object({ until: time, reason: z.string() })).default({}),
   failures: z.record(z.string(), z.number().int().min(0)).default({}),
@@ -69,11 +118,12 @@ export interface LoadResult<T> {
 }
 
 /** Reads a JSON file; items of a list that fail the schema are dropped and reported, never crash. */
-export function readJsonList<T>(file: string, key: string, item: z.ZodType<T>): LoadResult<T[]> {
-  const raw = readJson(file);
-  if (raw.problem) return { value: [], problems: [raw.problem] };
+export function readJsonList<T>(file: string, key: string, item: z.ZodType<T>, optional = false): LoadResult<T[]> {
+  const raw = readJson(file, !optional);
+  if (raw.problem) return { value: [], problems: optional ? [] : [raw.problem] };
   if (raw.value === undefined) return { value: [], problems: [] };
   const list = (raw.value as Record<string, unknown>)?.[key];
+  if (optional && list === undefined) return { value: [], problems: [] };
   if (!Array.isArray(list)) return { value: [], problems: [`${file}: "${key}" is not a list; starting with none`] };
   const out: T[] = [];
   const problems: string[] = [];
@@ -94,7 +144,8 @@ export function readJsonObject<T>(file: string, schema: z.ZodType<T>, fallback: 
   return { value: fallback, problems: [`${file} is not valid (${r.error.issues.map((e) => `${e.path.join('.') || '(root)'}: ${e.message}`).join('; ')}); starting clean`] };
 }
 
-function readJson(file: string): { value?: unknown; problem?: string } {
+/** keepAside: a file that is not JSON is copied aside (once per file: a second list read from it says nothing more). */
+function readJson(file: string, keepAside = true): { value?: unknown; problem?: string } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -106,6 +157,7 @@ function readJson(file: string): { value?: unknown; problem?: string } {
     return { value: JSON.parse(text) };
   } catch (err) {
     const aside = `${file}.bad-${Date.now()}`;
+    if (!keepAside) return { problem: `${file} is not valid JSON` };
     try {
       fs.copyFileSync(file, aside);
     } catch {

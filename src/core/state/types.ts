@@ -2,7 +2,7 @@
 // today (fileStateStore.ts); another store (a shared document for build agents on other
 // machines) can implement the same interface without any policy changing.
 import type { Drain, RateLimit } from '../model/events';
-import type { Timer } from '../model/commands';
+import type { ScheduledTimer, Timer, Trigger } from '../model/commands';
 import type { RunRecord } from '../model/run';
 import type { Stage } from '../model/stage';
 import type { ItemType, WorkItem } from '../model/workItem';
@@ -27,13 +27,18 @@ export interface AgentStateData {
 export const EMPTY_AGENT_STATE: AgentStateData = { rateLimited: {}, failures: {}, drained: {} };
 
 export type Op =
-  | { op: 'item.create'; name: string; itemType: ItemType; criteria: string[]; description?: string }
+  /** frontMatter: extra keys for the new story (an ephemeral story's `ephemeral`, `timer`, `trigger`). */
+  | { op: 'item.create'; name: string; itemType: ItemType; criteria: string[]; description?: string; frontMatter?: Record<string, unknown> }
   | { op: 'item.move'; id: number; to: Stage; patch?: Record<string, unknown> }
   | { op: 'item.patch'; id: number; patch: Record<string, unknown>; criterion?: { index: number; done: boolean } }
   | { op: 'run.put'; run: RunRecord }
   | { op: 'agents.put'; state: AgentStateData }
   | { op: 'timer.put'; timer: Timer }
   | { op: 'timer.remove'; id: string }
+  | { op: 'schedule.put'; timer: ScheduledTimer }
+  | { op: 'schedule.remove'; id: string }
+  | { op: 'trigger.put'; trigger: Trigger }
+  | { op: 'trigger.remove'; id: string }
   | { op: 'usage.append'; line: Omit<UsageLine, 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWriteTokens'> & { usage?: RunRecord['usage'] } };
 
 export interface ApplyResult {
@@ -56,6 +61,10 @@ export interface StateView {
   activeRuns(): RunRecord[];
   agentState(): AgentStateData;
   timers(): readonly Timer[];
+  /** The scheduled timers (timers.json, beside the resume timers). */
+  scheduled(): readonly ScheduledTimer[];
+  /** The triggers on stage changes (triggers.json). */
+  triggers(): readonly Trigger[];
   /** Reported cost of the runs that ended on this UTC day (YYYY-MM-DD). */
   spentOn(day: string): number;
 }
