@@ -1,6 +1,7 @@
 // The orchestrator's life after construction: start-up (lock, config, state, reconciliation),
 // rescans of hand edits under the pipeline's lock, config reloads, the 1 s tick and the
 // follower request queue. Functions over the composed parts, so orchestrator.ts only composes.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Orchestrator } from './orchestrator';
 import { reconcile, reconcileRun, type ReconcileDeps } from './pipeline/reconcile';
@@ -21,6 +22,7 @@ import type { RequestResult } from './pipeline/pipeline';
 import { tick } from './schedule/tick';
 import { exists } from './util/fsAtomic';
 import { HuskiesWatcher } from './store/watcher';
+import { findStuck, StuckTracker } from './policies/stuck';
 
 /** What the pool needs from the composition: the state to read, the writer to ask, the ports. */
 export function poolDeps(o: Orchestrator, request: (c: Command) => Promise<RequestResult>): PoolDeps {
@@ -181,12 +183,31 @@ export async function onTick(o: Orchestrator): Promise<void> {
       recover: (now) => recoverEndings(o.state, o.policyContext(), now - RECOVER_AFTER_MS),
     });
     await serveRequests(o);
+    await raiseHelp(o);
     o.kick();
   } catch (err) {
     o.logger.error(`tick: ${errorText(err)}`);
   } finally {
     ticking.delete(o);
   }
+}
+
+const trackers = new WeakMap<Orchestrator, StuckTracker>();
+
+/** What this process remembers of stuck work: the help requests it raised and that still stand. */
+export function helpTracker(o: Orchestrator): StuckTracker {
+  let t = trackers.get(o);
+  if (!t) trackers.set(o, (t = new StuckTracker(o.clock.now())));
+  return t;
+}
+
+/** Stuck work found on this tick becomes help requests, raised (recorded) when new, changed or due again. */
+async function raiseHelp(o: Orchestrator): Promise<void> {
+  const t = helpTracker(o);
+  const ctx = o.policyContext();
+  const size = (file: string) => fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+  const found = [...findStuck(o.state, ctx), ...t.timed(o.state, ctx, (run) => size(run.transcript))];
+  for (const request of t.update(found, ctx.now)) await o.request({ type: 'control.help', request, source: 'orchestrator' });
 }
 
 /** Watches .huskies/ for hand edits, config changes, follower requests and (when following) the leader's writes. */
