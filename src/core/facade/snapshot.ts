@@ -1,7 +1,7 @@
 // The read model the board, the status bar and `huskies status` render: built from the state
 // view, with a readable wait reason for every story that is not moving.
 import type { AgentSpec } from '../config/config';
-import type { Timer } from '../model/commands';
+import type { HelpRequest, Timer } from '../model/commands';
 import type { Drain, RateLimit } from '../model/events';
 import type { RunRecord } from '../model/run';
 import type { WorkItem } from '../model/workItem';
@@ -9,6 +9,8 @@ import type { Preflight } from '../agents/preflight';
 import type { Totals } from '../agents/usageLog';
 import { whyWaiting } from '../policies/waits';
 import type { Orchestrator } from '../orchestrator';
+import { findStuck } from '../policies/stuck';
+import { helpTracker } from '../lifecycle';
 
 export interface Snapshot {
   root: string;
@@ -33,6 +35,11 @@ export interface Snapshot {
   waits: Map<number, string>;
   /** Why new agents are not starting, when they are not (budget reached, not trusted…). */
   paused?: string;
+  /** Stuck work that needs the user (the driving process's raised requests; elsewhere what the state shows now). */
+  help: HelpRequest[];
+  /** The project's pause (no new agent starts) and its latest notes, newest last. */
+  projectPaused?: { since: number; reason: string; source: string };
+  notes: { at: number; text: string; source: string }[];
   /** Set when another process drives the project. */
   leader?: { pid: number; by: string; startedAt: string };
 }
@@ -79,6 +86,9 @@ export function buildSnapshot(o: Orchestrator, preflight: Preflight[]): Snapshot
     spentToday: s.spentOn(new Date(o.clock.now()).toISOString().slice(0, 10)),
     waits,
     paused,
+    help: o.leads() ? helpTracker(o).current() : findStuck(s, ctx).map((f) => ({ ...f, since: ctx.now })),
+    projectPaused: s.agentState().paused ? { ...s.agentState().paused! } : undefined,
+    notes: [...(s.agentState().notes ?? [])],
     leader: o.follower ? { pid: o.follower.pid, by: o.follower.by, startedAt: o.follower.startedAt } : undefined,
   };
 }
