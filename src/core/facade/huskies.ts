@@ -2,7 +2,8 @@
 // acknowledge) as commands to the one writer — or, when another process drives the project, as
 // requests to it — and what a user can see (snapshot, transcripts, live output, events).
 import { EventEmitter } from 'node:events';
-import type { Command, Source } from '../model/commands';
+import type { Command, ScheduledTimer, Source, TimerSpec, Trigger, TriggerSpec } from '../model/commands';
+import { randomBytes } from 'node:crypto';
 import type { HuskiesEvent } from '../model/events';
 import { NotFoundError, NotInitializedError, NotTrustedError, RefusedError } from '../model/errors';
 import type { RunRecord } from '../model/run';
@@ -249,6 +250,43 @@ export class Huskies extends EventEmitter {
         ...(typeof i.frontMatter.note === 'string' ? { note: i.frontMatter.note } : {}),
       }));
     return { ...(a.paused ? { paused: a.paused } : {}), notes: a.notes ?? [], stories };
+  }
+
+  /** Adds a scheduled timer (one-shot at a time, an interval or a cron expression); `at`/`cron` are read in the project's time zone unless the spec names one. */
+  async addTimer(spec: TimerSpec, source: Source = 'user'): Promise<ScheduledTimer> {
+    if (!this.o.initialized) throw new NotInitializedError();
+    const id = `t-${randomBytes(4).toString('hex')}`;
+    await this.send({ type: 'timer.add', timer: { ...spec, id, timezone: spec.timezone ?? this.o.config.project.timezone }, source });
+    const t = this.o.state.scheduled().find((x) => x.id === id);
+    if (!t) throw new NotFoundError('The timer was added but cannot be read back.');
+    return t;
+  }
+
+  /** The scheduled timers, soonest first (the resume timers of rate-limited runs are in the snapshot). */
+  timers(): ScheduledTimer[] {
+    return [...this.o.state.scheduled()].sort((a, b) => (a.nextAt ?? Infinity) - (b.nextAt ?? Infinity));
+  }
+
+  async cancelTimer(id: string, source: Source = 'user'): Promise<void> {
+    await this.send({ type: 'timer.cancel', timerId: id, source });
+  }
+
+  /** Adds a trigger: an action for every stage change that matches (once: for the first only). */
+  async addTrigger(spec: TriggerSpec, source: Source = 'user'): Promise<Trigger> {
+    if (!this.o.initialized) throw new NotInitializedError();
+    const id = `g-${randomBytes(4).toString('hex')}`;
+    await this.send({ type: 'trigger.add', trigger: { ...spec, id }, source });
+    const t = this.o.state.triggers().find((x) => x.id === id);
+    if (!t) throw new NotFoundError('The trigger was added but cannot be read back.');
+    return t;
+  }
+
+  triggers(): Trigger[] {
+    return [...this.o.state.triggers()];
+  }
+
+  async cancelTrigger(id: string, source: Source = 'user'): Promise<void> {
+    await this.send({ type: 'trigger.cancel', triggerId: id, source });
   }
 
   /** Lets a drained agent take work again; false when it was not drained. */
