@@ -10,6 +10,7 @@ import { autoAssign } from './autoAssign';
 import { reviewers } from './reviewers';
 import { runEndings } from './runEndings';
 import { stageGuard } from './stageGuard';
+import { triggers } from './triggers';
 import type { PolicyContext } from './types';
 
 export class PolicyRunner {
@@ -45,7 +46,7 @@ export class PolicyRunner {
 
   private onEvent(e: HuskiesEvent): void {
     const ctx = this.context();
-    const cmds: Command[] = [...stageGuard(e, this.state)];
+    const cmds: Command[] = [...stageGuard(e, this.state), ...triggers(e, this.state)];
     if (e.type === 'run.ended') cmds.push(...runEndings(e, this.state, ctx));
     this.submit(cmds);
     this.kick();
