@@ -20,6 +20,7 @@ import { TranscriptWriter } from './agents/transcript';
 import type { Command } from './model/commands';
 import type { RequestResult } from './pipeline/pipeline';
 import { tick } from './schedule/tick';
+import { Scheduler } from './schedule/scheduler';
 import { exists } from './util/fsAtomic';
 import { HuskiesWatcher } from './store/watcher';
 import { findStuck, StuckTracker } from './policies/stuck';
@@ -53,6 +54,28 @@ const RECOVER_AFTER_MS = 5_000;
 
 const errorText = (err: unknown) => (err as Error).message;
 
+const schedulers = new WeakMap<Orchestrator, Scheduler>();
+
+/** The orchestrator's scheduler (timers' and triggers' actions); the MCP module sets its `callTool`. */
+export function schedulerOf(o: Orchestrator): Scheduler {
+  let s = schedulers.get(o);
+  if (!s) {
+    s = new Scheduler({
+      state: o.state,
+      bus: o.bus,
+      request: (c) => o.request(c),
+      logger: o.logger,
+      agentsStopped: () => {
+        const ctx = o.policyContext();
+        const paused = o.state.agentState().paused;
+        return ctx.stopped ?? ctx.budgetStop ?? (paused ? `the project is paused (${paused.reason})` : undefined);
+      },
+    });
+    schedulers.set(o, s);
+  }
+  return s;
+}
+
 export async function startUp(o: Orchestrator): Promise<void> {
   o.initialized = await exists(path.join(o.huskiesDir, 'project.toml'));
   if (o.initialized && !o.opts.readOnly) o.leadership.take();
@@ -65,6 +88,7 @@ export async function startUp(o: Orchestrator): Promise<void> {
     // Listen first: a re-attached run may end while the rest of start-up goes on, and its ending
     // must reach the policies like any other.
     o.policies.start();
+    schedulerOf(o).start();
     o.pool.start();
     await reconcile(reconcileDeps(o));
     for (const c of recoverEndings(o.state, o.policyContext())) await o.request(c);
@@ -148,6 +172,7 @@ export async function reloadConfig(o: Orchestrator): Promise<void> {
     o.leadership.take(); // `init` ran after start: this process may lead now
     if (o.leads()) {
       o.policies.start();
+      schedulerOf(o).start();
       o.pool.start();
       o.qa.start();
       o.merges.start();
@@ -181,6 +206,7 @@ export async function onTick(o: Orchestrator): Promise<void> {
       orphaned: (run) => reconcileRun(reconcileDeps(o), run),
       archive: (now) => dueForArchive(o.state, o.config, now),
       recover: (now) => recoverEndings(o.state, o.policyContext(), now - RECOVER_AFTER_MS),
+      scheduled: (now) => schedulerOf(o).due(now),
     });
     await serveRequests(o);
     await raiseHelp(o);
