@@ -3,8 +3,9 @@
 //     fan-out) against a bare JSON.parse line loop over the same bytes.
 //  2. 30 simulated agents streaming at once through the orchestrator: event-loop lag p50/p99
 //     and memory growth.
+//  4. MCP round trips (bench/mcp.ts): 30 clients calling the orchestrator's MCP server at once.
 //  3. Crash soak (bench/soak.ts): `huskies run` killed mid-work and started again, 30 times.
-// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only]
+// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only] [-- --mcp-only --mcp-clients 30 --mcp-calls 200]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,6 +19,7 @@ import { Huskies as Orchestrator } from '../src/core/api';
 import { ensureSimBuilt, makeRepo, SIM_AGENT, waitFor } from '../test/fixtures/repo';
 import { soakBench } from './soak';
 import { mergeBench } from './merge';
+import { mcpBench } from './mcp';
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -177,10 +179,12 @@ async function agentsBench(): Promise<void> {
 (async () => {
   if (process.argv.includes('--soak-only')) return soakBench();
   if (process.argv.includes('--merge-only')) return mergeBench();
+  if (process.argv.includes('--mcp-only')) return mcpBench();
   const only = process.argv.includes('--ingest') ? 'ingest' : process.argv.includes('--agents-only') ? 'agents' : 'all';
   if (only !== 'agents') await ingestBench();
   if (only !== 'ingest') await agentsBench();
   if (only === 'all') await mergeBench();
+  if (only === 'all') await mcpBench();
   if (only === 'all') await soakBench();
 })().catch((err) => {
   console.error(err);

@@ -28,6 +28,8 @@ export class McpService {
   readonly tools: ReadonlyMap<string, ToolDef>;
   private readonly http: McpHttpServer;
   private started?: Promise<string>;
+  /** The open record file of each session, so a call appends without re-reading it. */
+  private writers = new Map<string, TranscriptWriter>();
 
   constructor(private readonly deps: McpDeps) {
     const all = [...STORY_TOOLS, ...testTools(this.jobs), ...(deps.schedule ? scheduleTools() : [])];
@@ -77,6 +79,8 @@ export class McpService {
   revoke(key: string): void {
     this.tokens.revoke(key);
     this.jobs.forget(key);
+    this.writers.get(key)?.close();
+    this.writers.delete(key);
   }
 
   /** One tool call for a session, as the HTTP endpoint makes it (tests and benchmarks call it directly). */
@@ -86,17 +90,19 @@ export class McpService {
 
   private record(session: McpSession, line: string, ok: boolean): void {
     if (!session.transcript) return;
-    const w = new TranscriptWriter(mcpRecordFile(session.transcript));
-    try {
-      w.append([{ kind: 'notice', level: ok ? 'info' : 'warning', message: line }], this.deps.now());
-    } finally {
-      w.close();
+    let w = this.writers.get(session.key);
+    if (!w) {
+      w = new TranscriptWriter(mcpRecordFile(session.transcript));
+      this.writers.set(session.key, w);
     }
+    w.append([{ kind: 'notice', level: ok ? 'info' : 'warning', message: line }], this.deps.now());
   }
 
   async stop(): Promise<void> {
     this.jobs.abortAll();
     this.tokens.clear();
+    for (const w of this.writers.values()) w.close();
+    this.writers.clear();
     if (this.started) await this.started.catch(() => undefined);
     this.started = undefined;
     await this.http.stop();
