@@ -171,6 +171,9 @@ describe('MCP server (integration)', function () {
 
   it('report_progress goes to the run record and the audit log; ask_question blocks the story with the question', async () => {
     await call('report_progress', { message: 'halfway there', percent: 50 });
+    await call('report_progress', { message: `my token is ${token}` });
+    assert.ok(!audit().includes(token), 'a token is masked in the audit log');
+    assert.ok(!fs.readFileSync(mcpRecordFile(o.registry.get(runId)!.transcript), 'utf8').includes(token), 'and in the record');
     assert.match(fs.readFileSync(mcpRecordFile(o.registry.get(runId)!.transcript), 'utf8'), /50%: halfway there/);
     assert.match(audit(), /mcp\.call.*50%: halfway there/);
     const q = await call('ask_question', { question: 'Tabs or spaces?', options: ['tabs', 'spaces'] });

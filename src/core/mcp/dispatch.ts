@@ -29,6 +29,9 @@ export function describeIssues(err: z.ZodError): string {
     .join('; ');
 }
 
+/** MCP tokens have a shape of their own: masked wherever a call's text goes, whoever's token it is. */
+const hideTokens = (s: string) => s.replace(/hk_[A-Za-z0-9_-]{20,}/g, '[mcp token]');
+
 const oneLine = (s: string) => {
   const t = s.replace(/\s+/g, ' ').trim();
   return t.length > MAX_SUMMARY ? `${t.slice(0, MAX_SUMMARY)}…` : t;
@@ -62,11 +65,11 @@ export async function callTool(
     }
   }
   const toolName = tool?.name ?? 'unknown tool';
-  const summary = deps.mask(oneLine(result ? result.summary : (error ?? '')));
+  const summary = hideTokens(deps.mask(oneLine(result ? result.summary : (error ?? ''))));
   await recordCall(deps, session, toolName, summary, !error, record);
-  if (error) return { content: [{ type: 'text', text: deps.mask(error) }], isError: true };
+  if (error) return { content: [{ type: 'text', text: hideTokens(deps.mask(error)) }], isError: true };
   const r = result!;
-  return { content: [{ type: 'text', text: deps.mask(r.text) }], ...(r.data ? { structuredContent: r.data } : {}) };
+  return { content: [{ type: 'text', text: hideTokens(deps.mask(r.text)) }], ...(r.data ? { structuredContent: r.data } : {}) };
 }
 
 /** The audit line and event through the one writer, and the run's record; recording never fails a call. */
