@@ -161,10 +161,10 @@ describe('MCP server (integration)', function () {
     const r = await call('run_tests');
     assert.ok(!r.isError, textOf(r));
     const job = r.structuredContent!.job as string;
-    const done = await waitFor(async () => {
+    const done = (await waitFor(async () => {
       const t = await call('test_result', { job });
       return t.structuredContent!.status !== 'running' && t;
-    }, 'the test job to finish');
+    }, 'the test job to finish')) as ToolOut;
     assert.equal(done.structuredContent!.status, 'passed', textOf(done));
     assert.equal((await call('test_result', { job: 'tests-nope' })).isError, true);
   });
