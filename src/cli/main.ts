@@ -6,6 +6,7 @@ import { Huskies, STAGES, consoleLogger, git, initProject, isGitRepo, isStage, n
 import { formatMessage } from './format';
 import { out, run, start, status } from './session';
 import { CONTROL_USAGE, controlCommand } from './control';
+import { SCHEDULE_USAGE, scheduleCommand, scheduleCommandIndex } from './schedule';
 import { UsageError, storyNumber } from './usage';
 
 const USAGE = `Usage: huskies [-C dir] <command> [options]
@@ -29,6 +30,7 @@ Commands:
   answer <n> <text>          answer the question an agent asked on story n, and follow the resumed run
   ack <agent>                let a drained agent take work again
 ${CONTROL_USAGE}
+${SCHEDULE_USAGE}
   agents                     check each agent's program, version and login
   run                        run the orchestrator in the foreground (Ctrl+C stops it)
 
@@ -53,8 +55,10 @@ function findRoot(start: string): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // timer and trigger read their own options: the rest of the line is theirs
+  const sched = scheduleCommandIndex(argv);
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: sched >= 0 ? argv.slice(0, sched + 1) : argv,
     allowPositionals: true,
     options: {
       C: { type: 'string', short: 'C' },
@@ -231,6 +235,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'resume':
     case 'note':
       return controlCommand(cmd, rest, once);
+    case 'timer':
+    case 'trigger':
+      return scheduleCommand(cmd, argv.slice(sched), once);
     case 'agents':
       return once(
         async (o) => {

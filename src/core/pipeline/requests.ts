@@ -15,6 +15,11 @@ const STAGE = z.enum(['backlog', 'current', 'qa', 'merge', 'done', 'archived']);
 const SOURCE = z.enum(['user', 'cli', 'board']);
 const id = z.number().int().positive();
 const text = z.string().max(20_000);
+const action = z.union([
+  z.object({ tool: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), args: z.record(z.string(), z.unknown()) }),
+  z.object({ prompt: text.min(1), agent: z.string().max(64).optional() }),
+]);
+const schedId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
 export const followerCommand = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('item.create'),
@@ -35,6 +40,40 @@ export const followerCommand = z.discriminatedUnion('type', [
   z.object({ type: z.literal('agent.acknowledge'), name: z.string().max(64), source: SOURCE }),
   z.object({ type: z.literal('control.pause'), id: id.optional(), reason: text, source: SOURCE }),
   z.object({ type: z.literal('control.resume'), id: id.optional(), source: SOURCE }),
+  z.object({
+    type: z.literal('timer.add'),
+    timer: z.object({
+      id: schedId,
+      at: z.string().max(64).optional(),
+      every: z.union([z.string().max(64), z.number()]).optional(),
+      cron: z.string().max(200).optional(),
+      timezone: z.string().max(64),
+      action,
+      name: z.string().max(200).optional(),
+    }),
+    source: SOURCE,
+  }),
+  z.object({ type: z.literal('timer.cancel'), timerId: schedId, source: SOURCE }),
+  z.object({
+    type: z.literal('trigger.add'),
+    trigger: z.object({
+      id: schedId,
+      when: z.object({
+        from: STAGE.optional(),
+        to: STAGE.optional(),
+        type: z.enum(['story', 'bug', 'spike', 'refactor']).optional(),
+        story: id.optional(),
+        key: z.string().max(64).optional(),
+        value: z.union([z.string().max(200), z.number(), z.boolean()]).optional(),
+        label: z.string().max(64).optional(),
+      }),
+      action,
+      mode: z.enum(['once', 'persistent']).optional(),
+      name: z.string().max(200).optional(),
+    }),
+    source: SOURCE,
+  }),
+  z.object({ type: z.literal('trigger.cancel'), triggerId: schedId, source: SOURCE }),
   z.object({ type: z.literal('control.note'), id: id.optional(), text: text.min(1), source: SOURCE }),
   z.object({
     type: z.literal('run.enqueue'),
