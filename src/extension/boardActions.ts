@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { redact, type Huskies as Orchestrator } from '../core/api';
 import type { CardAction, HostMessage, WebviewMessage } from '../protocol/messages';
 import { CommandIds } from './commandIds';
+import { helpCommand } from './helpActions';
 
 const ACTION_COMMANDS: Record<CardAction, string> = {
   start: CommandIds.startAgent,
@@ -20,6 +21,9 @@ const ACTION_COMMANDS: Record<CardAction, string> = {
   runs: CommandIds.showRuns,
   worktree: CommandIds.openWorktree,
   move: CommandIds.moveStory,
+  pause: CommandIds.pauseWork,
+  resume: CommandIds.resumeWork,
+  note: CommandIds.addNote,
   demote: CommandIds.demoteStory,
   abandon: CommandIds.abandonStory,
 };
@@ -52,6 +56,27 @@ export function boardActions(orch: () => Orchestrator | undefined, tellBoards: (
         return exec(CommandIds.unblockStory, m.storyId);
       case 'cardAction':
         return exec(ACTION_COMMANDS[m.action], m.storyId);
+      case 'helpAction': {
+        const o = orch();
+        const snap = o?.snapshot();
+        const action = snap?.help.find((h) => h.key === m.key)?.actions[m.index];
+        const c = action && helpCommand(action, snap!);
+        return c ? exec(c.command, c.arg) : undefined;
+      }
+      case 'projectControl':
+        return exec(m.action === 'pause' ? CommandIds.pauseWork : m.action === 'resume' ? CommandIds.resumeWork : CommandIds.addNote, 'project');
+      case 'addSchedule':
+        return exec(m.kind === 'timer' ? CommandIds.addTimer : CommandIds.addTrigger);
+      case 'cancelSchedule': {
+        const o = orch();
+        if (!o) return;
+        try {
+          await (m.kind === 'timer' ? o.cancelTimer(m.id, 'board') : o.cancelTrigger(m.id, 'board'));
+        } catch (err) {
+          void vscode.window.showWarningMessage(`Huskies: the ${m.kind} was not cancelled: ${redact((err as Error).message)}`);
+        }
+        return;
+      }
       case 'moveStory': {
         const o = orch();
         if (!o) return;

@@ -1,7 +1,8 @@
 // Turns the orchestrator's snapshot into what the board shows. No vscode import: unit-tested.
 import * as path from 'node:path';
-import type { RunRecord, Snapshot } from '../core/api';
+import { describeAction, describePredicate, describeSchedule, type RunRecord, type Snapshot } from '../core/api';
 import type { AgentView, BoardState, CardView, RunView } from '../protocol/messages';
+import { helpLabel } from './helpActions';
 
 export function runView(r: RunRecord): RunView {
   return {
@@ -65,6 +66,8 @@ export function buildBoardState(snap: Snapshot): BoardState {
       needsReview: it.stage === 'qa' && !it.blocked && run?.status !== 'running' && run?.status !== 'queued' && !!wait && REVIEW_WAIT.test(wait),
       runCount: runCount.get(it.id) ?? 0,
       stackedOn: typeof it.frontMatter.stacked_on === 'number' && inProgress ? it.frontMatter.stacked_on : undefined,
+      paused: it.frontMatter.paused === true ? (typeof it.frontMatter.paused_reason === 'string' && it.frontMatter.paused_reason) || 'paused' : undefined,
+      note: typeof it.frontMatter.note === 'string' && it.frontMatter.note ? it.frontMatter.note : undefined,
     };
   });
   const now = Date.now();
@@ -94,12 +97,34 @@ export function buildBoardState(snap: Snapshot): BoardState {
     agents,
     spentToday: snap.spentToday ?? 0,
     paused: snap.paused,
+    help: (snap.help ?? []).map((h) => ({ key: h.key, storyId: h.storyId, reason: h.reason, since: h.since, actions: h.actions.map(helpLabel) })),
+    project: { paused: snap.projectPaused ? { since: snap.projectPaused.since, reason: snap.projectPaused.reason } : undefined, notes: (snap.notes ?? []).slice(-5) },
+    timers: (snap.scheduled ?? []).map((t) => ({
+      id: t.id,
+      name: t.name,
+      schedule: describeSchedule(t.schedule, t.timezone),
+      action: describeAction(t.action),
+      nextAt: t.nextAt,
+      fired: t.fired,
+      lastError: t.lastError,
+    })),
+    triggers: (snap.triggers ?? []).map((t) => ({
+      id: t.id,
+      name: t.name,
+      when: describePredicate(t),
+      action: describeAction(t.action),
+      mode: t.mode,
+      fired: t.fired,
+      lastError: t.lastError,
+      disabled: t.disabled,
+    })),
   };
 }
 
 /** The status-bar text: running and queued agents, at a glance. */
-export function statusText(snap: Pick<Snapshot, 'running' | 'queued' | 'initialized'>): string {
+export function statusText(snap: Pick<Snapshot, 'running' | 'queued' | 'initialized'> & Partial<Pick<Snapshot, 'projectPaused'>>): string {
   if (!snap.initialized) return '$(circle-outline) Huskies';
+  if (snap.projectPaused) return `$(debug-pause) Huskies: paused${snap.running ? `, ${snap.running} finishing` : ''}`;
   if (snap.running > 0) return `$(sync~spin) Huskies: ${snap.running} running${snap.queued ? `, ${snap.queued} queued` : ''}`;
   if (snap.queued > 0) return `$(clock) Huskies: ${snap.queued} queued`;
   return '$(check) Huskies: idle';

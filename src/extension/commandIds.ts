@@ -22,4 +22,12 @@ export const CommandIds = {
   reviewFile: 'huskies.reviewFile',
   openWorktree: 'huskies.openWorktree',
   showRuns: 'huskies.showRuns',
+  openStory: 'huskies.openStory',
+  pauseWork: 'huskies.pauseWork',
+  resumeWork: 'huskies.resumeWork',
+  addNote: 'huskies.addNote',
+  addTimer: 'huskies.addTimer',
+  showTimers: 'huskies.showTimers',
+  addTrigger: 'huskies.addTrigger',
+  showTriggers: 'huskies.showTriggers',
 } as const;

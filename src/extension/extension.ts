@@ -2,7 +2,7 @@
 // the output panels, the status bar, the commands, notifications, settings and trust to it.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { Huskies as Orchestrator, git, initProject, isGitRepo, redact, which, type Logger, type RunRecord } from '../core/api';
+import { Huskies as Orchestrator, git, initProject, isGitRepo, redact, which, type HuskiesEvent, type Logger, type RunRecord } from '../core/api';
 import { CommandIds } from './commandIds';
 import { BoardHub, OutputPanels } from './webviews';
 import { statusText } from './boardModel';
@@ -10,6 +10,7 @@ import { boardActions } from './boardActions';
 import { GIT_SCHEME, GitContentProvider } from './gitContent';
 import { Notifier } from './notifier';
 import { storyCommands, storyIdOf } from './storyCommands';
+import { controlCommands } from './controlCommands';
 
 let orchestrator: Orchestrator | undefined;
 
@@ -68,7 +69,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       .filter(([, r]) => r.until > Date.now())
       .map(([k, r]) => `${k} rate-limited until ${new Date(r.until).toLocaleTimeString()}`);
     const drained = Object.keys(snap.drained).map((n) => `${n} drained`);
-    status.tooltip = `Huskies — ${snap.running} running, ${snap.queued} queued (max ${snap.maxCoders})${running.length ? `\n${running.join('\n')}` : ''}${[...limited, ...drained].length ? `\n${[...limited, ...drained].join('\n')}` : ''}\nToday: $${Math.max(spent, snap.spentToday).toFixed(2)}${snap.paused ? `\n${snap.paused}` : ''}\nClick to open the board.`;
+    status.tooltip = `Huskies — ${snap.running} running, ${snap.queued} queued (max ${snap.maxCoders})${running.length ? `\n${running.join('\n')}` : ''}${[...limited, ...drained].length ? `\n${[...limited, ...drained].join('\n')}` : ''}\nToday: $${Math.max(spent, snap.spentToday).toFixed(2)}${snap.paused ? `\n${snap.paused}` : ''}${snap.projectPaused ? `\nPaused: ${snap.projectPaused.reason}` : ''}\nClick to open the board.`;
     status.backgroundColor = limited.length || drained.length ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   };
 
@@ -94,6 +95,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     orchestrator = o;
     o.on('changed', refresh);
     o.on('runEnded', notifyEnded);
+    o.on('event', (e: HuskiesEvent) => {
+      if (e.type === 'help.requested') notifier.help(e.request, () => o.snapshot());
+    });
     o.on('agentDrained', (name: string, d: { failures: number; reason: string }) => {
       void vscode.window
         .showWarningMessage(
@@ -300,6 +304,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       else void vscode.window.showInformationMessage(`Huskies: ${results.map((p) => `${p.agent}: ${p.message}`).join(' · ')}`);
     },
   };
+  Object.assign(commands, controlCommands({ requireOrch }));
   Object.assign(commands, storyCommands({ requireOrch, pickStory, showOutput: (id, runId) => outputs.show(id, runId) }));
   for (const [id, fn] of Object.entries(commands)) context.subscriptions.push(vscode.commands.registerCommand(id, run(fn)));
 

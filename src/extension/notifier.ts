@@ -2,6 +2,7 @@
 // that resolve it, once per story and reason; and shows merges in progress and failed in the status bar.
 import * as vscode from 'vscode';
 import type { Snapshot } from '../core/api';
+import { helpCommand, helpLabel } from './helpActions';
 import { AttentionLedger, mergeStatus, mergeStatusText, needsUser, type Attention, type AttentionReason } from './attention';
 import { CommandIds } from './commandIds';
 
@@ -63,6 +64,16 @@ export class Notifier implements vscode.Disposable {
           if (pick) void vscode.commands.executeCommand(CommandIds.openBoard);
         });
     } else for (const a of fresh) this.show(a);
+  }
+
+  /** A help request the orchestrator raised (its backoff decides how often): one notification with its actions. */
+  help(request: Snapshot['help'][number], snapshot: () => Pick<Snapshot, 'runs'>): void {
+    const labels = request.actions.map(helpLabel);
+    void vscode.window.showWarningMessage(`Huskies needs you: ${request.reason}`, ...labels).then((pick) => {
+      const i = pick === undefined ? -1 : labels.indexOf(pick);
+      const c = i >= 0 ? helpCommand(request.actions[i], snapshot()) : undefined;
+      if (c) void vscode.commands.executeCommand(c.command, c.arg);
+    });
   }
 
   private show(a: Attention): void {

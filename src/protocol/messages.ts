@@ -40,6 +40,48 @@ export interface CardView {
   needsReview?: boolean;
   /** Number of agent runs on the story so far. */
   runCount?: number;
+  /** Paused (no new agent starts on it): the reason given, or "paused". */
+  paused?: string;
+  /** The story's note (front matter `note`). */
+  note?: string;
+}
+
+/** A help request for stuck work: what is wrong, and the buttons that resolve it (sent back by index). */
+export interface HelpView {
+  key: string;
+  storyId?: number;
+  reason: string;
+  since: number;
+  actions: string[];
+}
+
+/** The project's pause and its latest notes, newest last. */
+export interface ProjectView {
+  paused?: { since: number; reason: string };
+  notes: { at: number; text: string; source: string }[];
+}
+
+/** A scheduled timer as the board lists it. */
+export interface TimerView {
+  id: string;
+  name?: string;
+  schedule: string;
+  action: string;
+  nextAt?: number;
+  fired: number;
+  lastError?: string;
+}
+
+/** A trigger as the board lists it. */
+export interface TriggerView {
+  id: string;
+  name?: string;
+  when: string;
+  action: string;
+  mode: string;
+  fired: number;
+  lastError?: string;
+  disabled?: string;
 }
 
 /** Everything a user can do with a card, on its buttons, its context menu or a command. */
@@ -57,6 +99,9 @@ export const CARD_ACTIONS = [
   'runs',
   'worktree',
   'move',
+  'pause',
+  'resume',
+  'note',
   'demote',
   'abandon',
 ] as const;
@@ -89,6 +134,10 @@ export function cardActions(c: CardView): CardAction[] {
   if ((c.runCount ?? (c.run ? 1 : 0)) > 0) a.push('runs');
   if (c.hasWorktree && c.stage !== 'done' && c.stage !== 'archived') a.push('worktree');
   if (c.stage !== 'archived' && !c.invalid) a.push('move');
+  const open = c.stage === 'backlog' || c.stage === 'current' || c.stage === 'qa' || c.stage === 'merge';
+  if (c.paused !== undefined) a.push('resume');
+  else if (open && !c.invalid) a.push('pause');
+  if (c.stage !== 'archived' && !c.invalid) a.push('note');
   if (c.stage === 'current' || c.stage === 'qa' || c.stage === 'merge') a.push('demote');
   if (c.stage !== 'archived') a.push('abandon');
   return a;
@@ -143,6 +192,11 @@ export interface BoardState {
   spentToday: number;
   /** Why new agents do not start, when they do not. */
   paused?: string;
+  /** Stuck work that needs the user. */
+  help?: HelpView[];
+  project?: ProjectView;
+  timers?: TimerView[];
+  triggers?: TriggerView[];
 }
 
 // ---- host → webview ----
@@ -175,7 +229,20 @@ export type WebviewMessage =
   /** A card dropped on another stage's column. */
   | { type: 'moveStory'; storyId: number; to: Stage }
   /** A card action without a message of its own (review, runs, worktree, fix-up, demote, abandon, move…). */
-  | { type: 'cardAction'; storyId: number; action: CardAction };
+  | { type: 'cardAction'; storyId: number; action: CardAction }
+  /** A button of a help request: the host looks the request up by key and does its action number `index`. */
+  | { type: 'helpAction'; key: string; index: number }
+  /** The project bar: pause, resume, add a note. */
+  | { type: 'projectControl'; action: ProjectControl }
+  | { type: 'addSchedule'; kind: ScheduleKind }
+  | { type: 'cancelSchedule'; kind: ScheduleKind; id: string };
+
+export const PROJECT_CONTROLS = ['pause', 'resume', 'note'] as const;
+export type ProjectControl = (typeof PROJECT_CONTROLS)[number];
+export type ScheduleKind = 'timer' | 'trigger';
+const HELP_KEY = /^[A-Za-z0-9:_.-]{1,200}$/;
+const SCHEDULE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+const isScheduleKind = (v: unknown): v is ScheduleKind => v === 'timer' || v === 'trigger';
 
 const RUN_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 
@@ -218,6 +285,16 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return isStoryId(m.storyId) && isStageName(m.to) ? { type: 'moveStory', storyId: m.storyId, to: m.to } : undefined;
     case 'cardAction':
       return isStoryId(m.storyId) && isCardAction(m.action) ? { type: 'cardAction', storyId: m.storyId, action: m.action } : undefined;
+    case 'helpAction':
+      return typeof m.key === 'string' && HELP_KEY.test(m.key) && typeof m.index === 'number' && Number.isInteger(m.index) && m.index >= 0 && m.index < 20
+        ? { type: 'helpAction', key: m.key, index: m.index }
+        : undefined;
+    case 'projectControl':
+      return (PROJECT_CONTROLS as readonly unknown[]).includes(m.action) ? { type: 'projectControl', action: m.action as ProjectControl } : undefined;
+    case 'addSchedule':
+      return isScheduleKind(m.kind) ? { type: 'addSchedule', kind: m.kind } : undefined;
+    case 'cancelSchedule':
+      return isScheduleKind(m.kind) && typeof m.id === 'string' && SCHEDULE_ID.test(m.id) ? { type: 'cancelSchedule', kind: m.kind, id: m.id } : undefined;
     case 'loadOlder':
       return typeof m.runId === 'string' && RUN_ID.test(m.runId) && typeof m.beforeSeq === 'number' && Number.isInteger(m.beforeSeq) && m.beforeSeq >= 0
         ? { type: 'loadOlder', runId: m.runId, beforeSeq: m.beforeSeq }

@@ -12,8 +12,8 @@ function run(status: RunView['status']): RunView {
 }
 
 describe('card actions per stage and state', () => {
-  it('backlog: start, move, abandon; nothing to review, stop or demote', () => {
-    assert.deepEqual(cardActions(card()), ['start', 'move', 'abandon']);
+  it('backlog: start, move, pause, note, abandon; nothing to review, stop or demote', () => {
+    assert.deepEqual(cardActions(card()), ['start', 'move', 'pause', 'note', 'abandon']);
   });
 
   it('start only for backlog and current stories that are not blocked, invalid or running', () => {
@@ -33,6 +33,8 @@ describe('card actions per stage and state', () => {
       'runs',
       'worktree',
       'move',
+      'pause',
+      'note',
       'demote',
       'abandon',
     ]);
@@ -40,7 +42,7 @@ describe('card actions per stage and state', () => {
 
   it('QA: approve and reject once no agent runs, with review, follow-up and demote', () => {
     const a = cardActions(card({ stage: 'qa', run: run('succeeded'), runCount: 2, reviewable: true, hasWorktree: true }));
-    assert.deepEqual(a, ['approve', 'reject', 'followup', 'review', 'output', 'runs', 'worktree', 'move', 'demote', 'abandon']);
+    assert.deepEqual(a, ['approve', 'reject', 'followup', 'review', 'output', 'runs', 'worktree', 'move', 'pause', 'note', 'demote', 'abandon']);
     assert.ok(!cardActions(card({ stage: 'qa', run: run('running') })).includes('approve'));
     assert.ok(!cardActions(card({ stage: 'qa', blocked: true })).includes('approve'));
   });
@@ -65,9 +67,18 @@ describe('card actions per stage and state', () => {
       'output',
       'runs',
       'move',
+      'note',
       'abandon',
     ]);
     assert.deepEqual(cardActions(card({ stage: 'archived', reviewable: true, run: run('succeeded'), runCount: 1 })), ['output', 'runs']);
+  });
+
+  it('pause for an open story, resume (not pause) for a paused one, a note for any but an archived one', () => {
+    assert.ok(cardActions(card({ stage: 'current' })).includes('pause'));
+    const paused = cardActions(card({ stage: 'current', paused: 'lunch' }));
+    assert.ok(paused.includes('resume') && !paused.includes('pause'));
+    assert.ok(!cardActions(card({ stage: 'done' })).includes('pause'));
+    assert.ok(!cardActions(card({ stage: 'archived' })).includes('note'));
   });
 
   it('the context keys match the names the menus use', () => {
@@ -78,7 +89,27 @@ describe('card actions per stage and state', () => {
 
 describe('card messages', () => {
   it('each button action sends a message the host accepts', () => {
-    const actions = ['start', 'stop', 'output', 'open', 'followup', 'answer', 'approve', 'reject', 'unblock', 'review', 'runs', 'worktree', 'fixup', 'move', 'demote', 'abandon'];
+    const actions = [
+      'start',
+      'stop',
+      'output',
+      'open',
+      'followup',
+      'answer',
+      'approve',
+      'reject',
+      'unblock',
+      'review',
+      'runs',
+      'worktree',
+      'fixup',
+      'move',
+      'pause',
+      'resume',
+      'note',
+      'demote',
+      'abandon',
+    ];
     for (const a of actions) {
       const m = cardMessage(a, 7);
       assert.ok(m, a);
@@ -108,7 +139,25 @@ describe('card messages', () => {
       { type: 'cardAction', storyId: 3, action: 'constructor' },
       { type: 'cardAction', storyId: 3 },
       { type: 'cardAction', storyId: null, action: 'review' },
+      { type: 'helpAction', key: 'no-agent', index: -1 },
+      { type: 'helpAction', key: 'a b', index: 0 },
+      { type: 'helpAction', key: 'no-agent', index: 1.5 },
+      { type: 'projectControl', action: 'delete' },
+      { type: 'addSchedule', kind: 'cron' },
+      { type: 'cancelSchedule', kind: 'timer', id: '../x' },
+      { type: 'cancelSchedule', kind: 'timer' },
     ])
       assert.equal(parseWebviewMessage(bad), undefined, JSON.stringify(bad));
+  });
+
+  it('the project bar, help buttons and the schedule list send messages the host accepts', () => {
+    for (const m of [
+      { type: 'helpAction', key: 'silent:3-run1', index: 0 },
+      { type: 'projectControl', action: 'pause' },
+      { type: 'projectControl', action: 'note' },
+      { type: 'addSchedule', kind: 'timer' },
+      { type: 'cancelSchedule', kind: 'trigger', id: 'g-0a1b2c3d' },
+    ])
+      assert.deepEqual(parseWebviewMessage({ ...m, extra: 1 }), m);
   });
 });

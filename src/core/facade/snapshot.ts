@@ -1,7 +1,7 @@
 // The read model the board, the status bar and `huskies status` render: built from the state
 // view, with a readable wait reason for every story that is not moving.
 import type { AgentSpec } from '../config/config';
-import type { HelpRequest, Timer } from '../model/commands';
+import type { HelpRequest, ScheduledTimer, Timer, Trigger } from '../model/commands';
 import type { Drain, RateLimit } from '../model/events';
 import type { RunRecord } from '../model/run';
 import type { WorkItem } from '../model/workItem';
@@ -40,6 +40,9 @@ export interface Snapshot {
   /** The project's pause (no new agent starts) and its latest notes, newest last. */
   projectPaused?: { since: number; reason: string; source: string };
   notes: { at: number; text: string; source: string }[];
+  /** Scheduled timers (soonest first) and triggers. */
+  scheduled: ScheduledTimer[];
+  triggers: Trigger[];
   /** Set when another process drives the project. */
   leader?: { pid: number; by: string; startedAt: string };
 }
@@ -89,6 +92,8 @@ export function buildSnapshot(o: Orchestrator, preflight: Preflight[]): Snapshot
     help: o.leads() ? helpTracker(o).current() : findStuck(s, ctx).map((f) => ({ ...f, since: ctx.now })),
     projectPaused: s.agentState().paused ? { ...s.agentState().paused! } : undefined,
     notes: [...(s.agentState().notes ?? [])],
+    scheduled: [...s.scheduled()].sort((a, b) => (a.nextAt ?? Infinity) - (b.nextAt ?? Infinity)),
+    triggers: [...s.triggers()],
     leader: o.follower ? { pid: o.follower.pid, by: o.follower.by, startedAt: o.follower.startedAt } : undefined,
   };
 }
