@@ -109,7 +109,9 @@ export function decideSchedule(s: StateView, c: ScheduleCommand, ctx: DecideCont
       if (!trigger) return refuse(`There is no trigger ${c.triggerId}.`);
       const error = c.ok ? undefined : cutNote(c.error ?? 'failed');
       const next: Trigger = { ...trigger, lastError: error };
-      if (c.ok) delete next.lastError;
+      // A success clears an old failure, not the loop guard's reason for stopping it.
+      if (c.ok) next.lastError = trigger.disabled?.includes('loop guard') ? trigger.lastError : undefined;
+      if (next.lastError === undefined) delete next.lastError;
       const ops = c.ok && trigger.mode === 'once' ? [{ op: 'trigger.remove' as const, id: trigger.id }] : [{ op: 'trigger.put' as const, trigger: next }];
       return accept(ops, [{ type: 'trigger.finished', trigger: next, ok: c.ok, error, storyId: c.storyId }], {
         id: c.storyId,
