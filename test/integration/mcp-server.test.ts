@@ -143,7 +143,11 @@ describe('MCP server (integration)', function () {
     assert.equal((st.structuredContent!.stages as Record<string, number>).backlog, 2);
     const deps = await call('create_story', { name: 'Later', criteria: ['x'], depends_on: [99] });
     assert.equal(deps.isError, true);
-    assert.match(textOf(deps), /depends_on/);
+    assert.match(textOf(deps), /depends_on names story 99, which does not exist/);
+    const after = await call('create_story', { name: 'After', criteria: ['x'], depends_on: [1] });
+    assert.ok(!after.isError, textOf(after));
+    await o.rescan();
+    assert.deepEqual(o.store.get(after.structuredContent!.id as number)!.dependsOn, [1], 'depends_on is in the new story');
   });
 
   it('move_story never goes to merge or done, and another story is refused', async () => {

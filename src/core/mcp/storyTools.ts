@@ -124,12 +124,7 @@ export const createStory = defineTool({
   async run(call) {
     const { name, description, criteria, depends_on } = call.args;
     for (const d of depends_on ?? []) if (!call.deps.state.item(d)) throw new ToolError(`depends_on names story ${d}, which does not exist.`, 'depends_on');
-    if (depends_on?.length)
-      throw new ToolError(
-        "depends_on cannot be recorded yet: no pipeline command sets a new story's dependencies. Create the story without it and say so in its description.",
-        'depends_on',
-      );
-    const events = await require(call, { type: 'item.create', name, itemType: 'story', criteria, description, source: 'mcp' });
+    const events = await require(call, { type: 'item.create', name, itemType: 'story', criteria, description, dependsOn: depends_on, source: 'mcp' });
     const created = events.find((e) => e.type === 'item.created');
     const item = created?.type === 'item.created' ? created.item : undefined;
     if (!item) throw new ToolError('the story was written but cannot be read back.');

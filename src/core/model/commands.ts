@@ -141,7 +141,7 @@ export type ExternalChange =
   { kind: 'added'; item: WorkItem } | { kind: 'removed'; item: WorkItem } | { kind: 'moved'; item: WorkItem; from: Stage } | { kind: 'changed'; item: WorkItem };
 
 export type Command =
-  | { type: 'item.create'; name: string; itemType: ItemType; criteria: string[]; description?: string; source: Source }
+  | { type: 'item.create'; name: string; itemType: ItemType; criteria: string[]; description?: string; dependsOn?: number[]; source: Source }
   | { type: 'item.transition'; id: number; kind: TransitionKind; source: Source; reason?: string }
   /** A user's explicit move to any stage (`huskies move`, the board). */
   | { type: 'item.move'; id: number; to: Stage; source: Source; reason?: string }

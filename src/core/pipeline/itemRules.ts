@@ -29,12 +29,16 @@ export function decideItem(s: StateView, c: ItemCommand, ctx: DecideContext): De
         reason: c.note,
       });
     }
-    case 'item.create':
+    case 'item.create': {
+      const missing = (c.dependsOn ?? []).filter((d) => !s.item(d));
+      if (missing.length) return refuse(`depends_on names ${missing.map((d) => `#${d}`).join(', ')}, which ${missing.length === 1 ? 'does' : 'do'} not exist.`);
+      const frontMatter = c.dependsOn?.length ? { depends_on: [...new Set(c.dependsOn)] } : undefined;
       return accept(
-        [{ op: 'item.create', name: c.name, itemType: c.itemType, criteria: c.criteria, description: c.description }],
+        [{ op: 'item.create', name: c.name, itemType: c.itemType, criteria: c.criteria, description: c.description, frontMatter }],
         (r) => (r.created ? [{ type: 'item.created', item: r.created, source: c.source }] : []),
         { to: 'backlog', reason: c.name },
       );
+    }
     case 'item.transition': {
       const item = s.item(c.id);
       if (!item) return refuse(`There is no story ${c.id}.`);
