@@ -1,4 +1,4 @@
-// `huskies pause|resume|note` as a user runs them: on a project nothing drives (the command
+// `huskies pause|resume|note` and `huskies timer|trigger` as a user runs them: on a project nothing drives (the command
 // applies them itself) and while `huskies run` drives it (they are sent to it as requests).
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -93,6 +93,33 @@ describe('huskies pause, resume and note (integration)', function () {
     assert.match(missing.stderr, /There is no story 9/);
   });
 
+  it('timer and trigger: add, list, cancel, with clear usage errors', () => {
+    const t = huskies('timer', 'add', '--every', '30m', '--tool', 'move_story', '--args', '{"story": 1, "to": "current"}');
+    assert.equal(t.status, 0, t.stderr);
+    const id = /Timer (t-[0-9a-f]+): every 30m → move_story/.exec(t.stdout)?.[1];
+    assert.ok(id, t.stdout);
+    const at = huskies('timer', 'add', '--at', '09:30', '--tz', 'Europe/Berlin', '--prompt', 'Morning summary');
+    assert.equal(at.status, 0, at.stderr);
+    assert.match(huskies('timer', 'list').stdout, new RegExp(`${id}: every 30m → move_story .* · next \\S+ · fired 0×\n.*at 09:30 \\(Europe/Berlin\\) → prompt "Morning summary"`));
+    assert.equal(huskies('timer', 'cancel', id!).status, 0);
+    assert.doesNotMatch(huskies('timer', 'list').stdout, new RegExp(id!));
+    const g = huskies('trigger', 'add', '--to', 'qa', '--type', 'bug', '--once', '--prompt', 'Check the fix');
+    assert.equal(g.status, 0, g.stderr);
+    assert.match(g.stdout, /Trigger g-[0-9a-f]+ \[once\]: a story moves \(type bug, to qa\) → prompt "Check the fix"/);
+    assert.match(fs.readFileSync(path.join(dir, '.huskies/triggers.json'), 'utf8'), /"mode": "once"/);
+    const gid = /Trigger (g-[0-9a-f]+)/.exec(g.stdout)![1];
+    assert.equal(huskies('trigger', 'cancel', gid).status, 0);
+    assert.match(huskies('trigger', 'list').stdout, /No triggers\./);
+    const bad = huskies('timer', 'add', '--every', '10s', '--prompt', 'x');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /shorter than 60 seconds/);
+    const both = huskies('timer', 'add', '--at', '09:00', '--cron', '0 9 * * *', '--prompt', 'x');
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /exactly one of --at, --every, --cron/);
+    assert.equal(huskies('trigger', 'add', '--prompt', 'x').status, 2);
+    assert.match(huskies('trigger', 'frobnicate').stderr, /trigger needs add, list or cancel, not "frobnicate"/);
+  });
+
   it('while `huskies run` drives the project, they are carried out by it', async () => {
     const leader = spawn(process.execPath, [CLI, 'run', '-q'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -110,6 +137,9 @@ describe('huskies pause, resume and note (integration)', function () {
       const r = await huskiesAsync('resume');
       assert.equal(r.status, 0, r.stderr);
       assert.equal(agentsState().paused, undefined);
+      const t = await huskiesAsync('timer', 'add', '--cron', '0 9 * * 1-5', '--prompt', 'Standup notes');
+      assert.equal(t.status, 0, t.stderr);
+      assert.match(fs.readFileSync(path.join(dir, '.huskies/timers.json'), 'utf8'), /"cron": "0 9 \* \* 1-5"/);
     } finally {
       leader.kill('SIGINT');
       await new Promise((r) => leader.on('exit', r));
