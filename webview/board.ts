@@ -7,6 +7,7 @@ import { CARD_SLOTS, cardContext, updateCard } from './cards';
 import { cardMessage } from './cardMessages';
 import { el, setData, setHidden, setText, setTickText, countdownText, formatDuration } from './dom';
 import { CardDrag } from './drag';
+import { ControlsPanel } from './controls';
 import { newEntry, patchSlots, type RenderCtx, type SlotEntry } from './slots';
 import { makeButton, registerToolkit } from './toolkit';
 import { getState, onMessage, post, setState } from './vscodeApi';
@@ -73,6 +74,7 @@ class Board {
   /** The board's one 1 s interval: elapsed times and countdowns. Runs only while one is shown. */
   private ticker: ReturnType<typeof setInterval> | undefined;
   private readonly drag: CardDrag;
+  private readonly controls = new ControlsPanel(post);
 
   constructor(parent: HTMLElement) {
     const saved = getState<SavedState>();
@@ -163,7 +165,8 @@ class Board {
       this.applyCollapsed(stage);
     }
 
-    this.root.append(header, this.trustBanner, this.pausedBanner, this.problems, this.emptyState, this.agentsSection, stagesEl);
+    const c = this.controls;
+    this.root.append(header, this.trustBanner, this.pausedBanner, c.help, this.problems, this.emptyState, c.project, this.agentsSection, stagesEl, c.schedule);
     parent.append(this.root);
     this.root.addEventListener('click', (e) => this.onClick(e));
     this.drag = new CardDrag(this.root, { listOf: (stage) => this.stages.get(stage)?.list, move: (storyId, to) => post({ type: 'moveStory', storyId, to }) }, isStage);
@@ -200,6 +203,7 @@ class Board {
     this.root.querySelectorAll('.card.moving').forEach((c) => c.classList.remove('moving'));
     const ctx: RenderCtx = { trusted: state.trusted, now: Date.now() };
     this.renderHeader(state);
+    this.controls.render(state);
     this.renderAgents(state.agents ?? [], ctx);
 
     const byStage = new Map<Stage, CardView[]>(STAGES.map((s) => [s, []]));

@@ -125,6 +125,19 @@ export const CARD_SLOTS: Slot<CardView>[] = [
     build: (c) => (c.waiting ? el('div', 'card-waiting', `Waits: ${c.waiting}`) : null),
   },
   {
+    sig: (c) => c.paused ?? '',
+    build: (c) => {
+      if (c.paused === undefined) return null;
+      const p = el('div', 'card-paused', c.paused === 'paused' ? 'Paused' : `Paused: ${c.paused}`);
+      p.title = 'No new agent starts on this story until it is resumed (context menu: Resume)';
+      return p;
+    },
+  },
+  {
+    sig: (c) => c.note ?? '',
+    build: (c) => (c.note ? el('div', 'card-note', `Note: ${c.note}`) : null),
+  },
+  {
     sig: (c) => blockedText(c) ?? '',
     build: (c) => {
       const text = blockedText(c);

@@ -59,7 +59,8 @@ export function buildBoardState(snap: Snapshot): BoardState {
       resumeAt: snap.timers?.find((t) => t.storyId === it.id)?.at,
       // Blocked, invalid and resume-timer waits have lines of their own on the card.
       // So are a merge failure's.
-      waiting: it.blocked || it.invalid || (it.stage === 'merge' && failure != null) || snap.timers?.some((t) => t.storyId === it.id) ? undefined : wait,
+      waiting:
+        it.blocked || it.invalid || it.frontMatter.paused === true || (it.stage === 'merge' && failure != null) || snap.timers?.some((t) => t.storyId === it.id) ? undefined : wait,
       reviewable: (inProgress && !!workspace.get(it.id)?.branch) || merged,
       hasWorktree: inProgress && !!workspace.get(it.id)?.worktree,
       mergeFailure: it.stage === 'merge' && failure != null ? String(failure) : undefined,

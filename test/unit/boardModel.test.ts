@@ -3,7 +3,12 @@ import * as assert from 'node:assert/strict';
 import { buildBoardState, runView, statusText } from '../../src/extension/boardModel';
 import type { Snapshot } from '../../src/core/api';
 import type { RunRecord } from '../../src/core/model/run';
+import type { HuskiesEvent } from '../../src/core/model/events';
+import { cardActions } from '../../src/protocol/messages';
+import { CommandIds } from '../../src/extension/commandIds';
+import { helpCommand, helpLabel } from '../../src/extension/helpActions';
 import { item } from '../fixtures/memoryState';
+import { makeCore } from '../fixtures/core';
 
 function run(runId: string, storyId: number, extra: Partial<RunRecord> = {}): RunRecord {
   return {
@@ -316,5 +321,115 @@ describe('boardModel: statusText', () => {
     assert.equal(statusText({ initialized: true, running: 2, queued: 0 }), '$(sync~spin) Huskies: 2 running');
     assert.equal(statusText({ initialized: true, running: 2, queued: 5 }), '$(sync~spin) Huskies: 2 running, 5 queued');
     assert.equal(statusText({ initialized: true, running: 0, queued: 4 }), '$(clock) Huskies: 4 queued');
+  });
+});
+
+describe('boardModel: controls, help and the schedule', () => {
+  it('a card’s criteria counter follows the story when an agent ticks a criterion (item.changed)', async () => {
+    const criteria = ['a', 'b', 'c'].map((text) => ({ text, done: false }));
+    const core = makeCore({ items: [item(1, 'current', { criteria })], autoAssign: false });
+    const before = buildBoardState(snapshot({ items: core.state.items() })).cards[0];
+    assert.deepEqual([before.criteriaDone, before.criteriaTotal], [0, 3]);
+    const r = await core.request({ type: 'item.checkCriterion', id: 1, index: 1, done: true, source: 'mcp' });
+    assert.ok(r.ok);
+    await core.waitEvent((e): e is Extract<HuskiesEvent, { type: 'item.changed' }> => e.type === 'item.changed' && e.id === 1);
+    const after = buildBoardState(snapshot({ items: core.state.items() })).cards[0];
+    assert.deepEqual([after.criteriaDone, after.criteriaTotal], [1, 3]);
+  });
+
+  it('shows a paused story’s reason and its note on the card, and not the paused wait a second time', () => {
+    const b = buildBoardState(
+      snapshot({
+        items: [
+          item(1, 'current', { frontMatter: { paused: true, paused_reason: 'waiting for the API key', note: 'check with ops' } }),
+          item(2, 'current', { frontMatter: { paused: true } }),
+        ],
+        waits: new Map([[1, 'paused (waiting for the API key): no agent starts on it until you resume it (huskies resume 1)']]),
+      }),
+    );
+    assert.deepEqual(pick(b.cards[0], ['paused', 'note', 'waiting']), { paused: 'waiting for the API key', note: 'check with ops', waiting: undefined });
+    assert.equal(b.cards[1].paused, 'paused');
+    assert.ok(cardActions(b.cards[0]).includes('resume'));
+  });
+
+  it('lists the help requests with their button labels, the project’s pause and latest notes, timers and triggers', () => {
+    const b = buildBoardState(
+      snapshot({
+        help: [{ key: 'no-agent', reason: 'Story #1 is ready, but no agent can take it', since: 5, actions: [{ kind: 'acknowledge', agent: 'c1' }, { kind: 'openBoard' }] }],
+        projectPaused: { since: 9, reason: 'release freeze', source: 'user' },
+        notes: Array.from({ length: 7 }, (_, i) => ({ at: i, text: `n${i}`, source: 'user' })),
+        scheduled: [
+          {
+            id: 't-1',
+            schedule: { kind: 'every', seconds: 300 },
+            timezone: 'UTC',
+            action: { prompt: 'Check the build' },
+            anchorAt: 0,
+            createdAt: 0,
+            source: 'user',
+            fired: 2,
+            nextAt: 1000,
+          },
+        ],
+        triggers: [
+          {
+            id: 'g-1',
+            when: { to: 'qa' },
+            action: { tool: 'add_note', args: {} },
+            mode: 'persistent',
+            createdAt: 0,
+            source: 'user',
+            fired: 1,
+            recent: [],
+            lastError: 'no such tool',
+          },
+        ],
+      }),
+    );
+    assert.deepEqual(b.help, [{ key: 'no-agent', storyId: undefined, reason: 'Story #1 is ready, but no agent can take it', since: 5, actions: ['Acknowledge c1', 'Open Board'] }]);
+    assert.deepEqual(b.project?.paused, { since: 9, reason: 'release freeze' });
+    assert.deepEqual(
+      b.project?.notes.map((n) => n.text),
+      ['n2', 'n3', 'n4', 'n5', 'n6'],
+    );
+    assert.deepEqual(pick(b.timers?.[0], ['id', 'schedule', 'action', 'nextAt', 'fired']), {
+      id: 't-1',
+      schedule: 'every 5m',
+      action: 'prompt "Check the build"',
+      nextAt: 1000,
+      fired: 2,
+    });
+    assert.deepEqual(pick(b.triggers?.[0], ['id', 'mode', 'lastError']), { id: 'g-1', mode: 'persistent', lastError: 'no such tool' });
+    assert.match(b.triggers![0].when, /to qa/);
+  });
+
+  it('the status bar says paused while the project is', () => {
+    assert.equal(statusText({ initialized: true, running: 0, queued: 2, projectPaused: { since: 0, reason: 'x', source: 'user' } }), '$(debug-pause) Huskies: paused');
+    assert.equal(statusText({ initialized: true, running: 1, queued: 0, projectPaused: { since: 0, reason: 'x', source: 'user' } }), '$(debug-pause) Huskies: paused, 1 finishing');
+  });
+});
+
+describe('help request actions', () => {
+  it('each action has a label and a registered command; a run’s output is opened by its story', () => {
+    const snap = { runs: [run('r9', 4)] };
+    const all: Parameters<typeof helpLabel>[0][] = [
+      { kind: 'acknowledge', agent: 'c1' },
+      { kind: 'unblock', storyId: 1 },
+      { kind: 'resume', storyId: 1 },
+      { kind: 'resumeProject' },
+      { kind: 'fixup', storyId: 1 },
+      { kind: 'review', storyId: 1 },
+      { kind: 'openStory', storyId: 1 },
+      { kind: 'showOutput', runId: 'r9' },
+      { kind: 'openBoard' },
+    ];
+    const ids = new Set<string>(Object.values(CommandIds));
+    for (const a of all) {
+      assert.ok(helpLabel(a), a.kind);
+      const c = helpCommand(a, snap);
+      assert.ok(c && ids.has(c.command), a.kind);
+    }
+    assert.deepEqual(helpCommand({ kind: 'showOutput', runId: 'r9' }, snap), { command: CommandIds.showAgentOutput, arg: 4 });
+    assert.equal(helpCommand({ kind: 'showOutput', runId: 'gone' }, snap), undefined);
   });
 });
