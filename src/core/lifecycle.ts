@@ -95,6 +95,8 @@ export async function startUp(o: Orchestrator): Promise<void> {
     await pruneWorktrees(o).catch((err) => o.logger.warn(`worktrees: ${errorText(err)}`));
     o.qa.start();
     o.merges.start();
+    // Agents' calls, and sessions started by hand (huskies mcp-token), reach the orchestrator here.
+    if (!o.stopped()) await o.mcp.start().catch((err) => o.logger.warn(`MCP server: ${errorText(err)}`));
   }
 }
 
