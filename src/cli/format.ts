@@ -1,6 +1,6 @@
 // One-line renderings of agent messages and runs for the terminal. Secrets are masked before a
 // message is cut to length (so no half of a key shows), and any number prints as a time.
-import { maskMessage, redact, safeStringify, secretValues, type AgentMessage } from '../core/api';
+import { maskMessage, redact, safeStringify, secretValues, type AgentMessage, type Snapshot } from '../core/api';
 
 const MAX = 160;
 
@@ -59,4 +59,38 @@ function render(m: AgentMessage): string | undefined {
     default:
       return undefined;
   }
+}
+
+type HelpRequest = Snapshot['help'][number];
+
+/** What to type for a help request's action; undefined for the ones that only make sense in VS Code. */
+function helpHint(a: HelpRequest['actions'][number]): string | undefined {
+  switch (a.kind) {
+    case 'acknowledge':
+      return `huskies ack ${a.agent}`;
+    case 'unblock':
+      return `huskies unblock ${a.storyId}`;
+    case 'resume':
+      return `huskies resume ${a.storyId}`;
+    case 'resumeProject':
+      return 'huskies resume';
+    case 'fixup':
+      return `huskies fixup ${a.storyId}`;
+    case 'review':
+      return `huskies approve ${a.storyId} / huskies reject ${a.storyId} "why"`;
+    default:
+      return undefined;
+  }
+}
+
+/** `huskies status`: one line per help request (stuck work that needs the user), with what to type. */
+export function helpLines(help: readonly HelpRequest[]): string[] {
+  if (!help.length) return [];
+  return [
+    `\nNEEDS YOU (${help.length}):`,
+    ...help.map((h) => {
+      const hints = h.actions.map(helpHint).filter((x): x is string => !!x);
+      return `  ? ${h.reason}${hints.length ? ` · ${hints.join(' · ')}` : ''} (since ${isoTime(h.since)})`;
+    }),
+  ];
 }
