@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { sleep } from '../../scripts/codeServer.mjs';
 import { SEL, activityBarEntry, findInWebviews, quickInputVisible, runCommand, statusBarItem, waitForInputBox, waitInWebviews } from './workbench.mjs';
 import { contextMenuLabels, dragCardTo, waitForChangesEditor } from './review.mjs';
+import { scheduleTests } from './schedule.mjs';
 
 export const STATUS_ITEM_ID = 'huskies.huskies-vscode.agents';
 const card = (id) => `div.card[data-story-id="${id}"]`;
@@ -210,6 +211,7 @@ export const tests = [
       if (!files.length) throw new Error('no palette story file in .huskies/work/1_backlog');
     },
   },
+  ...scheduleTests,
 ];
 
 /** The subset that scripts/demo.sh --smoke runs. */
