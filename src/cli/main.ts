@@ -6,6 +6,7 @@ import { Huskies, STAGES, consoleLogger, git, initProject, isGitRepo, isStage, n
 import { formatMessage } from './format';
 import { out, run, start, status } from './session';
 import { CONTROL_USAGE, controlCommand } from './control';
+import { MCP_TOKEN_USAGE, mcpTokenCommand } from './mcpToken';
 import { SCHEDULE_USAGE, scheduleCommand, scheduleCommandIndex } from './schedule';
 import { UsageError, storyNumber } from './usage';
 
@@ -30,6 +31,7 @@ Commands:
   answer <n> <text>          answer the question an agent asked on story n, and follow the resumed run
   ack <agent>                let a drained agent take work again
 ${CONTROL_USAGE}
+${MCP_TOKEN_USAGE}
 ${SCHEDULE_USAGE}
   agents                     check each agent's program, version and login
   run                        run the orchestrator in the foreground (Ctrl+C stops it)
@@ -238,6 +240,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'timer':
     case 'trigger':
       return scheduleCommand(cmd, argv.slice(sched), once);
+    case 'mcp-token':
+      return mcpTokenCommand(root, rest);
     case 'agents':
       return once(
         async (o) => {

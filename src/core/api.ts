@@ -25,3 +25,5 @@ export { isGitRepo, git } from './git/git';
 export { parseNameStatusZ, badRepoPath, isCommitId, type ChangedFile, type ChangeStatus, type StoryChanges } from './git/storyDiff';
 export { which } from './agents/runtimes';
 export { signalGroup } from './agents/agentProcess';
+export { handSession } from './mcp/handoff';
+export { claudeMcpConfig } from './agents/runtimes';

@@ -56,7 +56,7 @@ const errorText = (err: unknown) => (err as Error).message;
 
 const schedulers = new WeakMap<Orchestrator, Scheduler>();
 
-/** The orchestrator's scheduler (timers' and triggers' actions); the MCP module sets its `callTool`. */
+/** The orchestrator's scheduler (timers' and triggers' actions). */
 export function schedulerOf(o: Orchestrator): Scheduler {
   let s = schedulers.get(o);
   if (!s) {
@@ -71,6 +71,8 @@ export function schedulerOf(o: Orchestrator): Scheduler {
         return ctx.stopped ?? ctx.budgetStop ?? (paused ? `the project is paused (${paused.reason})` : undefined);
       },
     });
+    // timers' and triggers' tool calls go through the same dispatch as an agent's
+    s.callTool = (tool, args) => o.mcp.scheduledCall(tool, args);
     schedulers.set(o, s);
   }
   return s;

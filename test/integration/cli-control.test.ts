@@ -80,6 +80,13 @@ describe('huskies pause, resume and note (integration)', function () {
     assert.doesNotMatch(huskies('status').stdout, /PAUSED/);
   });
 
+  it('mcp-token says so when no process serves the project, and needs a story number', () => {
+    const m = huskies('mcp-token', '1');
+    assert.equal(m.status, 1);
+    assert.match(m.stderr, /no Huskies serves this project now: open it in VS Code or run `huskies run`/);
+    assert.equal(huskies('mcp-token').status, 2);
+  });
+
   it('bad input gets a clear usage error', () => {
     const n = huskies('note');
     assert.equal(n.status, 2);
@@ -140,6 +147,19 @@ describe('huskies pause, resume and note (integration)', function () {
       const t = await huskiesAsync('timer', 'add', '--cron', '0 9 * * 1-5', '--prompt', 'Standup notes');
       assert.equal(t.status, 0, t.stderr);
       assert.match(fs.readFileSync(path.join(dir, '.huskies/timers.json'), 'utf8'), /"cron": "0 9 \* \* 1-5"/);
+      // a session started by hand gets the leader's MCP server and a token for its story
+      const m = await huskiesAsync('mcp-token', '1');
+      assert.equal(m.status, 0, m.stderr);
+      const url = /^URL: +(\S+)$/m.exec(m.stdout)![1];
+      const token = /^Token: +(\S+)/m.exec(m.stdout)![1];
+      assert.match(m.stdout, /claude --mcp-config '\{"mcpServers":\{"huskies":\{"type":"http","url":"http:\/\/127\.0\.0\.1:\d+\/mcp"/);
+      const list = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}',
+      });
+      assert.equal(list.status, 200);
+      assert.match(await list.text(), /check_criterion/);
     } finally {
       leader.kill('SIGINT');
       await new Promise((r) => leader.on('exit', r));

@@ -9,6 +9,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { Huskies } from '../../src/core/api';
 import { MCP_TOOL_NAMES } from '../../src/core/agents/runtimes';
 import { mcpRecordFile } from '../../src/core/mcp/service';
+import { handSession } from '../../src/core/mcp/handoff';
 import { ensureSimBuilt, makeRepo, SIM_AGENT, waitFor, type TempRepo } from '../fixtures/repo';
 
 const AGENTS = '[[agent]]\nname = "sim-1"\nruntime = "sim"\nenv = { HUSKIES_SIM_DELAY_MS = "10" }\n';
@@ -194,5 +195,58 @@ describe('MCP server (integration)', function () {
     await waitFor(() => o.registry.get(runId)?.status !== 'running', 'the run to end');
     await waitFor(() => !o.o.mcp.tokens.session(runId), 'the token revoked');
     assert.equal((await post({ authorization: `Bearer ${token}` })).status, 401);
+  });
+
+  it('a session started by hand: `.huskies/mcp.json` (0600) gives a token for one story, a forged one is refused, and the file goes with the server', async () => {
+    const huskiesDir = path.join(repo.dir, '.huskies');
+    const file = path.join(huskiesDir, 'mcp.json');
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    const s = await handSession(huskiesDir, 2);
+    assert.ok(!('problem' in s), JSON.stringify(s));
+    assert.equal(s.url, url);
+    const hand = await connect(s.token);
+    const st = (await hand.callTool({ name: 'status', arguments: {} })) as ToolOut;
+    assert.equal((st.structuredContent!.your_story as { id: number }).id, 2);
+    const tick = (await hand.callTool({ name: 'check_criterion', arguments: { index: 0 } })) as ToolOut;
+    assert.ok(!tick.isError, textOf(tick));
+    assert.match(fs.readFileSync(storyFile(2), 'utf8'), /- \[x\] Theirs/);
+    await hand.close();
+    assert.match(audit(), /"cmd":"mcp.call".*check_criterion/);
+    const forged = s.token.replace(/^hk_s2_./, (m) => `${m.slice(0, -1)}${m.endsWith('A') ? 'B' : 'A'}`);
+    assert.equal((await post({ authorization: `Bearer ${forged}` })).status, 401);
+    assert.equal((await post({ authorization: `Bearer ${s.token.replace('hk_s2_', 'hk_s1_')}` })).status, 401, 'a token is for its own story only');
+    await o.dispose();
+    assert.ok(!fs.existsSync(file), 'the file is removed when the server stops');
+    assert.match(((await handSession(huskiesDir, 2)) as { problem: string }).problem, /no Huskies serves this project now/);
+  });
+
+  it('timers and triggers through MCP: an agent schedules and cancels its own, never the user’s; a timer’s tool call acts for the story it names', async () => {
+    const made = await call('schedule_timer', { every: '30m', action: { prompt: 'Check the nightly build' } });
+    assert.ok(!made.isError, textOf(made));
+    const id = made.structuredContent!.id as string;
+    const listed = await call('list_timers');
+    assert.match(textOf(listed), new RegExp(`"id": "${id}"[\\s\\S]*"made_by": "mcp"`));
+    const mine = await o.addTimer({ every: '1h', action: { prompt: 'the user’s own' } });
+    const refused = await call('cancel_timer', { id: mine.id });
+    assert.equal(refused.isError, true);
+    assert.match(textOf(refused), /made by the user/);
+    assert.ok(!(await call('cancel_timer', { id })).isError);
+    assert.deepEqual(
+      o.timers().map((t) => t.id),
+      [mine.id],
+    );
+    const bad = await call('schedule_timer', { at: '09:00', every: '1h', action: { prompt: 'x' } });
+    assert.equal(bad.isError, true);
+    assert.match(textOf(bad), /exactly one of "at", "every", "cron"/);
+    const trig = await call('create_trigger', { when: { to: 'done' }, action: { tool: 'create_story', args: { name: 'Release notes', criteria: ['written'] } }, mode: 'once' });
+    assert.ok(!trig.isError, textOf(trig));
+    assert.equal(o.triggers()[0].source, 'mcp');
+    // what a timer's tool action runs: the same dispatch, acting for the story its arguments name
+    const ticked = await o.o.mcp.scheduledCall('check_criterion', { story_id: 2, index: 0 });
+    assert.equal(ticked.ok, true, ticked.error);
+    assert.match(fs.readFileSync(storyFile(2), 'utf8'), /- \[x\] Theirs/);
+    const none = await o.o.mcp.scheduledCall('check_criterion', { index: 0 });
+    assert.equal(none.ok, false);
+    assert.match(none.error!, /acts for no story of its own: name one with story_id/);
   });
 });

@@ -2,7 +2,9 @@
 import * as assert from 'node:assert/strict';
 import type { AgentSpec } from '../../src/core/config/config';
 import { buildLaunch, MCP_TOOL_NAMES, type LaunchContext } from '../../src/core/agents/runtimes';
-import { bearerOf, TokenRegistry } from '../../src/core/mcp/tokens';
+import { randomBytes } from 'node:crypto';
+import { bearerOf, storyOfToken, storyToken, TokenRegistry } from '../../src/core/mcp/tokens';
+import { scheduleTools } from '../../src/core/mcp/scheduleTools';
 import { STORY_TOOLS } from '../../src/core/mcp/storyTools';
 import { TestJobs, testTools } from '../../src/core/mcp/testTools';
 
@@ -66,7 +68,7 @@ describe('MCP wiring of the agent programs', () => {
   });
 
   it('the allowed tool names are the tools the server offers', () => {
-    assert.deepEqual([...MCP_TOOL_NAMES].sort(), [...STORY_TOOLS, ...testTools(new TestJobs())].map((t) => t.name).sort());
+    assert.deepEqual([...MCP_TOOL_NAMES].sort(), [...STORY_TOOLS, ...testTools(new TestJobs()), ...scheduleTools()].map((t) => t.name).sort());
   });
 });
 
@@ -94,5 +96,23 @@ describe('MCP token registry', () => {
     assert.equal(bearerOf('Basic abc'), undefined);
     assert.equal(bearerOf('Bearer a b'), undefined);
     assert.equal(bearerOf(undefined), undefined);
+  });
+});
+
+describe('MCP tokens for sessions started by hand', () => {
+  it('a story token is derived from the key and the story, and recognized for that story only', () => {
+    const key = randomBytes(32);
+    const t = storyToken(key, 12);
+    assert.match(t, /^hk_s12_[A-Za-z0-9_-]{43}$/);
+    assert.equal(storyOfToken(key, t), 12);
+    assert.equal(storyOfToken(randomBytes(32), t), undefined, 'another process’s key');
+    assert.equal(storyOfToken(key, t.replace('hk_s12_', 'hk_s13_')), undefined, 'another story');
+    assert.equal(storyOfToken(key, `${t}x`), undefined);
+    const reg = new TokenRegistry((p) => {
+      const id = storyOfToken(key, p);
+      return id === undefined ? undefined : { key: `hand-${id}`, storyId: id };
+    });
+    assert.equal(reg.lookup(t)?.storyId, 12);
+    assert.equal(reg.lookup('hk_s12_nope'), undefined);
   });
 });

@@ -29,7 +29,23 @@ export interface LaunchContext {
 /** The name agents know the orchestrator's MCP server by: its tools are mcp__huskies__<tool>. */
 export const MCP_SERVER_NAME = 'huskies';
 /** The tools the MCP server offers (for Claude Code's --allowedTools). */
-export const MCP_TOOL_NAMES = ['status', 'get_story', 'check_criterion', 'create_story', 'move_story', 'ask_question', 'run_tests', 'test_result', 'report_progress'];
+export const MCP_TOOL_NAMES = [
+  'status',
+  'get_story',
+  'check_criterion',
+  'create_story',
+  'move_story',
+  'ask_question',
+  'run_tests',
+  'test_result',
+  'report_progress',
+  'schedule_timer',
+  'list_timers',
+  'cancel_timer',
+  'create_trigger',
+  'list_triggers',
+  'cancel_trigger',
+];
 
 /** Claude Code's --mcp-config: the token is read from HUSKIES_MCP_TOKEN, so it is not in the process's arguments. */
 export function claudeMcpConfig(url: string): string {

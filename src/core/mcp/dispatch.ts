@@ -74,11 +74,10 @@ export async function callTool(
 
 /** The audit line and event through the one writer, and the run's record; recording never fails a call. */
 async function recordCall(deps: McpDeps, session: McpSession, tool: string, summary: string, ok: boolean, record?: CallRecorder): Promise<void> {
-  const runId = session.runId ?? deps.state.latestRun(session.storyId)?.runId;
-  if (runId) {
-    const r = await deps.request({ type: 'mcp.call', runId, tool, summary, ok }).catch((err: Error) => ({ ok: false as const, refusal: err.message }));
-    if (!r.ok) deps.logger.warn(`MCP ${tool} for story ${session.storyId} could not be recorded: ${r.refusal}`);
-  } else deps.logger.info(`MCP ${tool} for story ${session.storyId} (hand-started session, no run): ${ok ? 'ok' : 'refused'}: ${summary}`);
+  const r = await deps
+    .request({ type: 'mcp.call', runId: session.runId, storyId: session.storyId, tool, summary, ok })
+    .catch((err: Error) => ({ ok: false as const, refusal: err.message }));
+  if (!r.ok) deps.logger.warn(`MCP ${tool} for story ${session.storyId} could not be recorded: ${r.refusal}`);
   try {
     record?.(session, `MCP ${tool}${ok ? '' : ' (refused)'}: ${summary}`, ok);
   } catch (err) {

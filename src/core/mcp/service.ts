@@ -9,7 +9,8 @@ import { McpHttpServer } from './httpServer';
 import { STORY_TOOLS } from './storyTools';
 import { scheduleTools } from './scheduleTools';
 import { TestJobs, testTools } from './testTools';
-import { TokenRegistry, type McpSession } from './tokens';
+import { TokenRegistry, storyOfToken, type McpSession } from './tokens';
+import { removeHandoff, writeHandoff } from './handoff';
 import type { McpDeps, ToolDef } from './types';
 
 export interface McpEndpoint {
@@ -23,7 +24,9 @@ export function mcpRecordFile(transcript: string): string {
 }
 
 export class McpService {
-  readonly tokens = new TokenRegistry();
+  /** The secret hand-session tokens are derived from (see handoff.ts); new for each process. */
+  private readonly handKey = randomBytes(32);
+  readonly tokens = new TokenRegistry((t) => this.handSession(t));
   readonly jobs = new TestJobs();
   readonly tools: ReadonlyMap<string, ToolDef>;
   private readonly http: McpHttpServer;
@@ -32,7 +35,7 @@ export class McpService {
   private writers = new Map<string, TranscriptWriter>();
 
   constructor(private readonly deps: McpDeps) {
-    const all = [...STORY_TOOLS, ...testTools(this.jobs), ...(deps.schedule ? scheduleTools() : [])];
+    const all = [...STORY_TOOLS, ...testTools(this.jobs), ...scheduleTools()];
     this.tools = new Map(all.map((t) => [t.name, t]));
     this.http = new McpHttpServer({
       tokens: this.tokens,
@@ -42,10 +45,23 @@ export class McpService {
     });
   }
 
-  /** Starts listening (once); resolves with the endpoint URL. */
+  /** Starts listening (once) and tells hand-started sessions where (`.huskies/mcp.json`); resolves with the endpoint URL. */
   start(): Promise<string> {
-    this.started ??= this.http.start();
+    this.started ??= this.http.start().then(async (url) => {
+      await writeHandoff(path.dirname(this.deps.logsDir), { url, key: this.handKey }).catch((err: Error) =>
+        this.deps.logger.warn(`MCP: sessions started by hand cannot find the server: ${err.message}`),
+      );
+      return url;
+    });
     return this.started;
+  }
+
+  /** A token from `huskies mcp-token <story>`: it acts for that story, while the story exists. */
+  private handSession(presented: string): McpSession | undefined {
+    const storyId = storyOfToken(this.handKey, presented);
+    if (storyId === undefined || !this.deps.state.item(storyId)) return undefined;
+    const worktree = [...this.deps.state.runsForStory(storyId)].reverse().find((r) => r.worktree && !r.role)?.worktree;
+    return { key: `hand-${storyId}`, storyId, worktree, transcript: path.join(this.deps.logsDir, `hand-${storyId}.jsonl`) };
   }
 
   get running(): boolean {
@@ -83,6 +99,18 @@ export class McpService {
     this.writers.delete(key);
   }
 
+  /**
+   * A scheduled timer's or a trigger's tool call, through the same dispatch as an agent's: it acts for the story
+   * its arguments name (`story_id`), or for none.
+   */
+  async scheduledCall(tool: string, args: Record<string, unknown>): Promise<{ ok: boolean; text?: string; error?: string }> {
+    const storyId = typeof args.story_id === 'number' && Number.isInteger(args.story_id) && args.story_id > 0 ? args.story_id : 0;
+    const worktree = storyId ? [...this.deps.state.runsForStory(storyId)].reverse().find((r) => r.worktree && !r.role)?.worktree : undefined;
+    const r = await this.call({ key: `schedule-${storyId}`, storyId, worktree }, tool, args);
+    const text = r.content.map((c) => c.text).join('\n');
+    return r.isError ? { ok: false, error: text } : { ok: true, text };
+  }
+
   /** One tool call for a session, as the HTTP endpoint makes it (tests and benchmarks call it directly). */
   call(session: McpSession, name: string, args: unknown): Promise<CallResult> {
     return callTool(this.tools, this.deps, session, name, args, (s, line, ok) => this.record(s, line, ok));
@@ -104,6 +132,7 @@ export class McpService {
     for (const w of this.writers.values()) w.close();
     this.writers.clear();
     if (this.started) await this.started.catch(() => undefined);
+    if (this.started) await removeHandoff(path.dirname(this.deps.logsDir)).catch(() => undefined);
     this.started = undefined;
     await this.http.stop();
     await this.jobs.settle();

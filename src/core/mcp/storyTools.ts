@@ -15,6 +15,7 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 /** The story a changing call is about: the caller's own, or a refusal naming the argument. */
 export function ownStory(call: ToolCall<unknown>, asked: number | undefined): WorkItem {
   const own = call.session.storyId;
+  if (own <= 0) throw new ToolError('this call acts for no story of its own: name one with story_id', 'story_id');
   if (asked !== undefined && asked !== own)
     throw new ToolError(`story ${asked} is not yours: this session acts for story ${own} only, and other stories are read-only (get_story, status).`, 'story_id');
   const item = call.deps.state.item(own);

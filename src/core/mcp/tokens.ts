@@ -1,7 +1,7 @@
 // The bearer tokens of the MCP server: one random token per agent run (or per hand-started session),
 // scoped to that run's story and revoked when the run ends. Only a hash of each token is kept, and
 // a presented token is compared in constant time.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Whom a token speaks for: a run of the pool, or a session started by hand for a story. */
 export interface McpSession {
@@ -27,9 +27,30 @@ export function newToken(): string {
   return `hk_${randomBytes(32).toString('base64url')}`;
 }
 
+/**
+ * A token for a session started by hand on a story (`huskies mcp-token <story>`): derived from the serving
+ * process's secret key and the story number, so the command can make it from `.huskies/mcp.json` (mode 0600).
+ */
+export function storyToken(key: Buffer, storyId: number): string {
+  return `hk_s${storyId}_${createHmac('sha256', key).update(`story:${storyId}`).digest('base64url')}`;
+}
+
+/** The story a hand-session token was made for with this key, or undefined; compared in constant time. */
+export function storyOfToken(key: Buffer, presented: string): number | undefined {
+  const m = /^hk_s([1-9]\d{0,9})_[A-Za-z0-9_-]{43}$/.exec(presented);
+  if (!m) return undefined;
+  const id = Number(m[1]);
+  const want = Buffer.from(storyToken(key, id));
+  const got = Buffer.from(presented);
+  return want.length === got.length && timingSafeEqual(want, got) ? id : undefined;
+}
+
 export class TokenRegistry {
   private byHash = new Map<string, Entry>();
   private byKey = new Map<string, string>();
+
+  /** `derived` recognizes tokens that are not registered one by one (hand-started sessions). */
+  constructor(private readonly derived?: (presented: string) => McpSession | undefined) {}
 
   /** A fresh token for the session; a session registered again gets a new token and the old one stops working. */
   register(session: McpSession): string {
@@ -58,7 +79,8 @@ export class TokenRegistry {
     // The map is keyed by a hash the caller cannot steer toward a real token; the comparison below stays constant-time anyway.
     const against = entry?.hash ?? Buffer.alloc(hash.length);
     const same = timingSafeEqual(hash, against);
-    return same && entry ? entry.session : undefined;
+    if (same && entry) return entry.session;
+    return this.derived?.(presented);
   }
 
   /** The session registered under a key (a run id), if any. */

@@ -24,18 +24,6 @@ export interface McpDeps {
   gates?(dir: string, config: HuskiesConfig, signal: AbortSignal): Promise<GateResult>;
   /** .huskies/logs: where the output of run_tests goes. */
   logsDir: string;
-  /** Timers and triggers, when the orchestrator offers them (see schedule tools). */
-  schedule?: ScheduleApi;
-}
-
-/** The facade's timers and triggers, as far as the MCP tools use them. */
-export interface ScheduleApi {
-  addTimer(spec: unknown): Promise<unknown>;
-  timers(): unknown;
-  cancelTimer(id: string): Promise<unknown>;
-  addTrigger(spec: unknown): Promise<unknown>;
-  triggers(): unknown;
-  cancelTrigger(id: string): Promise<unknown>;
 }
 
 /** A refusal the caller can act on: what is wrong and, when it is one argument, which. */

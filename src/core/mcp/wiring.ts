@@ -1,9 +1,9 @@
 // The MCP service's view of the composed orchestrator.
 import type { Orchestrator } from '../orchestrator';
 import type { Command } from '../model/commands';
-import type { McpDeps, ScheduleApi } from './types';
+import type { McpDeps } from './types';
 
-export function mcpDeps(o: Orchestrator, schedule?: () => ScheduleApi | undefined): McpDeps {
+export function mcpDeps(o: Orchestrator): McpDeps {
   return {
     state: o.state,
     request: (c: Command) => o.request(c),
@@ -13,8 +13,5 @@ export function mcpDeps(o: Orchestrator, schedule?: () => ScheduleApi | undefine
     logger: o.logger,
     mask: (t) => o.masker.mask(t),
     logsDir: o.logsDir,
-    get schedule() {
-      return schedule?.();
-    },
   };
 }

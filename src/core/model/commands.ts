@@ -182,7 +182,7 @@ export type Command =
   /** A note for the project (no id) or a story: in the audit log and on the board. */
   | { type: 'control.note'; id?: number; text: string; source: Source }
   /** An agent's call of an orchestrator tool (MCP), recorded: what it changed is a command of its own. */
-  | { type: 'mcp.call'; runId: string; tool: string; summary: string; ok: boolean }
+  | { type: 'mcp.call'; runId?: string; storyId?: number; tool: string; summary: string; ok: boolean }
   /** Stuck work that needs the user, raised (or raised again): recorded, it changes no state. */
   | { type: 'control.help'; request: HelpRequest; source: Source }
   /** A mergemaster committed a resolution: the merge is tried again. */

@@ -41,7 +41,7 @@ export type HuskiesEvent =
   | { type: 'control.resumed'; id?: number; source: Source }
   | { type: 'control.noted'; id?: number; text: string; source: Source }
   | { type: 'help.requested'; request: HelpRequest }
-  | { type: 'mcp.called'; runId: string; storyId?: number; tool: string; summary: string; ok: boolean }
+  | { type: 'mcp.called'; runId?: string; storyId?: number; tool: string; summary: string; ok: boolean }
   | { type: 'timer.fired'; timer: Timer; run?: RunRecord; skipped?: string }
   | { type: 'timer.added'; timer: ScheduledTimer; source: Source }
   | { type: 'timer.cancelled'; timer: ScheduledTimer; source: Source }

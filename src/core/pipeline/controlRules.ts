@@ -12,10 +12,12 @@ type Control = Extract<Command, { type: `control.${string}` | 'item.checkCriteri
 
 export function decideControl(s: StateView, c: Control, ctx: DecideContext): Decision {
   if (c.type === 'mcp.call') {
-    const run = s.run(c.runId);
-    if (!run) return refuse(`There is no run ${c.runId}.`);
-    return accept([], [{ type: 'mcp.called', runId: c.runId, storyId: run.storyId, tool: c.tool, summary: c.summary, ok: c.ok }], {
-      id: run.storyId,
+    // an agent's run, or a session started by hand or by a timer (a story, or none)
+    const run = c.runId === undefined ? undefined : s.run(c.runId);
+    if (c.runId !== undefined && !run) return refuse(`There is no run ${c.runId}.`);
+    const storyId = run?.storyId ?? (c.storyId && c.storyId > 0 ? c.storyId : undefined);
+    return accept([], [{ type: 'mcp.called', runId: c.runId, storyId, tool: c.tool, summary: c.summary, ok: c.ok }], {
+      id: storyId,
       runId: c.runId,
       reason: `${c.tool}: ${c.summary}`,
     });

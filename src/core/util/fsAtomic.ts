@@ -4,11 +4,12 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+/** `mode` sets the new file's permissions (e.g. 0o600 for a file holding a secret) before it has any content. */
+export async function writeFileAtomic(file: string, data: string | Buffer, opts: { mode?: number } = {}): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await fs.open(tmp, 'w');
+  const fh = await fs.open(tmp, 'w', opts.mode ?? 0o666);
   try {
     await fh.writeFile(data);
     await fh.sync();
