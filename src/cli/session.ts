@@ -1,7 +1,7 @@
 // The long-running parts of the `huskies` command: status, following an agent's output, `start`
 // (until the run ends) and `run` (the orchestrator in the foreground), with the stop signals.
 import { Huskies, STAGES, STAGE_TITLES, redact, type RunRecord } from '../core/api';
-import { formatMessage } from './format';
+import { formatMessage, helpLines } from './format';
 
 /** Everything the command prints goes through here: secret shapes are masked. */
 export const out = (s = '') => process.stdout.write(`${redact(s)}\n`);
@@ -54,6 +54,7 @@ export async function status(o: Huskies): Promise<number> {
     if (ctl.notes.length || ctl.stories.some((x) => x.note)) out('\nNotes');
     for (const n of ctl.notes.slice(-5)) out(`  ${iso(n.at)} (${n.source}) ${n.text}`);
     for (const st of ctl.stories.filter((x) => x.note)) out(`  #${st.id}: ${st.note}`);
+    for (const l of helpLines(s2.help)) out(l);
     out(`\n${snap.running} running, ${snap.queued} queued · ${snap.runs.length} runs recorded · today $${s2.spentToday.toFixed(4)}`);
     return 0;
   } finally {

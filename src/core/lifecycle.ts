@@ -180,7 +180,7 @@ export async function reloadConfig(o: Orchestrator): Promise<void> {
       o.pool.start();
       o.qa.start();
       o.merges.start();
-      o.merges.start();
+      if (!o.stopped()) await o.mcp.start().catch((err) => o.logger.warn(`MCP server: ${errorText(err)}`));
     }
   }
   const changed = await o.configStore.reload();

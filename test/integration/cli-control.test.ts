@@ -87,6 +87,13 @@ describe('huskies pause, resume and note (integration)', function () {
     assert.equal(huskies('mcp-token').status, 2);
   });
 
+  it('status lists what needs the user: a story waiting on one that does not exist', () => {
+    fs.writeFileSync(path.join(dir, '.huskies/work/2_current/2_story_two.md'), '---\nname: Two\ndepends_on: [99]\n---\n- [ ] y\n');
+    const st = huskies('status');
+    assert.equal(st.status, 0, st.stderr);
+    assert.match(st.stdout, /NEEDS YOU \(1\):\n {2}\? .*#99/);
+  });
+
   it('bad input gets a clear usage error', () => {
     const n = huskies('note');
     assert.equal(n.status, 2);
