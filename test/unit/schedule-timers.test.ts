@@ -73,16 +73,16 @@ describe('scheduled timers: times', () => {
 });
 
 describe('scheduled timers: firing', () => {
-  it('a one-shot ISO timer fires once at its time; its tool call moves the story; then it is gone', async () => {
+  it('a one-shot ISO timer fires once at its time; its tool call pauses the story; then it is gone', async () => {
     const c = setup({ items: [item(1, 'backlog')] });
-    const id = await c.add({ at: new Date(c.clock.now() + 10 * MIN).toISOString(), action: { tool: 'move_story', args: { story: 1, to: 'current' } } });
+    const id = await c.add({ at: new Date(c.clock.now() + 10 * MIN).toISOString(), action: { tool: 'pause', args: { story: 1, reason: 'at ten' } } });
     c.clock.advance(9 * MIN);
     await c.tickNow();
     assert.equal(c.fired().length, 0);
     c.clock.advance(MIN);
     await c.tickNow();
     assert.equal(c.fired().length, 1);
-    assert.equal(c.state.item(1)!.stage, 'current');
+    assert.equal(c.state.item(1)!.frontMatter.paused, true);
     assert.equal(c.timer(id), undefined, 'done and removed');
     c.clock.advance(60 * MIN);
     await c.tickNow();
@@ -99,14 +99,14 @@ describe('scheduled timers: firing', () => {
     assert.equal(c.state.agentState().notes?.at(-1)?.text, 'tea');
   });
 
-  it('a failing action keeps the timer with the reason; an unknown tool says which tools there are', async () => {
+  it('a failing action keeps the timer with the reason; an MCP tool needs the MCP dispatch', async () => {
     const c = setup();
-    const id = await c.add({ at: new Date(c.clock.now() + MIN).toISOString(), action: { tool: 'move_story', args: { story: 7, to: 'qa' } } });
+    const id = await c.add({ at: new Date(c.clock.now() + MIN).toISOString(), action: { tool: 'add_note', args: { story: 7, text: 'x' } } });
     const id2 = await c.add({ every: '1h', action: { tool: 'deploy', args: {} } });
     c.clock.advance(61 * MIN);
     await c.tickNow();
-    assert.match(c.timer(id)!.lastError!, /move_story: There is no story 7/);
-    assert.match(c.timer(id2)!.lastError!, /"deploy" is not available .*create_story, move_story, check_criterion/);
+    assert.match(c.timer(id)!.lastError!, /add_note: There is no story 7/);
+    assert.match(c.timer(id2)!.lastError!, /deploy: the orchestrator's MCP tools are not available in this process/);
     assert.ok(c.timer(id2)!.nextAt! > c.clock.now(), 'a recurring timer stays armed');
   });
 

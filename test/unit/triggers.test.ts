@@ -84,7 +84,7 @@ describe('triggers', () => {
 
   it('a failure says why in the record and keeps a once trigger', async () => {
     const c = setup();
-    const id = await c.add({ when: { to: 'current' }, action: { tool: 'move_story', args: { story: 99, to: 'qa' } }, mode: 'once' });
+    const id = await c.add({ when: { to: 'current' }, action: { tool: 'add_note', args: { story: 99, text: 'x' } }, mode: 'once' });
     await c.move(1, 'current');
     assert.match(c.trigger(id)!.lastError!, /There is no story 99/);
     assert.equal(c.trigger(id)!.disabled, 'fired (once)');

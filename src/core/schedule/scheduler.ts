@@ -20,13 +20,13 @@ export interface SchedulerDeps {
   agentsStopped(): string | undefined;
 }
 
-/** The tools a timer or trigger may call when no MCP dispatch is offered: those that map to one command. */
-export const BUILT_IN_TOOLS = ['create_story', 'move_story', 'check_criterion', 'pause', 'resume', 'add_note'] as const;
+/** The user's controls a timer or trigger may use besides the MCP tools (which agents do not have). */
+export const BUILT_IN_TOOLS = ['pause', 'resume', 'add_note'] as const;
 
 type Outcome = { ok: boolean; error?: string; storyId?: number };
 
 export class Scheduler {
-  /** The MCP module's dispatch; without it, only BUILT_IN_TOOLS are understood. */
+  /** The MCP tools' dispatch, the same an agent's call goes through (set by the composition). */
   callTool?: ToolDispatch;
   private subs: { dispose(): void }[] = [];
   private inFlight = new Set<string>();
@@ -80,7 +80,8 @@ export class Scheduler {
 
   private async act(action: ScheduleAction, origin: { timer: string } | { trigger: string; story: number }): Promise<Outcome> {
     if ('prompt' in action) return this.prompt(action, origin);
-    if (this.callTool) {
+    if (!(BUILT_IN_TOOLS as readonly string[]).includes(action.tool)) {
+      if (!this.callTool) return { ok: false, error: `${action.tool}: the orchestrator's MCP tools are not available in this process` };
       const r = await this.callTool(action.tool, action.args);
       return r.ok ? { ok: true } : { ok: false, error: `${action.tool}: ${r.error ?? r.text ?? 'failed'}` };
     }
@@ -112,25 +113,6 @@ export function builtInCommand(tool: string, args: Record<string, unknown>, sour
   const str = (k: string) => (typeof args[k] === 'string' ? (args[k] as string) : undefined);
   const id = num('story') ?? num('id');
   switch (tool) {
-    case 'create_story': {
-      const name = str('name') ?? str('title');
-      if (!name) return 'create_story needs a "name"';
-      const criteria = Array.isArray(args.criteria) ? args.criteria.filter((x): x is string => typeof x === 'string') : [];
-      const type = str('type') ?? 'story';
-      if (!['story', 'bug', 'spike', 'refactor'].includes(type)) return `create_story: "${type}" is not a story type`;
-      return { type: 'item.create', name, itemType: type as 'story', criteria, description: str('description'), source };
-    }
-    case 'move_story': {
-      const to = str('to') ?? str('stage');
-      if (id === undefined || !to) return 'move_story needs "story" (a number) and "to" (a stage)';
-      if (!['backlog', 'current', 'qa', 'merge', 'done', 'archived'].includes(to)) return `move_story: "${to}" is not a stage`;
-      return { type: 'item.move', id, to: to as 'backlog', source, reason: str('reason') };
-    }
-    case 'check_criterion': {
-      const index = num('index');
-      if (id === undefined || index === undefined) return 'check_criterion needs "story" and "index" (numbers)';
-      return { type: 'item.checkCriterion', id, index, done: args.done !== false, source };
-    }
     case 'pause':
       return { type: 'control.pause', ...(id !== undefined ? { id } : {}), reason: str('reason') ?? 'paused by a timer', source };
     case 'resume':
@@ -141,6 +123,6 @@ export function builtInCommand(tool: string, args: Record<string, unknown>, sour
       return { type: 'control.note', ...(id !== undefined ? { id } : {}), text, source };
     }
     default:
-      return `the tool "${tool}" is not available to timers and triggers here (without the MCP server: ${BUILT_IN_TOOLS.join(', ')})`;
+      return `the tool "${tool}" is not one of ${BUILT_IN_TOOLS.join(', ')}`;
   }
 }
