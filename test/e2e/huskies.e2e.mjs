@@ -6,6 +6,7 @@ import { sleep } from '../../scripts/codeServer.mjs';
 import { SEL, activityBarEntry, findInWebviews, quickInputVisible, runCommand, statusBarItem, waitForInputBox, waitInWebviews } from './workbench.mjs';
 import { contextMenuLabels, dragCardTo, waitForChangesEditor } from './review.mjs';
 import { scheduleTests } from './schedule.mjs';
+import { mcpTests } from './mcp.mjs';
 
 export const STATUS_ITEM_ID = 'huskies.huskies-vscode.agents';
 const card = (id) => `div.card[data-story-id="${id}"]`;
@@ -212,6 +213,7 @@ export const tests = [
     },
   },
   ...scheduleTests,
+  ...mcpTests,
 ];
 
 /** The subset that scripts/demo.sh --smoke runs. */
