@@ -20,7 +20,9 @@ import { TranscriptWriter } from './agents/transcript';
 import type { Command } from './model/commands';
 import type { RequestResult } from './pipeline/pipeline';
 import { tick } from './schedule/tick';
-import { Scheduler } from './schedule/scheduler';
+import type { SchedulerDeps } from './schedule/scheduler';
+import type { MoveCommitterDeps } from './git/moveCommitter';
+import { commitStoryFiles } from './git/workCommits';
 import { exists } from './util/fsAtomic';
 import { HuskiesWatcher } from './store/watcher';
 import { findStuck, StuckTracker } from './policies/stuck';
@@ -54,28 +56,37 @@ const RECOVER_AFTER_MS = 5_000;
 
 const errorText = (err: unknown) => (err as Error).message;
 
-const schedulers = new WeakMap<Orchestrator, Scheduler>();
+/** What the scheduler (timers' and triggers' actions) needs from the composition. */
+export function schedulerDeps(o: Orchestrator): SchedulerDeps {
+  return {
+    state: o.state,
+    bus: o.bus,
+    request: (c) => o.request(c),
+    logger: o.logger,
+    agentsStopped: () => {
+      const ctx = o.policyContext();
+      const paused = o.state.agentState().paused;
+      return ctx.stopped ?? ctx.budgetStop ?? (paused ? `the project is paused (${paused.reason})` : undefined);
+    },
+  };
+}
 
-/** The orchestrator's scheduler (timers' and triggers' actions). */
-export function schedulerOf(o: Orchestrator): Scheduler {
-  let s = schedulers.get(o);
-  if (!s) {
-    s = new Scheduler({
-      state: o.state,
-      bus: o.bus,
-      request: (c) => o.request(c),
-      logger: o.logger,
-      agentsStopped: () => {
-        const ctx = o.policyContext();
-        const paused = o.state.agentState().paused;
-        return ctx.stopped ?? ctx.budgetStop ?? (paused ? `the project is paused (${paused.reason})` : undefined);
-      },
-    });
-    // timers' and triggers' tool calls go through the same dispatch as an agent's
-    s.callTool = (tool, args) => o.mcp.scheduledCall(tool, args);
-    schedulers.set(o, s);
-  }
-  return s;
+/** What the committer of story moves needs: it commits only in the process that drives the project, and not during a merge. */
+export function moveCommitDeps(o: Orchestrator): MoveCommitterDeps {
+  return {
+    bus: o.bus,
+    clock: o.clock,
+    logger: o.logger,
+    commit: (ids) => commitStoryFiles({ root: o.root, ids, baseBranch: o.config.project.baseBranch }),
+    blocked: () => {
+      const why = !o.leads()
+        ? 'this process does not drive the project'
+        : (o.stopped() ?? (o.config.project.commitMoves ? undefined : 'commit_moves = false in .huskies/project.toml'));
+      return why && `story moves are not committed: ${why}`;
+    },
+    // a merge publishing the base branch fast-forwards the checkout: a commit in between would make it start over
+    waitFor: () => (o.state.items().some((i) => o.merges.busy(i.id)) ? 'a merge is in progress' : undefined),
+  };
 }
 
 export async function startUp(o: Orchestrator): Promise<void> {
@@ -90,7 +101,7 @@ export async function startUp(o: Orchestrator): Promise<void> {
     // Listen first: a re-attached run may end while the rest of start-up goes on, and its ending
     // must reach the policies like any other.
     o.policies.start();
-    schedulerOf(o).start();
+    o.scheduler.start();
     o.pool.start();
     await reconcile(reconcileDeps(o));
     for (const c of recoverEndings(o.state, o.policyContext())) await o.request(c);
@@ -176,7 +187,7 @@ export async function reloadConfig(o: Orchestrator): Promise<void> {
     o.leadership.take(); // `init` ran after start: this process may lead now
     if (o.leads()) {
       o.policies.start();
-      schedulerOf(o).start();
+      o.scheduler.start();
       o.pool.start();
       o.qa.start();
       o.merges.start();
@@ -210,7 +221,7 @@ export async function onTick(o: Orchestrator): Promise<void> {
       orphaned: (run) => reconcileRun(reconcileDeps(o), run),
       archive: (now) => dueForArchive(o.state, o.config, now),
       recover: (now) => recoverEndings(o.state, o.policyContext(), now - RECOVER_AFTER_MS),
-      scheduled: (now) => schedulerOf(o).due(now),
+      scheduled: (now) => o.scheduler.due(now),
     });
     await serveRequests(o);
     await raiseHelp(o);

@@ -26,8 +26,8 @@ import type { OrchestratorOptions } from './options';
 import { QaWorker } from './gates/qaWorker';
 import { MergeWorker } from './git/mergeWorker';
 import { MoveCommitter } from './git/moveCommitter';
-import { commitStoryFiles } from './git/workCommits';
-import { onTick, poolDeps, qaDeps, reloadConfig, rescan, startUp, startWatching } from './lifecycle';
+import { moveCommitDeps, onTick, poolDeps, qaDeps, reloadConfig, rescan, schedulerDeps, startUp, startWatching } from './lifecycle';
+import { Scheduler } from './schedule/scheduler';
 import { McpService } from './mcp/service';
 import { mcpDeps } from './mcp/wiring';
 
@@ -54,6 +54,7 @@ export class Orchestrator {
   readonly spawner: Spawner;
   /** The MCP endpoint agents call; it listens from the first run registered on it. */
   readonly mcp: McpService;
+  readonly scheduler: Scheduler;
   builtInAgents: AgentSpec[] = [];
   trusted: boolean;
   initialized = false;
@@ -86,20 +87,10 @@ export class Orchestrator {
     this.pool = new AgentPool({ ...poolDeps(this, request), mcp: this.mcp });
     this.qa = new QaWorker(qaDeps(this, request));
     this.merges = new MergeWorker(qaDeps(this, request));
-    this.moveCommits = new MoveCommitter({
-      bus: this.bus,
-      clock: this.clock,
-      logger: this.logger,
-      commit: (ids) => commitStoryFiles({ root: this.root, ids, baseBranch: this.config.project.baseBranch }),
-      blocked: () => {
-        const why = !this.leads()
-          ? 'this process does not drive the project'
-          : (this.stopped() ?? (this.config.project.commitMoves ? undefined : 'commit_moves = false in .huskies/project.toml'));
-        return why && `story moves are not committed: ${why}`;
-      },
-      // a merge publishing the base branch fast-forwards the checkout: a commit in between would make it start over
-      waitFor: () => (this.state.items().some((i) => this.merges.busy(i.id)) ? 'a merge is in progress' : undefined),
-    });
+    this.moveCommits = new MoveCommitter(moveCommitDeps(this));
+    this.scheduler = new Scheduler(schedulerDeps(this));
+    // timers' and triggers' tool calls go through the same dispatch as an agent's
+    this.scheduler.callTool = (tool, args) => this.mcp.scheduledCall(tool, args);
   }
 
   /** Set when another process drives this project: this one shows it and sends it requests. */
@@ -203,6 +194,8 @@ export class Orchestrator {
     this.ticker?.dispose();
     await this.watcher?.dispose();
     this.policies.dispose();
+    this.scheduler.dispose();
+    await this.scheduler.idle;
     await this.qa.dispose();
     await this.merges.dispose();
     await this.pool.dispose({ stopAgents: opts.stopAgents ?? true });

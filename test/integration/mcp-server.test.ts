@@ -197,9 +197,9 @@ describe('MCP server (integration)', function () {
     assert.equal((await post({ authorization: `Bearer ${token}` })).status, 401);
   });
 
-  it('a session started by hand: `.huskies/mcp.json` (0600) gives a token for one story, a forged one is refused, and the file goes with the server', async () => {
+  it('a session started by hand: `.huskies/logs/mcp.json` (0600) gives a token for one story, a forged one is refused, and the file goes with the server', async () => {
     const huskiesDir = path.join(repo.dir, '.huskies');
-    const file = path.join(huskiesDir, 'mcp.json');
+    const file = path.join(huskiesDir, 'logs', 'mcp.json');
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
     const s = await handSession(huskiesDir, 2);
     assert.ok(!('problem' in s), JSON.stringify(s));

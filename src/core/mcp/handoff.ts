@@ -1,4 +1,5 @@
-// How a session started by hand finds the MCP server: the serving process writes `.huskies/mcp.json`
+// How a session started by hand finds the MCP server: the serving process writes `.huskies/logs/mcp.json`
+// (beside the other runtime files, git-ignored)
 // (mode 0600: the URL, its pid and the secret key hand-session tokens are derived from) while it serves,
 // and `huskies mcp-token <story>` reads it to make that story's token.
 import { promises as fs } from 'node:fs';
@@ -9,16 +10,18 @@ import { storyToken } from './tokens';
 
 export const HANDOFF_FILE = 'mcp.json';
 
+const fileIn = (huskiesDir: string) => path.join(huskiesDir, 'logs', HANDOFF_FILE);
+
 const handoffSchema = z.object({ url: z.string().url(), pid: z.number().int().positive(), key: z.string().regex(/^[A-Za-z0-9_-]{43}$/) });
 
 export async function writeHandoff(huskiesDir: string, h: { url: string; key: Buffer }): Promise<void> {
-  const file = path.join(huskiesDir, HANDOFF_FILE);
+  const file = fileIn(huskiesDir);
   await writeFileAtomic(file, `${JSON.stringify({ url: h.url, pid: process.pid, key: h.key.toString('base64url') })}\n`, { mode: 0o600 });
 }
 
 /** Removes the file if this process wrote it. */
 export async function removeHandoff(huskiesDir: string): Promise<void> {
-  const file = path.join(huskiesDir, HANDOFF_FILE);
+  const file = fileIn(huskiesDir);
   const text = await fs.readFile(file, 'utf8').catch(() => '');
   const parsed = handoffSchema.safeParse(safeJson(text));
   if (parsed.success && parsed.data.pid === process.pid) await fs.rm(file, { force: true });
@@ -43,7 +46,7 @@ function alive(pid: number): boolean {
 
 /** The URL and a token for a story, or why there is none (no process serves the project, or the file is damaged). */
 export async function handSession(huskiesDir: string, storyId: number): Promise<{ url: string; token: string } | { problem: string }> {
-  const file = path.join(huskiesDir, HANDOFF_FILE);
+  const file = fileIn(huskiesDir);
   const text = await fs.readFile(file, 'utf8').catch(() => undefined);
   const none = 'no Huskies serves this project now: open it in VS Code or run `huskies run`, then try again';
   if (text === undefined) return { problem: none };

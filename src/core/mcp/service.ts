@@ -45,7 +45,7 @@ export class McpService {
     });
   }
 
-  /** Starts listening (once) and tells hand-started sessions where (`.huskies/mcp.json`); resolves with the endpoint URL. */
+  /** Starts listening (once) and tells hand-started sessions where (`.huskies/logs/mcp.json`); resolves with the endpoint URL. */
   start(): Promise<string> {
     this.started ??= this.http.start().then(async (url) => {
       await writeHandoff(path.dirname(this.deps.logsDir), { url, key: this.handKey }).catch((err: Error) =>

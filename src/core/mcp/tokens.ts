@@ -29,7 +29,7 @@ export function newToken(): string {
 
 /**
  * A token for a session started by hand on a story (`huskies mcp-token <story>`): derived from the serving
- * process's secret key and the story number, so the command can make it from `.huskies/mcp.json` (mode 0600).
+ * process's secret key and the story number, so the command can make it from `.huskies/logs/mcp.json` (mode 0600).
  */
 export function storyToken(key: Buffer, storyId: number): string {
   return `hk_s${storyId}_${createHmac('sha256', key).update(`story:${storyId}`).digest('base64url')}`;
