@@ -1,6 +1,6 @@
 // End to end: an agent's MCP call reaches the board. A story with three acceptance criteria is
 // written to the backlog by hand; `huskies mcp-token <n>` gives the URL and a token acting for it
-// (read from the `.huskies/mcp.json` the extension writes while it serves); a `check_criterion` call
+// (read from the `.huskies/logs/mcp.json` the extension writes while it serves); a `check_criterion` call
 // over plain HTTP ticks the first criterion, and the card's counter goes from 0/3 to 1/3.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ async function mcpToken(workspace, id, { timeout = 30_000 } = {}) {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (node esbuild.mjs)`);
   const deadline = Date.now() + timeout;
   for (;;) {
-    // The extension writes .huskies/mcp.json once its server listens.
+    // The extension writes .huskies/logs/mcp.json once its server listens.
     let text;
     let problem;
     try {
