@@ -20,9 +20,7 @@ import type { LiveHub } from './liveHub';
 import { buildLaunch, RUNTIME_LABELS, type LaunchContext } from './runtimes';
 import { rolePrompt, type RolePromptInput } from './rolePrompts';
 import { gatherFacts } from './runFacts';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { geminiMcpSettings } from './runtimes';
+import { removeGeminiWorkspaceSettings, writeGeminiWorkspaceSettings } from './runtimes';
 
 export interface PoolDeps {
   root: string;
@@ -231,10 +229,8 @@ export class AgentPool {
     try {
       const ep = await this.d.mcp.register({ runId: run.runId, storyId: run.storyId, worktree, transcript: run.transcript });
       if (agent.runtime !== 'gemini') return ep;
-      const geminiSettings = this.mcpSettingsFile(run.runId);
-      fs.mkdirSync(path.dirname(geminiSettings), { recursive: true });
-      fs.writeFileSync(geminiSettings, geminiMcpSettings(ep.url), { mode: 0o600 });
-      return { ...ep, geminiSettings };
+      this.geminiWorktrees.set(run.runId, worktree);
+      return { ...ep, geminiSettings: writeGeminiWorkspaceSettings(worktree, ep.url) };
     } catch (err) {
       this.d.logger.warn(`#${run.storyId}: the run starts without the orchestrator's MCP tools: ${(err as Error).message}`);
       this.releaseMcp(run.runId);
@@ -242,15 +238,16 @@ export class AgentPool {
     }
   }
 
-  private mcpSettingsFile(runId: string): string {
-    return path.join(this.d.logsDir, `${runId}.gemini-settings.json`);
-  }
+  /** The worktrees where a Gemini CLI run's settings file was written. */
+  private readonly geminiWorktrees = new Map<string, string>();
 
   /** The run's token stops working and its settings file goes. */
   private releaseMcp(runId: string): void {
     if (!this.d.mcp) return;
     this.d.mcp.revoke(runId);
-    fs.rmSync(this.mcpSettingsFile(runId), { force: true });
+    const worktree = this.geminiWorktrees.get(runId);
+    this.geminiWorktrees.delete(runId);
+    if (worktree) removeGeminiWorkspaceSettings(worktree);
   }
 
   /** Wires a handle to the pipeline: a started run (or one re-attached after a restart). */

@@ -23,7 +23,7 @@ export interface LaunchContext {
   /** The user's git identity (from the repository's config), for agents whose shell hides it. */
   gitIdentity?: { name: string; email: string };
   /** The orchestrator's MCP endpoint and this run's token (acting for its story only). */
-  mcp?: { url: string; token: string; /** Gemini's settings file for the run (written by the pool, no secret in it). */ geminiSettings?: string };
+  mcp?: { url: string; token: string; /** Gemini's settings file for the run: <worktree>/.gemini/settings.json, written by the pool, no secret in it. */ geminiSettings?: string };
 }
 
 /** The name agents know the orchestrator's MCP server by: its tools are mcp__huskies__<tool>. */
@@ -55,6 +55,42 @@ export function claudeMcpConfig(url: string): string {
 /** Gemini CLI's settings for a run: the server with its token read from the environment. */
 export function geminiMcpSettings(url: string): string {
   return JSON.stringify({ mcpServers: { [MCP_SERVER_NAME]: { httpUrl: url, headers: { Authorization: 'Bearer ${HUSKIES_MCP_TOKEN}' }, trust: true } } }, null, 2);
+}
+
+/** The first line of the .gitignore that marks a worktree's .gemini/ folder as the orchestrator's. */
+const GEMINI_DIR_MARK = '# Huskies: the Gemini CLI settings of the agent running here (removed when the run ends).';
+
+/**
+ * Gemini CLI (0.61) takes MCP servers from settings files only, and skips the file named by
+ * GEMINI_CLI_SYSTEM_SETTINGS_PATH unless it and every folder above it are owned by root and
+ * writable by root alone. So the run's server goes in the worktree's workspace settings,
+ * <worktree>/.gemini/settings.json (read because the launch trusts the folder), with a .gitignore
+ * that keeps the folder out of the agent's commits. A .gemini/ folder of the project's own is
+ * left alone: then this throws and Gemini CLI runs without the orchestrator's tools.
+ */
+export function writeGeminiWorkspaceSettings(worktree: string, url: string): string {
+  const dir = path.join(worktree, '.gemini');
+  if (fs.existsSync(dir) && !isOrchestratorGeminiDir(dir))
+    throw new Error(`${dir} is the project's own (Gemini CLI would read the MCP server from settings.json there), so it is left unchanged`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, '.gitignore'), `${GEMINI_DIR_MARK}\n*\n`);
+  const file = path.join(dir, 'settings.json');
+  fs.writeFileSync(file, geminiMcpSettings(url), { mode: 0o600 });
+  return file;
+}
+
+/** Removes the .gemini/ folder writeGeminiWorkspaceSettings made (never a project's own). */
+export function removeGeminiWorkspaceSettings(worktree: string): void {
+  const dir = path.join(worktree, '.gemini');
+  if (isOrchestratorGeminiDir(dir)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+function isOrchestratorGeminiDir(dir: string): boolean {
+  try {
+    return fs.readFileSync(path.join(dir, '.gitignore'), 'utf8').startsWith(GEMINI_DIR_MARK);
+  } catch {
+    return false;
+  }
 }
 
 /** Claude Code retries a failing request 10 times by default (minutes against a dead endpoint). */
@@ -170,6 +206,8 @@ export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
       if (agent.model) args.push('-m', agent.model);
       if (ctx.resumeSessionId) args.push('--resume', ctx.resumeSessionId);
       args.push(...agent.args);
+      // The run's settings are the worktree's own (see writeGeminiWorkspaceSettings); as system
+      // settings Gemini CLI reads them too where the folders are root's alone.
       const settings = ctx.mcp?.geminiSettings ? { GEMINI_CLI_SYSTEM_SETTINGS_PATH: ctx.mcp.geminiSettings } : {};
       return { ...base, env: { ...env, GEMINI_CLI_TRUST_WORKSPACE: 'true', ...settings }, program: programFor(agent, ctx), args };
     }
