@@ -247,7 +247,11 @@ export class AgentPool {
     this.d.mcp.revoke(runId);
     const worktree = this.geminiWorktrees.get(runId);
     this.geminiWorktrees.delete(runId);
-    if (worktree) removeGeminiWorkspaceSettings(worktree);
+    try {
+      if (worktree) removeGeminiWorkspaceSettings(worktree);
+    } catch (err) {
+      this.d.logger.warn(`the Gemini CLI settings in ${worktree}/.gemini could not be removed: ${(err as Error).message}`);
+    }
   }
 
   /** Wires a handle to the pipeline: a started run (or one re-attached after a restart). */
