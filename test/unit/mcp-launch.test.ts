@@ -52,8 +52,11 @@ describe('MCP wiring of the agent programs', () => {
     assert.equal(spec.env.HUSKIES_MCP_TOKEN, TOKEN);
   });
 
-  it("Gemini CLI: the run's settings file as the system settings; command and sim agents get the variables", () => {
-    assert.equal(buildLaunch(agent('gemini'), ctx()).env.GEMINI_CLI_SYSTEM_SETTINGS_PATH, '/logs/r1.gemini-settings.json');
+  it("Gemini CLI: the run's settings are the worktree's (never the machine's system settings); command and sim agents get the variables", () => {
+    const gemini = buildLaunch(agent('gemini'), ctx());
+    assert.equal(gemini.env.GEMINI_CLI_SYSTEM_SETTINGS_PATH, undefined);
+    assert.equal(gemini.env.GEMINI_CLI_TRUST_WORKSPACE, 'true');
+    assert.equal(gemini.env.HUSKIES_MCP_TOKEN, TOKEN);
     for (const rt of ['command', 'sim'] as const) {
       const spec = buildLaunch(agent(rt, rt === 'command' ? { program: '/bin/x' } : {}), ctx());
       assert.equal(spec.env.HUSKIES_MCP_URL, URL_);

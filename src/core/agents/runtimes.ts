@@ -206,10 +206,9 @@ export function buildLaunch(agent: AgentSpec, ctx: LaunchContext): LaunchSpec {
       if (agent.model) args.push('-m', agent.model);
       if (ctx.resumeSessionId) args.push('--resume', ctx.resumeSessionId);
       args.push(...agent.args);
-      // The run's settings are the worktree's own (see writeGeminiWorkspaceSettings); as system
-      // settings Gemini CLI reads them too where the folders are root's alone.
-      const settings = ctx.mcp?.geminiSettings ? { GEMINI_CLI_SYSTEM_SETTINGS_PATH: ctx.mcp.geminiSettings } : {};
-      return { ...base, env: { ...env, GEMINI_CLI_TRUST_WORKSPACE: 'true', ...settings }, program: programFor(agent, ctx), args };
+      // The run's MCP server is in the worktree's own .gemini/settings.json (see writeGeminiWorkspaceSettings),
+      // read because the workspace is trusted; the machine's system settings stay the machine's.
+      return { ...base, env: { ...env, GEMINI_CLI_TRUST_WORKSPACE: 'true' }, program: programFor(agent, ctx), args };
     }
     case 'command': {
       const vars = { prompt: ctx.prompt, story_id: String(ctx.storyId), worktree: ctx.worktree, story_file: ctx.storyFile, session_id: ctx.resumeSessionId ?? '' };
