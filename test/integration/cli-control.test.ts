@@ -4,24 +4,10 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { buildCli } from '../fixtures/cliBuild';
 import { ensureSimBuilt, gitRepoDir, REPO_ROOT, waitFor } from '../fixtures/repo';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli-control-test.js');
-
-function buildCli(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const esbuild = require('esbuild') as typeof import('esbuild');
-  esbuild.buildSync({
-    entryPoints: [path.join(REPO_ROOT, 'src/cli/main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: CLI,
-    external: ['fsevents'],
-    logLevel: 'warning',
-  });
-}
 
 describe('huskies pause, resume and note (integration)', function () {
   this.timeout(60_000);
@@ -43,7 +29,7 @@ describe('huskies pause, resume and note (integration)', function () {
 
   before(() => {
     ensureSimBuilt();
-    buildCli();
+    buildCli(CLI);
   });
   after(() => fs.rmSync(CLI, { force: true }));
   beforeEach(() => {

@@ -3,24 +3,10 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { buildCli } from '../fixtures/cliBuild';
 import { ensureSimBuilt, gitRepoDir, groupAlive, REPO_ROOT, waitFor } from '../fixtures/repo';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
-
-function buildCli(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const esbuild = require('esbuild') as typeof import('esbuild');
-  esbuild.buildSync({
-    entryPoints: [path.join(REPO_ROOT, 'src/cli/main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: CLI,
-    external: ['fsevents'],
-    logLevel: 'warning',
-  });
-}
 
 describe('the huskies command (integration)', function () {
   this.timeout(60_000);
@@ -30,7 +16,7 @@ describe('the huskies command (integration)', function () {
 
   before(() => {
     ensureSimBuilt();
-    buildCli();
+    buildCli(CLI);
   });
   beforeEach(() => {
     dir = gitRepoDir('huskies-cli-');
