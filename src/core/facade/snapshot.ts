@@ -1,6 +1,7 @@
 // The read model the board, the status bar and `huskies status` render: built from the state
 // view, with a readable wait reason for every story that is not moving.
 import type { AgentSpec } from '../config/config';
+import type { ConfigProblem } from '../config/types';
 import type { HelpRequest, ScheduledTimer, Timer, Trigger } from '../model/commands';
 import type { Drain, RateLimit } from '../model/events';
 import type { RunRecord } from '../model/run';
@@ -22,6 +23,8 @@ export interface Snapshot {
   queued: number;
   maxCoders: number;
   problems: string[];
+  /** The config problems of `problems` as records (file, line, key, severity), for editors to place them. */
+  configProblems: ConfigProblem[];
   agents: AgentSpec[];
   trusted: boolean;
   timers: readonly Timer[];
@@ -78,6 +81,7 @@ export function buildSnapshot(o: Orchestrator, preflight: Preflight[]): Snapshot
       ...s.work.getProblems(),
       ...preflight.filter((p) => !p.ok).map((p) => `Agent ${p.agent}: ${p.message}`),
     ],
+    configProblems: o.configStore.getDiagnostics(),
     agents: o.agents(),
     trusted: o.trusted,
     timers: s.timers(),
