@@ -5,7 +5,8 @@
 //     and memory growth.
 //  4. MCP round trips (bench/mcp.ts): 30 clients calling the orchestrator's MCP server at once.
 //  3. Crash soak (bench/soak.ts): `huskies run` killed mid-work and started again, 30 times.
-// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only] [-- --mcp-only --mcp-clients 30 --mcp-calls 200]
+//  5. Loading 10,000 stories (bench/store.ts): cold scan, start, snapshot and auto-assign against a bare read + parse.
+// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only] [-- --mcp-only --mcp-clients 30 --mcp-calls 200] [-- --store-only --stories 10000 --store-runs 5]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,6 +21,7 @@ import { ensureSimBuilt, makeRepo, SIM_AGENT, waitFor } from '../test/fixtures/r
 import { soakBench } from './soak';
 import { mergeBench } from './merge';
 import { mcpBench } from './mcp';
+import { storeBench } from './store';
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -180,11 +182,13 @@ async function agentsBench(): Promise<void> {
   if (process.argv.includes('--soak-only')) return soakBench();
   if (process.argv.includes('--merge-only')) return mergeBench();
   if (process.argv.includes('--mcp-only')) return mcpBench();
+  if (process.argv.includes('--store-only')) return storeBench();
   const only = process.argv.includes('--ingest') ? 'ingest' : process.argv.includes('--agents-only') ? 'agents' : 'all';
   if (only !== 'agents') await ingestBench();
   if (only !== 'ingest') await agentsBench();
   if (only === 'all') await mergeBench();
   if (only === 'all') await mcpBench();
+  if (only === 'all') await storeBench();
   if (only === 'all') await soakBench();
 })().catch((err) => {
   console.error(err);
