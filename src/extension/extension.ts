@@ -11,6 +11,7 @@ import { GIT_SCHEME, GitContentProvider } from './gitContent';
 import { Notifier } from './notifier';
 import { storyCommands, storyIdOf } from './storyCommands';
 import { controlCommands } from './controlCommands';
+import { ProblemDiagnostics } from './diagnostics';
 
 let orchestrator: Orchestrator | undefined;
 
@@ -39,7 +40,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   const outputs = new OutputPanels(context.extensionUri, () => orchestrator);
   const notifier = new Notifier();
+  const diagnostics = new ProblemDiagnostics(() => orchestrator?.snapshot());
   context.subscriptions.push(
+    diagnostics,
     board,
     outputs,
     notifier,
@@ -57,6 +60,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const refresh = () => {
     board.refresh();
     void outputs.refresh();
+    diagnostics.refresh();
     const o = orchestrator;
     if (!o) return;
     const snap = o.snapshot();
