@@ -4,14 +4,13 @@
 // store's cold scan, a full read-only start with reconcile, the `huskies status` snapshot, one
 // auto-assign pass, and memory after the load. Prints numbers and ratios; asserts nothing.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Huskies as Orchestrator } from '../src/core/api';
 import { WorkStore } from '../src/core/store/workStore';
 import { STAGES, STAGE_FOLDERS } from '../src/core/model/stage';
 import { autoAssign } from '../src/core/policies/autoAssign';
-import { makeRepo } from '../test/fixtures/repo';
+import { makeRepo, SIM_AGENT } from '../test/fixtures/repo';
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -85,7 +84,7 @@ export async function storeBench(): Promise<void> {
       global.gc?.();
       const before = process.memoryUsage();
       t = process.hrtime.bigint();
-      const o = new Orchestrator({ root: repo.dir, readOnly: true });
+      const o = new Orchestrator({ root: repo.dir, simAgentPath: SIM_AGENT, readOnly: true, watch: false, autoAssign: false });
       try {
         await o.start();
         start.push(ms(t));
@@ -119,7 +118,7 @@ export async function storeBench(): Promise<void> {
     console.log(`stories: ${counts}`);
     line('bare read + YAML front matter', base);
     line('WorkStore cold scan', scan);
-    line('start with reconcile (read-only)', start);
+    line('start with reconcile (as huskies status)', start);
     line('status snapshot', snap);
     console.log(`${'auto-assign pass (median of 50)'.padEnd(34)}: ${median(assign).toFixed(2).padStart(7)} ms`);
     console.log(`memory after load: rss ${mb(mem.rss)} MB, heap ${mb(mem.heapUsed)} MB${global.gc ? '' : ' (run node with --expose-gc for settled numbers)'}`);

@@ -61,6 +61,39 @@ export async function readItemFile(file: string, seen: Stats): Promise<Buffer | 
   }
 }
 
+/**
+ * A file the store has not read before, in the fewest calls: open (never following a link), stat
+ * through the handle, one read, close. Undefined for anything unusual (gone, a link, not a regular
+ * file, too large, changed size under the read, an error): the caller then takes the careful path.
+ */
+export async function readNewItemFile(file: string): Promise<{ st: Stats; bytes: Buffer } | undefined> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, READ_FLAGS);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.size > MAX_ITEM_BYTES) return undefined;
+    // One byte more than the size shows a file that grew since the stat.
+    const buf = Buffer.allocUnsafe(st.size + 1);
+    let got = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+      got += bytesRead;
+      if (got === st.size || bytesRead === 0 || got > st.size) break;
+    }
+    return got === st.size ? { st, bytes: buf.subarray(0, got) } : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** The text of a file, or why its bytes are not text a story can be read from (and rewritten). */
 export function decodeItemBytes(bytes: Uint8Array): { text: string } | { problem: string } {
   if (bytes.length > MAX_ITEM_BYTES) return { problem: `the file is ${bytes.length} bytes; a story file may have at most ${MAX_ITEM_BYTES}` };
@@ -69,7 +102,7 @@ export function decodeItemBytes(bytes: Uint8Array): { text: string } | { problem
   if (nul >= 0) return { problem: `the file contains a NUL byte (at byte ${nul}): it is not a text file` };
   try {
     // ignoreBOM keeps a BOM in the text, so a rewrite can keep it too
-    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes) };
+    return { text: UTF8.decode(bytes) };
   } catch {
     return { problem: 'the file is not valid UTF-8 text' };
   }

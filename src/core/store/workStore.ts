@@ -15,6 +15,7 @@ import {
   parseFileName,
   parseItem,
   readItemFile,
+  readNewItemFile,
   patchFrontMatter,
   setCriterion,
   renderNewItem,
@@ -35,6 +36,14 @@ export interface ScanResult {
   strays: StrayFile[];
 }
 
+/** What a scan learns of one folder entry before it is taken in listing order. */
+type Probe = { kind: 'not-item'; reason: string } | { kind: 'read'; st: Stats; bytes: Buffer } | { kind: 'stat'; st: Stats | NodeJS.ErrnoException | undefined };
+
+/** The inode and ctime change with every atomic rewrite, even one within the same millisecond and size. */
+function identityOf(st: Stats): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
 /** Each stage folder's entries, sorted: what one pass of a scan reads. */
 type Listing = Array<{ stage: Stage; names: string[] }>;
 
@@ -49,6 +58,8 @@ interface Pass {
 
 /** A scan re-reads at most this often while files keep moving under it, then keeps its last pass. */
 const MAX_SCAN_PASSES = 10;
+/** How many files a scan reads or stats at once. */
+const READ_AHEAD = 32;
 const SYMLINK_PROBLEM = 'the file is a symbolic link; a story must be a regular file in its stage folder (links are not followed)';
 
 export class WorkStore {
@@ -149,43 +160,77 @@ export class WorkStore {
 
   private async read(listing: Listing): Promise<Pass> {
     const pass: Pass = { items: new Map(), conflicts: [], strays: [], seen: new Set(), unstable: false };
+    const entries: Array<{ stage: Stage; name: string; file: string }> = [];
     for (const { stage, names } of listing) {
-      for (const name of names) {
-        const file = path.join(this.stageDir(stage), name);
-        const stray = (problem: string) => pass.strays.push({ stage, fileName: name, path: file, problem: `${this.rel(file)}: not a work item: ${problem}` });
-        const notItem = notWorkItemReason(name);
-        if (notItem) {
-          // Other files (images, notes in other formats) may sit beside the stories; markdown ones look meant as stories.
-          if (/\.(md|markdown)$/i.test(name)) stray(notItem);
-          continue;
-        }
-        const st = await fs.lstat(file).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : err));
-        if (!st) {
-          pass.unstable = true; // moved away since the listing
-          continue;
-        }
-        if (st instanceof Error) {
-          this.addItem(pass, unreadableItem(name, file, stage, 0, `the file cannot be read: ${st.message}`));
-          continue;
-        }
-        if (st.isDirectory()) {
-          stray('it is a folder, not a file');
-          continue;
-        }
-        if (!st.isFile() && !st.isSymbolicLink()) {
-          stray('it is not a regular file');
-          continue;
-        }
-        pass.seen.add(file);
-        const item = await this.readItem(file, name, stage, st);
-        if (!item) {
-          pass.unstable = true;
-          continue;
-        }
-        this.addItem(pass, item);
+      const dir = this.stageDir(stage);
+      for (const name of names) entries.push({ stage, name, file: path.join(dir, name) });
+    }
+    // The files are probed a window ahead, in parallel, and their results taken in listing order.
+    const probes: Array<Promise<Probe>> = [];
+    const probe = (i: number) => {
+      while (probes.length < Math.min(entries.length, i + READ_AHEAD)) probes.push(this.probe(entries[probes.length]));
+      return probes[i];
+    };
+    for (let i = 0; i < entries.length; i++) {
+      const { stage, name, file } = entries[i];
+      const stray = (problem: string) => pass.strays.push({ stage, fileName: name, path: file, problem: `${this.rel(file)}: not a work item: ${problem}` });
+      const p = await probe(i);
+      if (p.kind === 'not-item') {
+        // Other files (images, notes in other formats) may sit beside the stories; markdown ones look meant as stories.
+        if (/\.(md|markdown)$/i.test(name)) stray(p.reason);
+        continue;
       }
+      if (p.kind === 'read') {
+        pass.seen.add(file);
+        this.addItem(pass, this.parseRead(file, name, stage, p.st, p.bytes));
+        continue;
+      }
+      const st = p.st;
+      if (!st) {
+        pass.unstable = true; // moved away since the listing
+        continue;
+      }
+      if (st instanceof Error) {
+        this.addItem(pass, unreadableItem(name, file, stage, 0, `the file cannot be read: ${st.message}`));
+        continue;
+      }
+      if (st.isDirectory()) {
+        stray('it is a folder, not a file');
+        continue;
+      }
+      if (!st.isFile() && !st.isSymbolicLink()) {
+        stray('it is not a regular file');
+        continue;
+      }
+      pass.seen.add(file);
+      const item = await this.readItem(file, name, stage, st);
+      if (!item) {
+        pass.unstable = true;
+        continue;
+      }
+      this.addItem(pass, item);
     }
     return pass;
+  }
+
+  /** A file never read before is read at once (open, fstat, read); the others are lstat'ed. Never rejects. */
+  private async probe(e: { name: string; file: string }): Promise<Probe> {
+    const reason = notWorkItemReason(e.name);
+    if (reason) return { kind: 'not-item', reason };
+    if (!this.cache.has(e.file)) {
+      const got = await readNewItemFile(e.file);
+      if (got) return { kind: 'read', ...got };
+    }
+    const st = await fs.lstat(e.file).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : err));
+    return { kind: 'stat', st };
+  }
+
+  /** The item from a new file's bytes, cached by the file's identity. */
+  private parseRead(file: string, name: string, stage: Stage, st: Stats, bytes: Buffer): WorkItem {
+    const decoded = decodeItemBytes(bytes);
+    const item = 'text' in decoded ? parseItem(decoded.text, name, file, stage, st.mtimeMs) : unreadableItem(name, file, stage, st.mtimeMs, decoded.problem);
+    this.cache.set(file, { identity: identityOf(st), item });
+    return item;
   }
 
   /** The same number twice is one invalid item and a conflict, never two items. */
@@ -203,8 +248,7 @@ export class WorkStore {
   /** One item from its file, from the cache when the file is the same; undefined when it changed under the read. */
   private async readItem(file: string, name: string, stage: Stage, st: Stats): Promise<WorkItem | undefined> {
     if (st.isSymbolicLink()) return unreadableItem(name, file, stage, st.mtimeMs, SYMLINK_PROBLEM);
-    // The inode and ctime change with every atomic rewrite, even one within the same millisecond and size.
-    const identity = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    const identity = identityOf(st);
     const cached = this.cache.get(file);
     if (cached?.identity === identity) return cached.item;
     let item: WorkItem;
