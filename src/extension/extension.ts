@@ -57,6 +57,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   status.show();
   context.subscriptions.push(status);
 
+  let initializedContext: boolean | undefined;
   const refresh = () => {
     board.refresh();
     void outputs.refresh();
@@ -65,6 +66,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (!o) return;
     const snap = o.snapshot();
     notifier.update(snap);
+    if (snap.initialized !== initializedContext) {
+      initializedContext = snap.initialized;
+      // Completes the walkthrough's first step, however the project got initialized.
+      void vscode.commands.executeCommand('setContext', 'huskies.initialized', snap.initialized);
+    }
     status.text = statusText(snap);
     const today = new Date().toISOString().slice(0, 10);
     const spent = snap.runs.filter((r) => r.endedAt && new Date(r.endedAt).toISOString().startsWith(today)).reduce((s, r) => s + (r.costUsd ?? 0), 0);
