@@ -11,6 +11,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'pa
     commands: { command: string; category?: string }[];
     menus?: Record<string, { command: string; when?: string; group?: string }[]>;
     configurationDefaults?: Record<string, Record<string, boolean>>;
+    walkthroughs?: { id: string; steps: { id: string; description: string; media: { markdown?: string; image?: string }; completionEvents?: string[] }[] }[];
   };
 };
 
@@ -43,5 +44,26 @@ describe('extension manifest', () => {
         CARD_ACTIONS.some((a) => m.when?.endsWith(`&& ${actionContextKey(a)}`)),
         `${m.command}: its when clause names no card action`,
       );
+  });
+
+  it('the Get Started walkthrough leads through initialize, add a story, start an agent and review, each with a command the extension registers', () => {
+    const [walk] = manifest.contributes.walkthroughs ?? [];
+    assert.ok(walk, 'no walkthrough is contributed');
+    const contributed = new Set(manifest.contributes.commands.map((c) => c.command));
+    const registered = new Set<string>(Object.values(CommandIds));
+    const stepCommands = walk.steps.map((s) => [...s.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]));
+    assert.deepEqual(
+      stepCommands.map((c) => c[0]),
+      [CommandIds.initProject, CommandIds.newStory, CommandIds.startAgent, CommandIds.openBoard],
+    );
+    for (const step of walk.steps) {
+      const linked = [...step.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]);
+      const awaited = (step.completionEvents ?? []).filter((e) => e.startsWith('onCommand:')).map((e) => e.slice('onCommand:'.length));
+      for (const id of [...linked, ...awaited]) {
+        assert.ok(contributed.has(id) && registered.has(id), `${step.id}: ${id} is not a registered, contributed command`);
+      }
+      const media = step.media.markdown ?? step.media.image;
+      assert.ok(media && fs.existsSync(path.join(__dirname, '..', '..', media)), `${step.id}: its media ${media} is missing`);
+    }
   });
 });
