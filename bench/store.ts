@@ -112,7 +112,7 @@ export async function storeBench(): Promise<void> {
     const b = median(base);
     const line = (label: string, xs: number[]) => {
       const m = median(xs);
-      console.log(`${label.padEnd(34)}: ${m.toFixed(1).padStart(7)} ms  (${(m / b).toFixed(2)}x bare)`);
+      console.log(`${label.padEnd(42)}: ${m.toFixed(1).padStart(7)} ms  (${(m / b).toFixed(2)}x bare)`);
     };
     console.log(`\n# Loading ${n} stories (${mb(bytes)} MB of story files; ${runs} runs, medians)`);
     console.log(`stories: ${counts}`);
@@ -120,7 +120,7 @@ export async function storeBench(): Promise<void> {
     line('WorkStore cold scan', scan);
     line('start with reconcile (as huskies status)', start);
     line('status snapshot', snap);
-    console.log(`${'auto-assign pass (median of 50)'.padEnd(34)}: ${median(assign).toFixed(2).padStart(7)} ms`);
+    console.log(`${'auto-assign pass (median of 50)'.padEnd(42)}: ${median(assign).toFixed(2).padStart(7)} ms`);
     console.log(`memory after load: rss ${mb(mem.rss)} MB, heap ${mb(mem.heapUsed)} MB${global.gc ? '' : ' (run node with --expose-gc for settled numbers)'}`);
   } finally {
     repo.cleanup();

@@ -11,10 +11,15 @@ import type { PolicyContext } from './types';
 export function autoAssign(s: StateView, ctx: PolicyContext): Command[] {
   if (!ctx.autoAssign || ctx.stopped || ctx.budgetStop || s.agentState().paused) return [];
   const out: Command[] = [];
-  for (const item of s.items()) {
-    if (item.stage !== 'current' || item.blocked || item.invalid || item.frontMatter.paused === true) continue;
+  // Only stories in current can start: the rest of a big project is never looked at, in number order.
+  const current: WorkItem[] = [];
+  for (const item of s.itemsById().values()) if (item.stage === 'current') current.push(item);
+  current.sort((a, b) => a.id - b.id);
+  const timed = new Set(s.timers().map((t) => t.storyId));
+  for (const item of current) {
+    if (item.blocked || item.invalid || item.frontMatter.paused === true) continue;
     if (s.activeRun(item.id)) continue;
-    if (s.timers().some((t) => t.storyId === item.id)) continue; // a resume timer brings it back
+    if (timed.has(item.id)) continue; // a resume timer brings it back
     // With stack_on_parents a story whose one open parent is coded starts from the parent's branch instead of waiting.
     const stackOn = stackParent(item, s, ctx.config.project.stackOnParents);
     if (dependencyWait(item, s) && stackOn === undefined) continue;

@@ -66,6 +66,7 @@ export class WorkStore {
   readonly huskiesDir: string;
   readonly workDir: string;
   private items = new Map<number, WorkItem>();
+  private sorted?: WorkItem[];
   private cache = new Map<string, { identity: string; item: WorkItem }>();
   private conflicts: string[] = [];
   private strays: StrayFile[] = [];
@@ -80,8 +81,10 @@ export class WorkStore {
     return path.join(this.workDir, STAGE_FOLDERS[stage]);
   }
 
+  /** Every item by number (a new array each call; the sort is kept until the next scan). */
   all(): WorkItem[] {
-    return [...this.items.values()].sort((a, b) => a.id - b.id);
+    this.sorted ??= [...this.items.values()].sort((a, b) => a.id - b.id);
+    return this.sorted.slice();
   }
 
   itemsById(): Map<number, WorkItem> {
@@ -140,6 +143,7 @@ export class WorkStore {
     }
     for (const [id, item] of this.items) if (!next.has(id)) changes.push({ kind: 'removed', item });
     this.items = next;
+    this.sorted = undefined;
     this.conflicts = pass.conflicts;
     this.strays = pass.strays;
     return { items: next, conflicts: pass.conflicts, changes, strays: pass.strays };
