@@ -27,7 +27,7 @@ function stageOf(i: number, n: number): string {
   return STAGE_FOLDERS[stage];
 }
 
-function writeStories(dir: string, n: number): number {
+export function writeStories(dir: string, n: number): number {
   const words = 'add login page cache results retry flaky upload export report fix parser speed board'.split(' ');
   let bytes = 0;
   for (const s of STAGES) fs.mkdirSync(path.join(dir, '.huskies', 'work', STAGE_FOLDERS[s]), { recursive: true });

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkStore, isWorkFileName } from '../../src/core/store/workStore';
 import { STAGES, type Stage } from '../../src/core/model/stage';
+import { readNewItemFile } from '../../src/core/store/itemFile';
 import { storyText as item, tempProject, type TempProject } from './store-fixture';
 
 describe('store: WorkStore', () => {
@@ -355,5 +356,52 @@ describe('store: WorkStore', () => {
   it('isWorkFileName', () => {
     assert.equal(isWorkFileName('1_story_a.md'), true);
     assert.equal(isWorkFileName('notes.md'), false);
+  });
+  it('keeps listing order with more files than it reads at once: the first of two same numbers is named first', async () => {
+    for (let i = 1; i <= 80; i++) put(i % 2 ? 'backlog' : 'done', `${i}_story_s${i}.md`, item(`S ${i}`));
+    put('qa', '7_story_again.md', item('Again'));
+    const r = await store.scan();
+    assert.equal(r.items.size, 80);
+    assert.equal(r.conflicts.length, 1);
+    assert.match(r.conflicts[0], /Story 7 is in two places: \S*1_backlog\S*7_story_s7\.md and \S*3_qa\S*7_story_again\.md/);
+    assert.deepEqual(
+      store.all().map((i) => i.id),
+      Array.from({ length: 80 }, (_, k) => k + 1),
+    );
+  });
+
+  it('inStage lists one stage by number and follows a move', async () => {
+    put('current', '12_story_b.md', item('B'));
+    put('current', '3_story_a.md', item('A'));
+    put('backlog', '5_story_c.md', item('C'));
+    await store.scan();
+    assert.deepEqual(
+      store.inStage('current').map((i) => i.id),
+      [3, 12],
+    );
+    await store.move(5, 'current');
+    assert.deepEqual(
+      store.inStage('current').map((i) => i.id),
+      [3, 5, 12],
+    );
+    assert.deepEqual(store.inStage('backlog'), []);
+    const all = store.all();
+    all.pop();
+    assert.equal(store.all().length, 3, 'all() hands out a copy');
+  });
+
+  it('readNewItemFile reads a regular file in one go and leaves links, folders and missing files to the careful path', async () => {
+    const file = put('backlog', '1_story_a.md', item('A'));
+    const got = await readNewItemFile(file);
+    assert.equal(got?.bytes.toString('utf8'), fs.readFileSync(file, 'utf8'));
+    assert.equal(got?.st.ino, fs.statSync(file).ino);
+    const link = path.join(dir('backlog'), '2_story_link.md');
+    fs.symlinkSync(file, link);
+    assert.equal(await readNewItemFile(link), undefined);
+    fs.mkdirSync(path.join(dir('backlog'), '3_story_dir.md'));
+    assert.equal(await readNewItemFile(path.join(dir('backlog'), '3_story_dir.md')), undefined);
+    assert.equal(await readNewItemFile(path.join(dir('backlog'), '4_story_gone.md')), undefined);
+    const empty = put('backlog', '5_story_empty.md', '');
+    assert.equal((await readNewItemFile(empty))?.bytes.length, 0);
   });
 });

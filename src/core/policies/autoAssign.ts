@@ -12,9 +12,7 @@ export function autoAssign(s: StateView, ctx: PolicyContext): Command[] {
   if (!ctx.autoAssign || ctx.stopped || ctx.budgetStop || s.agentState().paused) return [];
   const out: Command[] = [];
   // Only stories in current can start: the rest of a big project is never looked at, in number order.
-  const current: WorkItem[] = [];
-  for (const item of s.itemsById().values()) if (item.stage === 'current') current.push(item);
-  current.sort((a, b) => a.id - b.id);
+  const current = s.itemsInStage?.('current') ?? s.items().filter((i) => i.stage === 'current');
   const timed = new Set(s.timers().map((t) => t.storyId));
   for (const item of current) {
     if (item.blocked || item.invalid || item.frontMatter.paused === true) continue;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { ScheduledTimer, Timer, Trigger } from '../model/commands';
 import type { RunRecord } from '../model/run';
 import { isActive } from '../model/run';
+import type { Stage } from '../model/stage';
 import type { WorkItem } from '../model/workItem';
 import { WorkStore } from '../store/workStore';
 import { UsageLog } from '../agents/usageLog';
@@ -82,6 +83,9 @@ export class FileStateStore implements StateStore {
   }
   itemsById(): ReadonlyMap<number, WorkItem> {
     return this.work.itemsById();
+  }
+  itemsInStage(stage: Stage): readonly WorkItem[] {
+    return this.work.inStage(stage);
   }
   run(runId: string): RunRecord | undefined {
     return this.runMap.get(runId);

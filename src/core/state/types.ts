@@ -52,6 +52,8 @@ export interface StateView {
   item(id: number): WorkItem | undefined;
   items(): WorkItem[];
   itemsById(): ReadonlyMap<number, WorkItem>;
+  /** The items in one stage by number, from an index kept until the next scan (a store without one filters items()). */
+  itemsInStage?(stage: Stage): readonly WorkItem[];
   run(runId: string): RunRecord | undefined;
   runs(): RunRecord[];
   /** Oldest first. */

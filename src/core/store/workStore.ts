@@ -67,6 +67,7 @@ export class WorkStore {
   readonly workDir: string;
   private items = new Map<number, WorkItem>();
   private sorted?: WorkItem[];
+  private byStage?: Map<Stage, WorkItem[]>;
   private cache = new Map<string, { identity: string; item: WorkItem }>();
   private conflicts: string[] = [];
   private strays: StrayFile[] = [];
@@ -85,6 +86,16 @@ export class WorkStore {
   all(): WorkItem[] {
     this.sorted ??= [...this.items.values()].sort((a, b) => a.id - b.id);
     return this.sorted.slice();
+  }
+
+  /** The items in one stage by number; the index is kept until the next scan. */
+  inStage(stage: Stage): readonly WorkItem[] {
+    if (!this.byStage) {
+      const by = new Map<Stage, WorkItem[]>(STAGES.map((st) => [st, []]));
+      for (const item of this.all()) by.get(item.stage)!.push(item);
+      this.byStage = by;
+    }
+    return this.byStage.get(stage) ?? [];
   }
 
   itemsById(): Map<number, WorkItem> {
@@ -144,6 +155,7 @@ export class WorkStore {
     for (const [id, item] of this.items) if (!next.has(id)) changes.push({ kind: 'removed', item });
     this.items = next;
     this.sorted = undefined;
+    this.byStage = undefined;
     this.conflicts = pass.conflicts;
     this.strays = pass.strays;
     return { items: next, conflicts: pass.conflicts, changes, strays: pass.strays };
