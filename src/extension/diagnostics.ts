@@ -2,7 +2,7 @@
 // with a quick fix where one is obvious. Updated from the orchestrator's snapshot, throttled.
 import * as vscode from 'vscode';
 import type { Snapshot } from '../core/api';
-import { fixEdit, fixTitle, keyLine, problemSpots, type ProblemSpot, type SpotFix } from './problemSpots';
+import { fixEdit, fixTitle, keyColumn, keyLine, problemSpots, type ProblemSpot, type SpotFix } from './problemSpots';
 
 const THROTTLE_MS = 500;
 
@@ -90,8 +90,8 @@ export class ProblemDiagnostics implements vscode.CodeActionProvider, vscode.Dis
     const text = lines?.[i] ?? '';
     // The key's own span when it is on the line, else the whole line.
     const word = spot.key?.split('.').pop();
-    const at = word ? text.indexOf(word) : -1;
-    const range = at >= 0 ? new vscode.Range(i, at, i, at + word!.length) : new vscode.Range(i, 0, i, Math.max(text.length, 1));
+    const at = word ? keyColumn(text, word) : undefined;
+    const range = at !== undefined ? new vscode.Range(i, at, i, at + word!.length) : new vscode.Range(i, 0, i, Math.max(text.length, 1));
     const severity = spot.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning;
     const d = new vscode.Diagnostic(range, spot.message, severity);
     d.source = 'huskies';

@@ -103,14 +103,21 @@ export function keyLine(lines: readonly string[], key: string): number | undefin
   return i < 0 ? undefined : i + 1;
 }
 
+/** The 0-based column of `key` as a whole word on the line (not inside a longer key), or undefined. */
+export function keyColumn(text: string, key: string): number | undefined {
+  const esc = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`(?<![\\w-])${esc}(?![\\w-])`).exec(text);
+  return m ? m.index : undefined;
+}
+
 /** The edit that applies `fix` to the file's lines, for the problem on 1-based `line`; undefined when it does not fit. */
 export function fixEdit(fix: SpotFix, lines: readonly string[], line: number): LineEdit | undefined {
   const i = line - 1;
   const text = lines[i];
   if (text === undefined) return undefined;
   if (fix.kind === 'replaceKey') {
-    const start = text.indexOf(fix.from);
-    if (start < 0) return undefined;
+    const start = keyColumn(text, fix.from);
+    if (start === undefined) return undefined;
     return { line: i, start, end: start + fix.from.length, newText: fix.to };
   }
   if (fix.kind === 'removeLine') {

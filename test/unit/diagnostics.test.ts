@@ -2,7 +2,7 @@
 // the edits of its quick fixes.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { fixEdit, fixFor, itemSpots, keyLine, parseProblemText, problemSpots, selfDependencySpot, type LineEdit } from '../../src/extension/problemSpots';
+import { fixEdit, fixFor, keyColumn, itemSpots, keyLine, parseProblemText, problemSpots, selfDependencySpot, type LineEdit } from '../../src/extension/problemSpots';
 import { parseItem } from '../../src/core/store/itemFile';
 import { checkProjectToml } from '../../src/core/config/project';
 
@@ -109,6 +109,14 @@ describe('Problems panel: problem places', () => {
     assert.deepEqual(apply(single, fixEdit(spot.fix!, single, 2)!), ['---', 'name: Z', '---']);
     const block = ['---', 'depends_on:', '  - 40', '  - 42', '---'];
     assert.deepEqual(apply(block, fixEdit(spot.fix!, block, 2)!), ['---', 'depends_on:', '  - 40', '---']);
+  });
+
+  it('replaces the unknown key as a whole word, also inside an inline table, never inside a longer key', () => {
+    assert.equal(keyColumn('max_per_runtime = { claud = 2 }', 'claud'), 20);
+    assert.equal(keyColumn('claude_x = 1', 'claude'), undefined);
+    const lines = ['xmodle = 1', 'modle = "opus"'];
+    assert.deepEqual(apply(lines, fixEdit({ kind: 'replaceKey', from: 'modle', to: 'model' }, lines, 2)!), ['xmodle = 1', 'model = "opus"']);
+    assert.equal(fixEdit({ kind: 'replaceKey', from: 'modle', to: 'model' }, lines, 1), undefined);
   });
 
   it('offers no fix for a message without an obvious one', () => {
