@@ -18,7 +18,10 @@ export class ProblemDiagnostics implements vscode.CodeActionProvider, vscode.Dis
   private running = false;
   private again = false;
 
-  constructor(private readonly snapshot: () => Snapshot | undefined) {
+  /** The latest snapshot handed in; the next update renders it. */
+  private latest?: Snapshot;
+
+  constructor() {
     this.disposables.push(
       vscode.languages.registerCodeActionsProvider([{ scheme: 'file', pattern: '**/.huskies/**' }], this, {
         providedCodeActionKinds: ProblemDiagnostics.providedCodeActionKinds,
@@ -26,8 +29,9 @@ export class ProblemDiagnostics implements vscode.CodeActionProvider, vscode.Dis
     );
   }
 
-  /** Asks for an update; many calls within the throttle window make one. */
-  refresh(): void {
+  /** Asks for an update from `snap`; many calls within the throttle window make one, from the latest snapshot. */
+  refresh(snap: Snapshot): void {
+    this.latest = snap;
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -43,7 +47,7 @@ export class ProblemDiagnostics implements vscode.CodeActionProvider, vscode.Dis
     }
     this.running = true;
     try {
-      const snap = this.snapshot();
+      const snap = this.latest;
       const spots = snap ? problemSpots(snap) : [];
       const byFile = new Map<string, vscode.Diagnostic[]>();
       const fixesByFile = new Map<string, [vscode.Diagnostic, SpotFix][]>();
@@ -61,7 +65,7 @@ export class ProblemDiagnostics implements vscode.CodeActionProvider, vscode.Dis
       this.running = false;
       if (this.again) {
         this.again = false;
-        this.refresh();
+        if (this.latest) this.refresh(this.latest);
       }
     }
   }

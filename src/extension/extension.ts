@@ -40,7 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   const outputs = new OutputPanels(context.extensionUri, () => orchestrator);
   const notifier = new Notifier();
-  const diagnostics = new ProblemDiagnostics(() => orchestrator?.snapshot());
+  const diagnostics = new ProblemDiagnostics();
   context.subscriptions.push(
     diagnostics,
     board,
@@ -61,10 +61,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const refresh = () => {
     board.refresh();
     void outputs.refresh();
-    diagnostics.refresh();
     const o = orchestrator;
     if (!o) return;
     const snap = o.snapshot();
+    diagnostics.refresh(snap);
     notifier.update(snap);
     if (snap.initialized !== initializedContext) {
       initializedContext = snap.initialized;
