@@ -62,6 +62,19 @@ async function bare(dir: string): Promise<number> {
   return ms(t);
 }
 
+/** The same with blocking reads: the fastest a single thread reads these files, for comparison. */
+function bareSync(dir: string): number {
+  const t = process.hrtime.bigint();
+  for (const s of STAGES) {
+    const folder = path.join(dir, '.huskies', 'work', STAGE_FOLDERS[s]);
+    for (const name of fs.readdirSync(folder)) {
+      const text = fs.readFileSync(path.join(folder, name), 'utf8');
+      parseYaml(text.slice(4, text.indexOf('\n---', 3) + 1));
+    }
+  }
+  return ms(t);
+}
+
 export async function storeBench(): Promise<void> {
   const n = arg('stories', 10_000);
   const runs = arg('store-runs', 5);
@@ -69,6 +82,7 @@ export async function storeBench(): Promise<void> {
   try {
     const bytes = writeStories(repo.dir, n);
     const base: number[] = [];
+    const baseSync: number[] = [];
     const scan: number[] = [];
     const start: number[] = [];
     const snap: number[] = [];
@@ -77,6 +91,7 @@ export async function storeBench(): Promise<void> {
     let counts = '';
     for (let r = 0; r < runs; r++) {
       base.push(await bare(repo.dir));
+      baseSync.push(bareSync(repo.dir));
       let t = process.hrtime.bigint();
       const store = new WorkStore(repo.dir);
       await store.scan();
@@ -117,6 +132,7 @@ export async function storeBench(): Promise<void> {
     console.log(`\n# Loading ${n} stories (${mb(bytes)} MB of story files; ${runs} runs, medians)`);
     console.log(`stories: ${counts}`);
     line('bare read + YAML front matter', base);
+    line('bare, blocking reads (for comparison)', baseSync);
     line('WorkStore cold scan', scan);
     line('start with reconcile (as huskies status)', start);
     line('status snapshot', snap);
