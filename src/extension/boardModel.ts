@@ -95,7 +95,8 @@ export function buildBoardState(snap: Snapshot): BoardState {
     queued: snap.queued,
     maxCoders: snap.maxCoders,
     problems: snap.problems,
-    agents,
+    // before a project exists there is no agent to show (the built-in one is only a default for a project)
+    agents: snap.initialized ? agents : [],
     spentToday: snap.spentToday ?? 0,
     paused: snap.paused,
     help: (snap.help ?? []).map((h) => ({ key: h.key, storyId: h.storyId, reason: h.reason, since: h.since, actions: h.actions.map(helpLabel) })),

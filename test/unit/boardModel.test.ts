@@ -235,10 +235,11 @@ describe('boardModel: buildBoardState', () => {
   });
 
   it('an uninitialized folder gives an empty board', () => {
-    const b = buildBoardState(snapshot({ initialized: false, root: '/home/u/empty' }));
+    const b = buildBoardState(snapshot({ initialized: false, root: '/home/u/empty', agents: [{ name: 'coder-1', stage: 'coder', runtime: 'sim', args: [], env: {} }] }));
     assert.equal(b.initialized, false);
     assert.equal(b.projectName, 'empty');
     assert.deepEqual(b.cards, []);
+    assert.deepEqual(b.agents, [], 'no phantom agent before the project exists');
   });
 
   it('the result is plain JSON (it crosses to the webview)', () => {
