@@ -223,20 +223,19 @@ describe('store: hostile files', () => {
         if (String(p) === broken) throw Object.assign(new Error(`EIO: i/o error, open '${broken}'`), { code: 'EIO' });
         return (realOpen as (...a: unknown[]) => Promise<fs.promises.FileHandle>).call(fs.promises, p, ...rest);
       }) as typeof fs.promises.open;
-      // A file never read before is first opened with the callback API: it fails there too.
+      // A file never read before is first opened with a blocking call: it fails there too.
       const nodeFs = createRequire(__filename)('node:fs') as typeof fs;
-      const realCbOpen = nodeFs.open;
-      nodeFs.open = ((p: fs.PathLike, ...rest: unknown[]) => {
-        const cb = rest[rest.length - 1] as (err: NodeJS.ErrnoException | null, fd?: number) => void;
-        if (String(p) === broken) return cb(Object.assign(new Error(`EIO: i/o error, open '${broken}'`), { code: 'EIO' }));
-        return (realCbOpen as (...a: unknown[]) => void).call(nodeFs, p, ...rest);
-      }) as typeof fs.open;
+      const realOpenSync = nodeFs.openSync;
+      nodeFs.openSync = ((p: fs.PathLike, ...rest: unknown[]) => {
+        if (String(p) === broken) throw Object.assign(new Error(`EIO: i/o error, open '${broken}'`), { code: 'EIO' });
+        return (realOpenSync as (...a: unknown[]) => number).call(nodeFs, p, ...rest);
+      }) as typeof fs.openSync;
       try {
         const r = await store.scan();
         assert.match(r.items.get(2)?.invalid ?? '', /^2_story_eio\.md: the file cannot be read: EIO/);
         assert.equal(r.items.get(3)?.invalid, undefined);
       } finally {
-        nodeFs.open = realCbOpen;
+        nodeFs.openSync = realOpenSync;
         fs.promises.open = realOpen;
       }
     });

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkStore, isWorkFileName } from '../../src/core/store/workStore';
 import { STAGES, type Stage } from '../../src/core/model/stage';
-import { readNewItemFile } from '../../src/core/store/itemFile';
+import { readNewItemFileSync } from '../../src/core/store/itemFile';
 import { storyText as item, tempProject, type TempProject } from './store-fixture';
 
 describe('store: WorkStore', () => {
@@ -390,18 +390,18 @@ describe('store: WorkStore', () => {
     assert.equal(store.all().length, 3, 'all() hands out a copy');
   });
 
-  it('readNewItemFile reads a regular file in one go and leaves links, folders and missing files to the careful path', async () => {
+  it('readNewItemFileSync reads a regular file in one go and leaves links, folders and missing files to the careful path', async () => {
     const file = put('backlog', '1_story_a.md', item('A'));
-    const got = await readNewItemFile(file);
+    const got = readNewItemFileSync(file);
     assert.equal(got?.bytes.toString('utf8'), fs.readFileSync(file, 'utf8'));
     assert.equal(got?.st.ino, fs.statSync(file).ino);
     const link = path.join(dir('backlog'), '2_story_link.md');
     fs.symlinkSync(file, link);
-    assert.equal(await readNewItemFile(link), undefined);
+    assert.equal(readNewItemFileSync(link), undefined);
     fs.mkdirSync(path.join(dir('backlog'), '3_story_dir.md'));
-    assert.equal(await readNewItemFile(path.join(dir('backlog'), '3_story_dir.md')), undefined);
-    assert.equal(await readNewItemFile(path.join(dir('backlog'), '4_story_gone.md')), undefined);
+    assert.equal(readNewItemFileSync(path.join(dir('backlog'), '3_story_dir.md')), undefined);
+    assert.equal(readNewItemFileSync(path.join(dir('backlog'), '4_story_gone.md')), undefined);
     const empty = put('backlog', '5_story_empty.md', '');
-    assert.equal((await readNewItemFile(empty))?.bytes.length, 0);
+    assert.equal(readNewItemFileSync(empty)?.bytes.length, 0);
   });
 });

@@ -1,7 +1,7 @@
 // One work-item file: its name, reading its bytes safely, YAML front matter, checklist, rewrite.
 // Bad content never throws: the item comes back marked invalid with what is wrong and where,
 // and a rewrite is refused rather than made from a file that could not be read faithfully.
-import * as fsCb from 'node:fs';
+import * as fsSync from 'node:fs';
 import { constants as FS, promises as fs, type Stats } from 'node:fs';
 import { LineCounter, isAlias, isMap, isNode, isScalar, parseDocument, visit, type Document } from 'yaml';
 import type { Criterion, ItemType, WorkItem } from '../model/workItem';
@@ -63,32 +63,36 @@ export async function readItemFile(file: string, seen: Stats): Promise<Buffer | 
 }
 
 /**
- * A file the store has not read before, in the fewest calls: open (never following a link), stat
- * through the handle, one read, close. Undefined for anything unusual (gone, a link, not a regular
+ * A file the store has not read before, in the fewest calls: open (never following a link, never
+ * blocking on a FIFO), stat through the descriptor, one read, close. Blocking calls: the caller
+ * reads in short slices and yields between them (on many small files they take a fraction of the
+ * time of the thread-pool round trips). Undefined for anything unusual (gone, a link, not a regular
  * file, too large, changed size under the read, an error): the caller then takes the careful path.
  */
-export function readNewItemFile(file: string): Promise<{ st: Stats; bytes: Buffer } | undefined> {
-  // The callback calls skip the FileHandle objects of fs.promises: half the time for thousands of small files.
-  return new Promise((resolve) => {
-    fsCb.open(file, READ_FLAGS, (err, fd) => {
-      if (err) return resolve(undefined);
-      const done = (got: { st: Stats; bytes: Buffer } | undefined) => fsCb.close(fd, () => resolve(got));
-      fsCb.fstat(fd, (err2, st) => {
-        if (err2 || !st.isFile() || st.size > MAX_ITEM_BYTES) return done(undefined);
-        // One byte more than the size shows a file that grew since the stat.
-        const buf = Buffer.allocUnsafe(st.size + 1);
-        const readFrom = (got: number) =>
-          fsCb.read(fd, buf, got, buf.length - got, got, (err3, n) => {
-            if (err3) return done(undefined);
-            const total = got + n;
-            if (total === st.size) return done({ st, bytes: buf.subarray(0, total) });
-            if (n === 0 || total > st.size) return done(undefined); // shrank or grew under the read
-            readFrom(total);
-          });
-        readFrom(0);
-      });
-    });
-  });
+export function readNewItemFileSync(file: string): { st: Stats; bytes: Buffer } | undefined {
+  let fd: number;
+  try {
+    fd = fsSync.openSync(file, READ_FLAGS);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fsSync.fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_ITEM_BYTES) return undefined;
+    // One byte more than the size shows a file that grew since the stat.
+    const buf = Buffer.allocUnsafe(st.size + 1);
+    let got = 0;
+    for (;;) {
+      const n = fsSync.readSync(fd, buf, got, buf.length - got, got);
+      got += n;
+      if (got === st.size) return { st, bytes: buf.subarray(0, got) };
+      if (n === 0 || got > st.size) return undefined; // shrank or grew under the read
+    }
+  } catch {
+    return undefined;
+  } finally {
+    fsSync.closeSync(fd);
+  }
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

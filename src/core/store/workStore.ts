@@ -2,7 +2,7 @@
 // writes. It keeps the last scan so a rescan reports only what changed. Scans, moves and patches
 // of one store run one at a time, and a scan re-reads until the folders hold still, so a rename
 // made elsewhere never shows as a story in two places, a removal or a move back.
-import { promises as fs, type Stats } from 'node:fs';
+import { lstatSync, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { STAGES, STAGE_FOLDERS, type Stage } from '../model/stage';
@@ -15,7 +15,7 @@ import {
   parseFileName,
   parseItem,
   readItemFile,
-  readNewItemFile,
+  readNewItemFileSync,
   patchFrontMatter,
   setCriterion,
   renderNewItem,
@@ -58,8 +58,8 @@ interface Pass {
 
 /** A scan re-reads at most this often while files keep moving under it, then keeps its last pass. */
 const MAX_SCAN_PASSES = 10;
-/** How many files a scan reads or stats at once. */
-const READ_AHEAD = 32;
+/** The longest a scan reads new files without letting the event loop run. */
+const READ_SLICE_MS = 10;
 const SYMLINK_PROBLEM = 'the file is a symbolic link; a story must be a regular file in its stage folder (links are not followed)';
 
 export class WorkStore {
@@ -181,16 +181,16 @@ export class WorkStore {
       const dir = this.stageDir(stage);
       for (const name of names) entries.push({ stage, name, file: path.join(dir, name) });
     }
-    // The files are probed a window ahead, in parallel, and their results taken in listing order.
-    const probes: Array<Promise<Probe>> = [];
-    const probe = (i: number) => {
-      while (probes.length < Math.min(entries.length, i + READ_AHEAD)) probes.push(this.probe(entries[probes.length]));
-      return probes[i];
-    };
+    let slice = Date.now();
     for (let i = 0; i < entries.length; i++) {
       const { stage, name, file } = entries[i];
       const stray = (problem: string) => pass.strays.push({ stage, fileName: name, path: file, problem: `${this.rel(file)}: not a work item: ${problem}` });
-      const p = await probe(i);
+      // Blocking reads in short slices: the event loop never waits longer than one slice.
+      if (Date.now() - slice >= READ_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = Date.now();
+      }
+      const p = this.probe(entries[i]);
       if (p.kind === 'not-item') {
         // Other files (images, notes in other formats) may sit beside the stories; markdown ones look meant as stories.
         if (/\.(md|markdown)$/i.test(name)) stray(p.reason);
@@ -229,16 +229,19 @@ export class WorkStore {
     return pass;
   }
 
-  /** A file never read before is read at once (open, fstat, read); the others are lstat'ed. Never rejects. */
-  private async probe(e: { name: string; file: string }): Promise<Probe> {
+  /** A file never read before is read at once (open, fstat, read); the others are lstat'ed. Blocking; never throws. */
+  private probe(e: { name: string; file: string }): Probe {
     const reason = notWorkItemReason(e.name);
     if (reason) return { kind: 'not-item', reason };
     if (!this.cache.has(e.file)) {
-      const got = await readNewItemFile(e.file);
+      const got = readNewItemFileSync(e.file);
       if (got) return { kind: 'read', ...got };
     }
-    const st = await fs.lstat(e.file).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : err));
-    return { kind: 'stat', st };
+    try {
+      return { kind: 'stat', st: lstatSync(e.file) };
+    } catch (err) {
+      return { kind: 'stat', st: (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : (err as NodeJS.ErrnoException) };
+    }
   }
 
   /** The item from a new file's bytes, cached by the file's identity. */
