@@ -2,7 +2,7 @@
 // writes. It keeps the last scan so a rescan reports only what changed. Scans, moves and patches
 // of one store run one at a time, and a scan re-reads until the folders hold still, so a rename
 // made elsewhere never shows as a story in two places, a removal or a move back.
-import { lstatSync, promises as fs, type Stats } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { STAGES, STAGE_FOLDERS, type Stage } from '../model/stage';
@@ -11,16 +11,15 @@ import {
   MAX_ITEM_BYTES,
   MAX_ITEM_NUMBER,
   decodeItemBytes,
-  notWorkItemReason,
   parseFileName,
   parseItem,
   readItemFile,
-  readNewItemFileSync,
   patchFrontMatter,
   setCriterion,
   renderNewItem,
   unreadableItem,
 } from './itemFile';
+import { identityOf, probeEntry } from './probe';
 import { writeFileAtomic } from '../util/fsAtomic';
 import { slugify } from '../util/ids';
 
@@ -34,14 +33,6 @@ export interface ScanResult {
   changes: StoreChange[];
   /** Markdown files in stage folders that are not work items: reported, never numbered. */
   strays: StrayFile[];
-}
-
-/** What a scan learns of one folder entry before it is taken in listing order. */
-type Probe = { kind: 'not-item'; reason: string } | { kind: 'read'; st: Stats; bytes: Buffer } | { kind: 'stat'; st: Stats | NodeJS.ErrnoException | undefined };
-
-/** The inode and ctime change with every atomic rewrite, even one within the same millisecond and size. */
-function identityOf(st: Stats): string {
-  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
 /** Each stage folder's entries, sorted: what one pass of a scan reads. */
@@ -190,7 +181,7 @@ export class WorkStore {
         await new Promise((resolve) => setImmediate(resolve));
         slice = Date.now();
       }
-      const p = this.probe(entries[i]);
+      const p = probeEntry(name, file, this.cache.has(file));
       if (p.kind === 'not-item') {
         // Other files (images, notes in other formats) may sit beside the stories; markdown ones look meant as stories.
         if (/\.(md|markdown)$/i.test(name)) stray(p.reason);
@@ -227,21 +218,6 @@ export class WorkStore {
       this.addItem(pass, item);
     }
     return pass;
-  }
-
-  /** A file never read before is read at once (open, fstat, read); the others are lstat'ed. Blocking; never throws. */
-  private probe(e: { name: string; file: string }): Probe {
-    const reason = notWorkItemReason(e.name);
-    if (reason) return { kind: 'not-item', reason };
-    if (!this.cache.has(e.file)) {
-      const got = readNewItemFileSync(e.file);
-      if (got) return { kind: 'read', ...got };
-    }
-    try {
-      return { kind: 'stat', st: lstatSync(e.file) };
-    } catch (err) {
-      return { kind: 'stat', st: (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : (err as NodeJS.ErrnoException) };
-    }
   }
 
   /** The item from a new file's bytes, cached by the file's identity. */
