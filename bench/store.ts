@@ -125,9 +125,10 @@ export async function storeBench(): Promise<void> {
       }
     }
     const b = median(base);
+    const bs = median(baseSync);
     const line = (label: string, xs: number[]) => {
       const m = median(xs);
-      console.log(`${label.padEnd(42)}: ${m.toFixed(1).padStart(7)} ms  (${(m / b).toFixed(2)}x bare)`);
+      console.log(`${label.padEnd(42)}: ${m.toFixed(1).padStart(7)} ms  (${(m / b).toFixed(2)}x bare, ${(m / bs).toFixed(2)}x bare with blocking reads)`);
     };
     console.log(`\n# Loading ${n} stories (${mb(bytes)} MB of story files; ${runs} runs, medians)`);
     console.log(`stories: ${counts}`);
