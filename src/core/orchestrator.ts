@@ -11,6 +11,7 @@ import { RequestQueue } from './pipeline/requests';
 import { Leadership } from './pipeline/leadership';
 import { PolicyRunner } from './policies/runner';
 import type { PolicyContext } from './policies/types';
+import { whyStopped } from './policies/stopped';
 import { budgetStop } from './policies/budget';
 import { AgentPool } from './agents/pool';
 import { LiveHub } from './agents/liveHub';
@@ -126,13 +127,13 @@ export class Orchestrator {
 
   /** Why no agent may start now. */
   stopped(): string | undefined {
-    if (!this.trusted) return 'The workspace is not trusted: agents are disabled.';
-    if (!this.initialized) return 'This folder has no Huskies project yet.';
-    if (this.follower) return `Another Huskies orchestrator (pid ${this.follower.pid}, ${this.follower.by}) drives this project.`;
-    if (this.opts.runAgents === false) return 'This command runs no agent: VS Code or `huskies run` starts the queued work.';
-    const unusable = this.configStore.agentsUnavailable();
-    if (unusable) return unusable;
-    return undefined;
+    return whyStopped({
+      trusted: this.trusted,
+      initialized: this.initialized,
+      follower: this.follower,
+      runAgents: this.opts.runAgents !== false,
+      agentsUnavailable: this.configStore.agentsUnavailable(),
+    });
   }
 
   policyContext(): PolicyContext {
