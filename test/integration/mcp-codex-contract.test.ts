@@ -8,7 +8,7 @@
 import { strict as assert } from 'node:assert';
 import { Huskies } from '../../src/core/api';
 import type { RunRecord } from '../../src/core/model/run';
-import { assertMcpEffects } from '../fixtures/mcpEffects';
+import { assertMcpEffects, closeContract } from '../fixtures/mcpEffects';
 import { inputItems, namespacedCall, reply, startMockOpenAI, toolNames, toolOutputs, toolSearch, type MockOpenAI, type MockRequest } from '../fixtures/mockOpenAI';
 import { agentsToml, baseEnv, codexSetup, hasCodexBinary, makeAgentHome, type AgentHome } from '../fixtures/agentEnvs';
 import { gitIn, makeRepo, SIM_AGENT, waitFor, type TempRepo } from '../fixtures/repo';
@@ -36,16 +36,7 @@ describeIf('contract: the real Codex CLI calls the MCP tools', function () {
   let o: Huskies | undefined;
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && mock) {
-      console.error(`mock requests: ${mock.allRequests.map((r) => `${r.method} ${r.path} → ${r.served}`).join('; ')}; problems: ${mock.problems.join('; ')}`);
-      console.error(`tools offered: ${mock.requests.map((r) => toolNames(r).join(',')).join(' | ')}`);
-    }
-    await o?.dispose();
-    // dispose() does not wait for the end-of-run work already under way; let it land first.
-    await new Promise((res) => setTimeout(res, 400));
-    await mock?.close();
-    repo?.cleanup();
-    home?.cleanup();
+    await closeContract({ o, mock, repo, home }, this.currentTest?.state === 'failed', toolNames);
     o = mock = repo = home = undefined;
   });
 

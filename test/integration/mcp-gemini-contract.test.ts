@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Huskies } from '../../src/core/api';
 import type { RunRecord } from '../../src/core/model/run';
-import { assertMcpEffects } from '../fixtures/mcpEffects';
+import { assertMcpEffects, closeContract } from '../fixtures/mcpEffects';
 import { geminiMcpSettings } from '../../src/core/agents/runtimes';
 import { functionCall, functionResponses, reply, startMockGemini, toolNames, type MockGemini, type MockRequest } from '../fixtures/mockGemini';
 import { agentsToml, baseEnv, geminiBinary, geminiSetup, hasGeminiBinary, makeAgentHome, type AgentHome } from '../fixtures/agentEnvs';
@@ -26,16 +26,7 @@ describeIf('contract: the real Gemini CLI calls the MCP tools', function () {
   let o: Huskies | undefined;
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && mock) {
-      console.error(`mock requests: ${mock.allRequests.map((r) => `${r.method} ${r.path} → ${r.served}`).join('; ')}; problems: ${mock.problems.join('; ')}`);
-      console.error(`tools offered: ${mock.requests.map((r) => toolNames(r).join(',')).join(' | ')}`);
-    }
-    await o?.dispose();
-    // dispose() does not wait for the end-of-run work already under way; let it land first.
-    await new Promise((res) => setTimeout(res, 400));
-    await mock?.close();
-    repo?.cleanup();
-    home?.cleanup();
+    await closeContract({ o, mock, repo, home }, this.currentTest?.state === 'failed', toolNames);
     o = mock = repo = home = undefined;
   });
 
