@@ -4,6 +4,7 @@
 // front matter (`sim: fail`) or the HUSKIES_SIM environment variable:
 //   success (default) | fail | crash | hang | hang-hard | flood | rate_limit | no_commit | slow | question
 //   | retry (one announced API retry wait of HUSKIES_SIM_RETRY_MS, then success) | overloaded | auth | network
+//   | stream (HUSKIES_SIM_RATE messages a second for HUSKIES_SIM_SECONDS, then success: see simStream.ts)
 // The last three end as Claude Code does after its retries (529, 401, connection refused).
 // As a QA agent or a mergemaster (HUSKIES_AGENT_ROLE) it reviews or resolves instead: see simRoles.ts.
 import { execFileSync, spawn } from 'node:child_process';
@@ -11,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runRole } from './simRoles';
+import { runStream, streamPlan } from './simStream';
 
 interface Args {
   prompt: string;
@@ -277,6 +279,9 @@ async function main(): Promise<void> {
       }
       break;
     }
+    case 'stream':
+      await runStream(streamPlan(process.env), (b) => (b.role === 'assistant' ? assistant(b.block) : toolResult(b.toolUseId, b.content)));
+      break;
     case 'slow':
       await sleep(delayMs * 10);
       break;
