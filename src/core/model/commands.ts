@@ -127,6 +127,8 @@ export interface RunFacts {
   dirty?: boolean;
   /** A question the agent left for the user (.huskies-question.json). */
   question?: string;
+  /** The choices it offered with the question, if any ("options" in the same file). */
+  questionOptions?: string[];
   /** A QA agent's verdict file, taken out of the worktree and validated. */
   verdict?: { ok: true; approve: boolean; summary: string } | { ok: false; problem: string };
   /** Where a mergemaster left the merge worktree: resolved means a new commit, a clean tree, no merge in progress. */
@@ -147,7 +149,8 @@ export type Command =
   | { type: 'item.move'; id: number; to: Stage; source: Source; reason?: string }
   | { type: 'item.block'; id: number; reason: string; source: Source; runId?: string; handled?: RunDisposition }
   | { type: 'item.unblock'; id: number; source: Source }
-  | { type: 'item.ask'; id: number; runId: string; question: string; source: Source }
+  /** An agent's question for the user, with the choices it suggests (kept in front matter as `question_options`). */
+  | { type: 'item.ask'; id: number; runId: string; question: string; options?: string[]; source: Source }
   | { type: 'item.answer'; id: number; answer: string; source: Source }
   | { type: 'item.external'; change: ExternalChange }
   /** The user's review verdict on a story in QA: approve sends it to merge; reject back to its coder. */

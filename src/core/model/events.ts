@@ -24,7 +24,7 @@ export type HuskiesEvent =
   | { type: 'item.changed'; id: number; source: Source }
   | { type: 'item.blocked'; id: number; reason: string; source: Source }
   | { type: 'item.unblocked'; id: number; source: Source }
-  | { type: 'item.questionAsked'; id: number; runId: string; question: string }
+  | { type: 'item.questionAsked'; id: number; runId: string; question: string; options?: string[] }
   | { type: 'item.answered'; id: number; answer: string; source: Source }
   | { type: 'run.queued'; run: RunRecord; source: Source }
   | { type: 'run.launched'; run: RunRecord }
