@@ -6,7 +6,9 @@
 //  4. MCP round trips (bench/mcp.ts): 30 clients calling the orchestrator's MCP server at once.
 //  3. Crash soak (bench/soak.ts): `huskies run` killed mid-work and started again, 30 times.
 //  5. Loading 10,000 stories (bench/store.ts): cold scan, start, snapshot and auto-assign against a bare read + parse.
-// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only] [-- --mcp-only --mcp-clients 30 --mcp-calls 200] [-- --store-only --stories 10000 --store-runs 5]
+//  6. Steady stream (bench/stream.ts, --stream-only): N agents × R messages/s with a live subscriber and board builds:
+//     event-loop lag, messages/s, RSS growth over a shortened soak, against a bare split + JSON.parse baseline.
+// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only] [-- --mcp-only --mcp-clients 30 --mcp-calls 200] [-- --store-only --stories 10000 --store-runs 5] [-- --stream-only --agents 30 --rate 200 --seconds 120 --supervised]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +24,7 @@ import { soakBench } from './soak';
 import { mergeBench } from './merge';
 import { mcpBench } from './mcp';
 import { storeBench } from './store';
+import { streamBench } from './stream';
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -183,6 +186,7 @@ async function agentsBench(): Promise<void> {
   if (process.argv.includes('--merge-only')) return mergeBench();
   if (process.argv.includes('--mcp-only')) return mcpBench();
   if (process.argv.includes('--store-only')) return storeBench();
+  if (process.argv.includes('--stream-only')) return streamBench();
   const only = process.argv.includes('--ingest') ? 'ingest' : process.argv.includes('--agents-only') ? 'agents' : 'all';
   if (only !== 'agents') await ingestBench();
   if (only !== 'ingest') await agentsBench();
