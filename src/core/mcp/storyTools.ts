@@ -35,6 +35,7 @@ function itemView(item: WorkItem) {
     blocked: item.blocked,
     ...(item.blockedReason ? { blocked_reason: item.blockedReason } : {}),
     ...(typeof item.frontMatter.question === 'string' ? { question: item.frontMatter.question } : {}),
+    ...(Array.isArray(item.frontMatter.question_options) ? { question_options: item.frontMatter.question_options } : {}),
     ...(item.invalid ? { invalid: item.invalid } : {}),
   };
 }
@@ -180,11 +181,11 @@ export const askQuestion = defineTool({
     const runId = call.session.runId;
     if (!runId) throw new ToolError('this session was started by hand and has no run to resume with the answer: ask the user directly.');
     const { question, options } = call.args;
-    const full = options?.length ? `${question}\nOptions: ${options.map((o, i) => `(${i + 1}) ${o}`).join('; ')}` : question;
-    await require(call, { type: 'item.ask', id: item.id, runId, question: full, source: 'mcp' });
+    // The options stay a list (front matter question_options): the board offers each as a button, and the answer is its text.
+    await require(call, { type: 'item.ask', id: item.id, runId, question, ...(options?.length ? { options } : {}), source: 'mcp' });
     return {
-      text: `Asked. Story ${item.id} is blocked until the user answers; your session resumes with the answer. Stop working now and end your turn.`,
-      data: { story: item.id, blocked: true },
+      text: `Asked. Story ${item.id} is blocked until the user answers${options?.length ? ' (with one of your options, or in their own words)' : ''}; your session resumes with the answer. Stop working now and end your turn.`,
+      data: { story: item.id, blocked: true, ...(options?.length ? { options } : {}) },
       summary: `asked: ${question}`,
     };
   },

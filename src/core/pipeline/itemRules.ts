@@ -86,7 +86,7 @@ export function decideItem(s: StateView, c: ItemCommand, ctx: DecideContext): De
       // Unblocked in merge: the merge is tried again (with a resolution committed by hand, if any), with fresh mergemaster attempts.
       const again = item.stage === 'merge' ? MERGE_KEYS_CLEARED : {};
       return accept(
-        [{ op: 'item.patch', id: c.id, patch: { blocked: undefined, blocked_reason: undefined, question: undefined, ...again } }],
+        [{ op: 'item.patch', id: c.id, patch: { blocked: undefined, blocked_reason: undefined, question: undefined, question_options: undefined, ...again } }],
         [{ type: 'item.unblocked', id: c.id, source: c.source }],
         { id: c.id },
       );
@@ -97,15 +97,26 @@ export function decideItem(s: StateView, c: ItemCommand, ctx: DecideContext): De
       if (!item) return refuse(`There is no story ${c.id}.`);
       if (!run) return refuse(`There is no run ${c.runId}.`);
       if (run.handled) return refuse(`Run ${run.runId} was already handled (${run.handled}).`);
+      // The choices the agent suggests, each cut like the question; absent (the key removed) when none.
+      const options = c.options?.length ? c.options.map((o) => cutNote(o)) : undefined;
       const ops: Op[] = [
         {
           op: 'item.patch',
           id: c.id,
-          patch: { blocked: true, blocked_reason: cutNote(`Question from ${run.agent || 'the agent'}: ${c.question}`), question: cutNote(c.question) },
+          patch: {
+            blocked: true,
+            blocked_reason: cutNote(`Question from ${run.agent || 'the agent'}: ${c.question}`),
+            question: cutNote(c.question),
+            question_options: options,
+          },
         },
         { op: 'run.put', run: { ...run, handled: 'question', outcome: 'question', reason: `asked: ${c.question}` } },
       ];
-      return accept(ops, [{ type: 'item.questionAsked', id: c.id, runId: c.runId, question: c.question }], { id: c.id, runId: c.runId, reason: c.question });
+      return accept(ops, [{ type: 'item.questionAsked', id: c.id, runId: c.runId, question: c.question, ...(options ? { options } : {}) }], {
+        id: c.id,
+        runId: c.runId,
+        reason: c.question,
+      });
     }
     case 'item.answer': {
       const item = s.item(c.id);
@@ -126,7 +137,7 @@ export function decideItem(s: StateView, c: ItemCommand, ctx: DecideContext): De
       });
       return accept(
         [
-          { op: 'item.patch', id: c.id, patch: { blocked: undefined, blocked_reason: undefined, question: undefined } },
+          { op: 'item.patch', id: c.id, patch: { blocked: undefined, blocked_reason: undefined, question: undefined, question_options: undefined } },
           { op: 'run.put', run },
         ],
         [
