@@ -21,7 +21,17 @@ export function post(msg: WebviewMessage): void {
   vscode().postMessage(msg);
 }
 
-const HOST_TYPES: ReadonlySet<string> = new Set<HostMessage['type']>(['board', 'output', 'outputAppend', 'outputRun', 'outputOlder', 'outputEmpty', 'moveRefused']);
+const HOST_TYPES: ReadonlySet<string> = new Set<HostMessage['type']>([
+  'board',
+  'boardSnapshot',
+  'boardDelta',
+  'output',
+  'outputAppend',
+  'outputRun',
+  'outputOlder',
+  'outputEmpty',
+  'moveRefused',
+]);
 
 /** Calls handler for every message from the host; anything not shaped like a HostMessage is dropped. Returns an unsubscribe function. */
 export function onMessage(handler: (m: HostMessage) => void): () => void {

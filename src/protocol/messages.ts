@@ -197,11 +197,36 @@ export interface BoardState {
   project?: ProjectView;
   timers?: TimerView[];
   triggers?: TriggerView[];
+  /** Stories per stage, counting the stages whose cards were not sent (a board gets only the stages it shows). */
+  counts?: Partial<Record<Stage, number>>;
+}
+
+/** BoardState without its cards: the fields a delta replaces whole when they change. */
+export type BoardFields = Omit<BoardState, 'cards'>;
+
+/**
+ * What changed between two board states sent to one webview (see src/protocol/boardDelta.ts).
+ * A replica's cards are grouped by stage; within a stage they keep the host's order.
+ */
+export interface BoardDelta {
+  /** Cards new to the board or changed, whole. */
+  upsert?: CardView[];
+  /** Ids of cards no longer sent: deleted, or moved to a stage the board does not show. */
+  remove?: number[];
+  /** The full id order of each stage whose order is not the one the replica derives by itself. */
+  order?: Partial<Record<Stage, number[]>>;
+  /** Top-level fields that changed, whole. */
+  set?: Partial<BoardFields>;
+  /** Top-level fields that are no longer set. */
+  unset?: (keyof BoardFields)[];
 }
 
 // ---- host → webview ----
 export type HostMessage =
   | { type: 'board'; seq: number; state: BoardState }
+  /** The board replica's base: every later delta applies to it, in seq order (seq of the first delta = seq + 1). */
+  | { type: 'boardSnapshot'; seq: number; state: BoardState }
+  | { type: 'boardDelta'; seq: number; delta: BoardDelta }
   | { type: 'output'; run: RunView; records: TranscriptRecord[]; hasOlder: boolean; story?: { id: number; name: string } }
   | { type: 'outputAppend'; runId: string; records: TranscriptRecord[] }
   | { type: 'outputRun'; run: RunView }
@@ -213,6 +238,10 @@ export type HostMessage =
 // ---- webview → host ----
 export type WebviewMessage =
   | { type: 'ready' }
+  /** The stages whose cards this board shows (expanded sections): the host sends only their cards, and counts for all. */
+  | { type: 'boardView'; stages: Stage[] }
+  /** The board saw a gap in the delta sequence: it asks for a fresh snapshot. */
+  | { type: 'resync' }
   | { type: 'startAgent'; storyId: number }
   | { type: 'stopAgent'; storyId: number }
   | { type: 'openOutput'; storyId: number }
@@ -266,6 +295,7 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
   const m = raw as Record<string, unknown>;
   switch (m.type) {
     case 'ready':
+    case 'resync':
     case 'newStory':
     case 'initProject':
       return { type: m.type };
@@ -279,6 +309,10 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
     case 'reject':
     case 'unblock':
       return isStoryId(m.storyId) ? { type: m.type, storyId: m.storyId } : undefined;
+    case 'boardView':
+      return Array.isArray(m.stages) && m.stages.length <= STAGE_NAMES.length && Array.from(m.stages as unknown[]).every(isStageName)
+        ? { type: 'boardView', stages: [...new Set<Stage>(m.stages)] }
+        : undefined;
     case 'acknowledgeAgent':
       return typeof m.agent === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(m.agent) ? { type: 'acknowledgeAgent', agent: m.agent } : undefined;
     case 'moveStory':

@@ -16,6 +16,10 @@ describe('protocol: parseWebviewMessage', () => {
       { type: 'unblock', storyId: 3 },
       { type: 'loadOlder', runId: 'run-12_a.b', beforeSeq: 0 },
       { type: 'loadOlder', runId: 'r'.repeat(128), beforeSeq: 12345 },
+      { type: 'resync' },
+      { type: 'boardView', stages: [] },
+      { type: 'boardView', stages: ['backlog', 'current', 'qa', 'merge', 'done', 'archived'] },
+      { type: 'boardView', stages: ['archived'] },
     ];
     for (const m of valid) assert.deepEqual(parseWebviewMessage(m), m, JSON.stringify(m));
   });
@@ -62,6 +66,32 @@ describe('protocol: parseWebviewMessage', () => {
     for (const beforeSeq of [-1, 1.5, NaN, Infinity, '3', null, undefined, [3]]) {
       assert.equal(parseWebviewMessage({ type: 'loadOlder', runId: 'run-1', beforeSeq }), undefined, String(beforeSeq));
     }
+  });
+
+  it('rejects a boardView with an unknown stage or a stage list that is not a list of stage names', () => {
+    for (const stages of [
+      undefined,
+      null,
+      'backlog',
+      { 0: 'backlog', length: 1 },
+      ['backlog', 'Backlog'],
+      ['todo'],
+      [''],
+      [1],
+      [null],
+      ['backlog', ['qa']],
+      ['__proto__'],
+      Object.assign(new Array<string>(2), { 1: 'qa' }),
+      Array(7).fill('qa'),
+    ]) {
+      assert.equal(parseWebviewMessage({ type: 'boardView', stages }), undefined, JSON.stringify(stages));
+    }
+  });
+
+  it('keeps each stage of a boardView once, and only the stages', () => {
+    const parsed = parseWebviewMessage({ type: 'boardView', stages: ['qa', 'qa', 'done'], all: true });
+    assert.deepEqual(parsed, { type: 'boardView', stages: ['qa', 'done'] });
+    assert.deepEqual(parseWebviewMessage({ type: 'resync', seq: 3 }), { type: 'resync' });
   });
 
   it('drops extra fields instead of passing them through', () => {
