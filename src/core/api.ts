@@ -2,6 +2,7 @@
 // need — the Huskies class, the types they render, and a few helpers — comes from here.
 export { Huskies, type Controls } from './facade/huskies';
 export type { Snapshot } from './facade/snapshot';
+export type { ProjectStats, StageTime, AgentCost } from './stats/projectStats';
 export type { OrchestratorOptions as HuskiesOptions } from './orchestrator';
 export type { HuskiesEvent, Drain, RateLimit } from './model/events';
 export type { Command, Source, Timer, ScheduledTimer, TimerSpec, TimerSchedule, Trigger, TriggerSpec, TriggerPredicate, ScheduleAction } from './model/commands';

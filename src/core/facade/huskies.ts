@@ -2,6 +2,7 @@
 // acknowledge) as commands to the one writer — or, when another process drives the project, as
 // requests to it — and what a user can see (snapshot, transcripts, live output, events).
 import { EventEmitter } from 'node:events';
+import * as path from 'node:path';
 import type { Command, ScheduledTimer, Source, TimerSpec, Trigger, TriggerSpec } from '../model/commands';
 import { randomBytes } from 'node:crypto';
 import type { HuskiesEvent } from '../model/events';
@@ -17,6 +18,7 @@ import type { LiveListener } from '../agents/liveHub';
 import { dependencyWait, stackParent } from '../policies/waits';
 import { buildSnapshot, type Snapshot } from './snapshot';
 import { fileAt, storyChanges, type StoryChanges } from '../git/storyDiff';
+import { ProjectStatsReader, type ProjectStats } from '../stats/projectStats';
 
 /** What `controls()` returns: the project's pause and notes, and the stories paused or noted. */
 export interface Controls {
@@ -30,6 +32,7 @@ export class Huskies extends EventEmitter {
   private preflights: Preflight[] = [];
   private changedTimer?: NodeJS.Timeout;
   private disposed = false;
+  private statsReader?: ProjectStatsReader;
 
   constructor(opts: OrchestratorOptions) {
     super();
@@ -326,6 +329,12 @@ export class Huskies extends EventEmitter {
 
   snapshot(): Snapshot {
     return buildSnapshot(this.o, this.preflights);
+  }
+
+  /** Cost per day and per agent, stories done per day and time in each stage over the last 30 days (in the project's time zone), from its logs. */
+  stats(): Promise<ProjectStats> {
+    this.statsReader ??= new ProjectStatsReader({ usage: path.join(this.o.huskiesDir, 'token_usage.jsonl'), audit: path.join(this.o.huskiesDir, 'audit.log') });
+    return this.statsReader.stats(this.o.clock.now(), this.o.config.project.timezone);
   }
 
   /** The last `limit` records of a run's transcript before `beforeSeq` (or its end). */
