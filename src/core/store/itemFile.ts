@@ -7,6 +7,7 @@ import { LineCounter, isAlias, isMap, isNode, isScalar, parseDocument, visit, ty
 import type { Criterion, ItemType, WorkItem } from '../model/workItem';
 import { ITEM_TYPES } from '../model/workItem';
 import type { Stage } from '../model/stage';
+import { readFastFrontMatter } from './frontMatterFast';
 
 /** File names carry at most 9 digits, so this is the highest number `create` may hand out. */
 export const MAX_ITEM_NUMBER = 999_999_999;
@@ -157,11 +158,19 @@ export function setCriterion(text: string, index: number, done: boolean): string
   throw new RangeError(`there is no acceptance criterion ${index} (the story has ${n}, numbered from 0)`);
 }
 
+/** Lines that can open or close a fence or be a checklist item: the only lines parseCriteria looks at. */
+const CRITERIA_CANDIDATE = /^.*[[`~].*$/gm;
+
 export function parseCriteria(body: string): Criterion[] {
+  // Line separators other than LF would split lines differently for the multiline regex: split them as before.
+  return criteriaOf(/[\r\u2028\u2029]/.test(body) ? body.split(LINE_BREAK) : (body.match(CRITERIA_CANDIDATE) ?? []));
+}
+
+function criteriaOf(lines: readonly string[]): Criterion[] {
   const out: Criterion[] = [];
   // A fence closes only with the same character, at least as long (CommonMark).
   let fence: { ch: string; len: number } | undefined;
-  for (const line of body.split(LINE_BREAK)) {
+  for (const line of lines) {
     const f = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
     if (f) {
       if (!fence) fence = { ch: f[1][0], len: f[1].length };
@@ -280,25 +289,39 @@ export function unreadableItem(fileName: string, filePath: string, stage: Stage,
   return { ...item, invalid: [`${fileName}: ${problem}`, ...problems].join('; ') };
 }
 
+/** The front matter's values and each key's line, by the fast reader when it can, else by the YAML library. */
+export function readFrontMatterValues(yaml: string): { fm: Record<string, unknown>; keyLines: Map<string, number> } | { problem: string; line: number } {
+  // The size check first, as the library path makes it (bytes, not characters).
+  if (yaml.length * 3 <= MAX_FRONT_MATTER_BYTES || Buffer.byteLength(yaml) <= MAX_FRONT_MATTER_BYTES) {
+    const fast = readFastFrontMatter(yaml);
+    if (fast) return fast;
+  }
+  return readFrontMatterByLibrary(yaml);
+}
+
+/** The same by the YAML library alone (what the fast reader must agree with). */
+export function readFrontMatterByLibrary(yaml: string): { fm: Record<string, unknown>; keyLines: Map<string, number> } | { problem: string; line: number } {
+  const read = readFrontMatter(yaml);
+  if ('problem' in read) return read;
+  try {
+    return { fm: (read.doc.toJS() as Record<string, unknown> | null) ?? {}, keyLines: read.keyLines };
+  } catch (err) {
+    return { line: 2, problem: `front matter could not be read: ${(err as Error).message}` };
+  }
+}
+
 /** Parses a work item's text. The file name must be a work item's (see notWorkItemReason). */
 export function parseItem(text: string, fileName: string, filePath: string, stage: Stage, mtimeMs: number): WorkItem {
   const { item, problems } = itemShell(fileName, filePath, stage, mtimeMs);
-  const { yaml, body } = splitFrontMatter(toLf(text));
+  const { yaml, body } = splitFrontMatter(text.includes('\r') ? toLf(text) : text);
   let fm: Record<string, unknown> = {};
   let keyLines = new Map<string, number>();
   if (yaml === undefined && OPENING.test(body)) {
     problems.push(`${fileName}:1: the front matter starts with --- but has no closing --- line`);
   } else if (yaml !== undefined) {
-    const read = readFrontMatter(yaml);
+    const read = readFrontMatterValues(yaml);
     if ('problem' in read) problems.push(`${fileName}:${read.line}: ${read.problem}`);
-    else {
-      keyLines = read.keyLines;
-      try {
-        fm = (read.doc.toJS() as Record<string, unknown> | null) ?? {};
-      } catch (err) {
-        problems.push(`${fileName}:2: front matter could not be read: ${(err as Error).message}`);
-      }
-    }
+    else ({ fm, keyLines } = read);
   }
 
   const keyProblems: Array<[number, string]> = [];
