@@ -19,6 +19,9 @@ export function storyIdOf(arg: unknown): number | undefined {
   return undefined;
 }
 
+/** Moves a story's next run from a rate-limited agent to another one (the card's "Use another agent"). */
+export const USE_OTHER_AGENT = 'huskies.useOtherAgent';
+
 export interface StoryCommandDeps {
   requireOrch(): Orchestrator;
   /** Asks for a story when the command came without one. */

@@ -24,6 +24,13 @@ export interface CardView {
   costUsd?: number;
   /** An agent's open question (the story is blocked until it is answered). */
   question?: string;
+  /** The answers the agent suggests (front matter question_options): buttons, answered by index. */
+  questionOptions?: string[];
+  /**
+   * The agent the story's next run waits for is rate-limited: which, until when (epoch ms), and the
+   * other agents of the same role that could take it now (for "Use another agent").
+   */
+  agentLimit?: { agent: string; until: number; others: string[] };
   /** Epoch ms when a rate-limit resume timer fires for this story. */
   resumeAt?: number;
   /** Why the story is not moving (waits for a dependency, a drained agent, a free slot…). */
@@ -94,6 +101,7 @@ export const CARD_ACTIONS = [
   'unblock',
   'fixup',
   'followup',
+  'otherAgent',
   'review',
   'output',
   'runs',
@@ -120,7 +128,8 @@ export function cardActions(c: CardView): CardAction[] {
   const ended = c.run !== undefined && !active;
   const a: CardAction[] = [];
   // A blocked or invalid story offers no Start: it is unblocked (or fixed) first.
-  if (!active && !c.blocked && !c.invalid && (c.stage === 'backlog' || c.stage === 'current')) a.push('start');
+  // Nor does an open question: the answer resumes the agent that asked.
+  if (!active && !c.blocked && !c.invalid && !c.question && (c.stage === 'backlog' || c.stage === 'current')) a.push('start');
   if (active) a.push('stop');
   // An open question is answered instead of unblocked: the answer resumes the agent.
   if (c.question) a.push('answer');
@@ -129,6 +138,8 @@ export function cardActions(c: CardView): CardAction[] {
   // Also once the mergemaster gave up and the story is blocked: a fix-up is one of the ways on.
   if (c.stage === 'merge' && c.mergeFailure !== undefined && !active && !c.invalid) a.push('fixup');
   if (ended && !c.question && (c.stage === 'current' || c.stage === 'qa')) a.push('followup');
+  // The next run waits for a rate-limited agent while another one is free.
+  if (c.agentLimit && c.agentLimit.others.length > 0 && c.run?.status !== 'running' && !c.blocked && !c.invalid && c.paused === undefined) a.push('otherAgent');
   if (c.reviewable && (c.stage === 'current' || c.stage === 'qa' || c.stage === 'merge' || c.stage === 'done')) a.push('review');
   if (c.run) a.push('output');
   if ((c.runCount ?? (c.run ? 1 : 0)) > 0) a.push('runs');
@@ -151,6 +162,8 @@ export function actionContextKey(a: CardAction): string {
 export interface AgentView {
   name: string;
   runtime: string;
+  /** The program it runs, by name (Claude Code, Codex, Gemini CLI, the command's name, simulated agent). */
+  program?: string;
   running: number;
   /** Preflight: program found, logged in. */
   ok: boolean;
@@ -165,6 +178,8 @@ export interface RunView {
   storyId: number;
   agent: string;
   runtime: string;
+  /** The program that ran (see programName); absent while queued. */
+  program?: string;
   status: 'queued' | 'running' | 'succeeded' | 'failed' | 'stopped';
   startedAt?: number;
   endedAt?: number;
@@ -251,6 +266,8 @@ export type WebviewMessage =
   | { type: 'loadOlder'; runId: string; beforeSeq: number }
   | { type: 'followUp'; storyId: number }
   | { type: 'answer'; storyId: number }
+  /** One of the answers the agent suggested, by its index in the card's questionOptions: the host looks the text up. */
+  | { type: 'answerOption'; storyId: number; index: number }
   | { type: 'approve'; storyId: number }
   | { type: 'reject'; storyId: number }
   | { type: 'unblock'; storyId: number }
@@ -312,6 +329,10 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
     case 'boardView':
       return Array.isArray(m.stages) && m.stages.length <= STAGE_NAMES.length && Array.from(m.stages as unknown[]).every(isStageName)
         ? { type: 'boardView', stages: [...new Set<Stage>(m.stages)] }
+        : undefined;
+    case 'answerOption':
+      return isStoryId(m.storyId) && typeof m.index === 'number' && Number.isInteger(m.index) && m.index >= 0 && m.index < 10
+        ? { type: 'answerOption', storyId: m.storyId, index: m.index }
         : undefined;
     case 'acknowledgeAgent':
       return typeof m.agent === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(m.agent) ? { type: 'acknowledgeAgent', agent: m.agent } : undefined;
