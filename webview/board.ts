@@ -1,45 +1,28 @@
 // The pipeline board: one section per stage, one card per story, and a strip of agents. A replica
 // of the host's BoardState: each `board` message is a full snapshot, applied with a keyed update so
-// that only the cards and agents that changed are touched (messages can come every ~100 ms with 200 cards).
-import type { AgentView, BoardState, CardView, HostMessage, Stage } from '../src/protocol/messages';
+// that only the cards and agents that changed are touched (messages can come every ~100 ms). Long
+// stages are virtualized (stageColumn.ts); stages are columns or stacked sections by width.
+import type { AgentView, BoardState, HostMessage, Stage } from '../src/protocol/messages';
 import { AGENT_SLOTS, agentState, needsAttention } from './agents';
-import { CARD_SLOTS, cardContext, updateCard } from './cards';
 import { cardMessage } from './cardMessages';
+import { agentNames, isFilterActive, parseFilter, type BoardFilter } from './boardFilter';
+import { isStage, layoutFor, readChoices, writeChoices, type SectionChoices } from './boardLayout';
 import { el, setData, setHidden, setText, setTickText, countdownText, formatDuration } from './dom';
 import { CardDrag } from './drag';
 import { ControlsPanel } from './controls';
+import { FilterBar } from './filterBar';
 import { newEntry, patchSlots, type RenderCtx, type SlotEntry } from './slots';
+import { StagesView } from './stagesView';
 import { makeButton, registerToolkit } from './toolkit';
 import { getState, onMessage, post, setState } from './vscodeApi';
 
-// The webview may import only from src/protocol/, so the stage list lives here too; the
-// Record type makes tsc flag a stage added to the model but missing here.
-const STAGE_TITLES: Record<Stage, string> = {
-  backlog: 'Backlog',
-  current: 'Current',
-  qa: 'QA',
-  merge: 'Merge',
-  done: 'Done',
-  archived: 'Archived',
-};
-const STAGES = Object.keys(STAGE_TITLES) as Stage[];
-const isStage = (s: string | undefined): s is Stage => s !== undefined && Object.hasOwn(STAGE_TITLES, s);
-
-/** Cards rendered per stage before a "Show more" button; keeps a large archive from bloating the DOM. */
-const PAGE = 200;
-
 interface SavedState {
+  /** Per stage, what the user chose; stages not listed follow the layout's default. */
+  sections?: SectionChoices;
+  /** The stages the user closed, as older boards saved it (still written, read when `sections` is absent). */
   collapsed?: Stage[];
   agentsCollapsed?: boolean;
-}
-
-interface StageParts {
-  section: HTMLElement;
-  toggle: HTMLButtonElement;
-  title: HTMLElement;
-  list: HTMLElement;
-  more: HTMLButtonElement;
-  limit: number;
+  filter?: BoardFilter;
 }
 
 class Board {
@@ -63,9 +46,11 @@ class Board {
   private readonly agentList: HTMLElement;
   private readonly agents = new Map<string, SlotEntry>();
   private agentsCollapsed: boolean;
-  private readonly stages = new Map<Stage, StageParts>();
-  private readonly cards = new Map<number, SlotEntry>();
-  private readonly collapsed: Set<Stage>;
+  private readonly stages: StagesView;
+  private readonly filterBar: FilterBar;
+  private choices: SectionChoices;
+  /** Called with the stages whose cards the board shows, whenever they change. */
+  onShownStages: (stages: Stage[]) => void = () => {};
   private lastSeq = -Infinity;
   private pending: BoardState | undefined;
   private current: BoardState | undefined;
@@ -78,8 +63,9 @@ class Board {
 
   constructor(parent: HTMLElement) {
     const saved = getState<SavedState>();
-    this.collapsed = new Set((saved.collapsed ?? []).filter((s): s is Stage => isStage(s)));
+    this.choices = readChoices(saved);
     this.agentsCollapsed = saved.agentsCollapsed === true;
+    const filter = parseFilter(saved.filter);
 
     this.root = el('div');
     this.root.id = 'board';
@@ -141,35 +127,66 @@ class Board {
     this.agentsSection.append(ah, this.agentList);
     this.applyAgentsCollapsed();
 
-    const stagesEl = el('div', 'stages');
-    for (const stage of STAGES) {
-      const section = el('section', 'stage');
-      section.dataset.stage = stage;
-      const h = el('h2', 'stage-header');
-      const toggle = el('button', 'stage-toggle');
-      toggle.type = 'button';
-      const title = el('span', 'stage-title', `${STAGE_TITLES[stage]} (0)`);
-      toggle.append(title);
-      h.append(toggle);
-      const list = el('div', 'stage-cards');
-      list.setAttribute('role', 'list');
-      list.id = `stage-${stage}`;
-      toggle.setAttribute('aria-controls', list.id);
-      const more = el('button', 'show-more');
-      more.type = 'button';
-      more.hidden = true;
-      section.append(h, list, more);
-      stagesEl.append(section);
-      const parts: StageParts = { section, toggle, title, list, more, limit: PAGE };
-      this.stages.set(stage, parts);
-      this.applyCollapsed(stage);
-    }
+    this.stages = new StagesView(this.choices, filter, {
+      choicesChanged: (choices) => {
+        this.choices = choices;
+        this.saveState();
+      },
+      shownStagesChanged: (stages) => this.onShownStages(stages),
+    });
+    this.filterBar = new FilterBar(filter, (f) => {
+      this.stages.setFilter(f);
+      this.saveState();
+      this.rerender();
+    });
 
     const c = this.controls;
-    this.root.append(header, this.trustBanner, this.pausedBanner, c.help, this.problems, this.emptyState, c.project, this.agentsSection, stagesEl, c.schedule);
+    this.root.append(
+      header,
+      this.trustBanner,
+      this.pausedBanner,
+      c.help,
+      this.problems,
+      this.emptyState,
+      c.project,
+      this.agentsSection,
+      this.filterBar.el,
+      this.stages.el,
+      c.schedule,
+    );
     parent.append(this.root);
     this.root.addEventListener('click', (e) => this.onClick(e));
-    this.drag = new CardDrag(this.root, { listOf: (stage) => this.stages.get(stage)?.list, move: (storyId, to) => post({ type: 'moveStory', storyId, to }) }, isStage);
+    this.root.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && isFilterActive(this.stages.currentFilter) && !(e.target as HTMLElement).closest('input, select, textarea')) this.filterBar.clear();
+    });
+    this.drag = new CardDrag(this.root, { place: (card, stage) => this.stages.placeMoving(card, stage), move: (storyId, to) => post({ type: 'moveStory', storyId, to }) }, isStage);
+    this.observeWidth();
+  }
+
+  /** Columns side by side when the board is wide (an editor panel), stacked sections when narrow (the sidebar). */
+  private observeWidth(): void {
+    const apply = (width: number): void => {
+      const layout = layoutFor(width);
+      setData(this.root, 'layout', layout);
+      if (this.stages.setLayout(layout)) this.rerender();
+      else this.stages.scheduleRefresh();
+    };
+    apply(this.root.clientWidth || window.innerWidth);
+    if (typeof ResizeObserver === 'undefined') return;
+    new ResizeObserver((entries) => {
+      const width = entries[entries.length - 1].contentRect.width;
+      if (width > 0) apply(width);
+    }).observe(this.root);
+  }
+
+  /** The stages whose cards the board shows now. */
+  get shownStages(): Stage[] {
+    return this.stages.shownStages;
+  }
+
+  /** Renders the last state again (a toggle, a filter, a layout change). */
+  private rerender(): void {
+    if (this.current) this.render(this.current);
   }
 
   /** A move the host refused: the card goes back to its column (the last state) and says why. */
@@ -206,63 +223,14 @@ class Board {
     this.controls.render(state);
     this.renderAgents(state.agents ?? [], ctx);
 
-    const byStage = new Map<Stage, CardView[]>(STAGES.map((s) => [s, []]));
-    for (const c of state.cards) byStage.get(c.stage)?.push(c);
-
-    // Which cards get an element: each stage's first `limit` cards, in the host's order.
-    const shown = new Map<Stage, CardView[]>();
-    const keep = new Set<number>();
-    for (const stage of STAGES) {
-      const all = byStage.get(stage)!;
-      const parts = this.stages.get(stage)!;
-      const visible = all.slice(0, parts.limit);
-      shown.set(stage, visible);
-      for (const c of visible) keep.add(c.id);
-      setText(parts.title, `${STAGE_TITLES[stage]} (${all.length})`);
-      const hiddenCount = all.length - visible.length;
-      setHidden(parts.more, hiddenCount <= 0);
-      if (hiddenCount > 0) setText(parts.more, `Show ${Math.min(PAGE, hiddenCount)} more (${hiddenCount} not shown)`);
-    }
-    for (const [id, entry] of this.cards) {
-      if (!keep.has(id)) {
-        entry.el.remove();
-        this.cards.delete(id);
-      }
-    }
-    for (const stage of STAGES) {
-      const list = this.stages.get(stage)!.list;
-      const visible = shown.get(stage)!;
-      for (let i = 0; i < visible.length; i++) {
-        const card = visible[i];
-        const slotSigs = CARD_SLOTS.map((slot) => slot.sig(card, ctx));
-        const sig = `${card.stage}\n${card.run?.status ?? ''}\n${card.blocked}\n${!!card.invalid}\n${cardContext(card, ctx.trusted)}\n${slotSigs.join('\n')}`;
-        let entry = this.cards.get(card.id);
-        if (!entry) {
-          entry = newEntry('card', CARD_SLOTS.length);
-          this.cards.set(card.id, entry);
-        }
-        if (entry.sig !== sig) {
-          updateCard(entry, card, ctx, slotSigs);
-          entry.sig = sig;
-        }
-        // Move only what is out of place; appending an element that is already there would still cost a reflow.
-        const at = list.children[i];
-        if (at !== entry.el) list.insertBefore(entry.el, at ?? null);
-      }
-      // Anything left after the stage's own cards has moved to a later stage and is moved there in turn.
-      while (list.children.length > visible.length) {
-        const extra = list.children[visible.length];
-        const target = this.findTargetList(extra as HTMLElement);
-        if (target && target !== list) target.append(extra);
-        else extra.remove();
-      }
-    }
+    this.filterBar.setAgents(
+      agentNames(
+        state.cards,
+        (state.agents ?? []).map((a) => a.name),
+      ),
+    );
+    this.stages.render(state, ctx);
     this.syncTicker();
-  }
-
-  private findTargetList(card: HTMLElement): HTMLElement | undefined {
-    const stage = card.dataset.stage as Stage | undefined;
-    return stage ? this.stages.get(stage)?.list : undefined;
   }
 
   private renderHeader(state: BoardState): void {
@@ -354,14 +322,6 @@ class Board {
     if (!live) this.stopTicker();
   }
 
-  private applyCollapsed(stage: Stage): void {
-    const parts = this.stages.get(stage)!;
-    const collapsed = this.collapsed.has(stage);
-    parts.section.classList.toggle('collapsed', collapsed);
-    parts.toggle.setAttribute('aria-expanded', String(!collapsed));
-    parts.list.hidden = collapsed;
-  }
-
   private applyAgentsCollapsed(): void {
     this.agentsSection.classList.toggle('collapsed', this.agentsCollapsed);
     this.agentsToggle.setAttribute('aria-expanded', String(!this.agentsCollapsed));
@@ -369,7 +329,7 @@ class Board {
   }
 
   private saveState(): void {
-    setState<SavedState>({ collapsed: [...this.collapsed], agentsCollapsed: this.agentsCollapsed });
+    setState<SavedState>({ ...writeChoices(this.choices), agentsCollapsed: this.agentsCollapsed, filter: this.stages.currentFilter });
   }
 
   private onClick(e: MouseEvent): void {
@@ -382,22 +342,10 @@ class Board {
     }
     const toggle = target.closest('.stage-toggle');
     if (toggle) {
-      const stage = toggle.closest<HTMLElement>('section.stage')?.dataset.stage as Stage | undefined;
-      if (!stage) return;
-      if (this.collapsed.has(stage)) this.collapsed.delete(stage);
-      else this.collapsed.add(stage);
-      this.applyCollapsed(stage);
-      this.saveState();
-      return;
-    }
-    const more = target.closest('.show-more');
-    if (more) {
-      const stage = more.closest<HTMLElement>('section.stage')?.dataset.stage as Stage | undefined;
-      const parts = stage && this.stages.get(stage);
-      if (parts && this.current) {
-        parts.limit += PAGE;
-        this.render(this.current);
-      }
+      const stage = toggle.closest<HTMLElement>('section.stage')?.dataset.stage;
+      if (!isStage(stage)) return;
+      this.stages.toggle(stage);
+      this.rerender();
       return;
     }
     const actionEl = target.closest<HTMLElement>('[data-action]');
@@ -429,6 +377,9 @@ function main(): void {
     else if (m.type === 'moveRefused') board.moveRefused(m.storyId, m.reason);
   });
   post({ type: 'ready' });
+  // The host sends the cards of the stages the board shows (and counts for all): tell it which, now and on every change.
+  post({ type: 'boardView', stages: board.shownStages });
+  board.onShownStages = (stages) => post({ type: 'boardView', stages });
 }
 
 main();

@@ -79,7 +79,10 @@ export function writeChoices(choices: SectionChoices): Required<SavedSections> {
   return { sections: { ...choices }, collapsed: STAGES.filter((s) => choices[s] === 'collapsed') };
 }
 
-/** The header of a stage: its count, or `shown / total` while a filter hides some of its cards. */
-export function stageHeading(stage: Stage, total: number, shown: number, filtering: boolean): string {
-  return filtering ? `${STAGE_TITLES[stage]} (${shown} / ${total})` : `${STAGE_TITLES[stage]} (${total})`;
+/**
+ * The header of a stage: its count, or `shown / total` while a filter is on. `shown` is undefined
+ * when the host sent the count but not the cards (a closed section), so nothing is known to filter.
+ */
+export function stageHeading(stage: Stage, total: number, shown: number | undefined, filtering: boolean): string {
+  return filtering && shown !== undefined ? `${STAGE_TITLES[stage]} (${shown} / ${total})` : `${STAGE_TITLES[stage]} (${total})`;
 }

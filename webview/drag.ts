@@ -12,6 +12,7 @@ const CSS = `
 .card.dragging { opacity: 0.5; }
 .card.moving { opacity: 0.7; }
 section.stage.drop-target { outline: 1px dashed var(--vscode-focusBorder); outline-offset: 2px; }
+section.stage.collapsed.drop-target { background: var(--vscode-list-dropBackground); }
 .card-refused { margin-top: 4px; color: var(--vscode-errorForeground); font-size: 0.92em; }
 `;
 
@@ -23,8 +24,8 @@ function addStyles(): void {
 }
 
 export interface DragHost {
-  /** The card list of a stage's column, to show a dropped card there at once. */
-  listOf(stage: Stage): HTMLElement | undefined;
+  /** Shows a dropped card in the stage's column at once (a closed or virtualized column decides where). */
+  place(card: HTMLElement, stage: Stage): void;
   /** Asks the host to move the story. */
   move(storyId: number, to: Stage): void;
 }
@@ -94,11 +95,8 @@ export class CardDrag {
     this.end();
     if (!d || !at || at.stage === d.from) return;
     e.preventDefault();
-    const list = this.host.listOf(at.stage);
-    if (list) {
-      list.prepend(d.el);
-      d.el.classList.add('moving');
-    }
+    d.el.classList.add('moving');
+    this.host.place(d.el, at.stage);
     this.host.move(d.id, at.stage);
   }
 

@@ -56,6 +56,7 @@ describe('board layout', () => {
   it('headers show the count, or shown / total while filtering', () => {
     assert.equal(stageHeading('qa', 12, 12, false), 'QA (12)');
     assert.equal(stageHeading('backlog', 10_000, 3, true), 'Backlog (3 / 10000)');
+    assert.equal(stageHeading('done', 40, undefined, true), 'Done (40)', 'cards not sent: only the count is known');
     assert.equal(STAGES.length, 6);
   });
 });

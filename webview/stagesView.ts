@@ -1,0 +1,115 @@
+// The board's stages: one StageColumn per stage, which ones are open (the layout's defaults and the
+// user's choices), the filter, and the counts in their headers. Columns side by side or stacked
+// sections is CSS on #board[data-layout]; this decides only what each column shows.
+import type { BoardState, CardView, Stage } from '../src/protocol/messages';
+import { cardFilter, isFilterActive, type BoardFilter } from './boardFilter';
+import { STAGES, expandedStages, focusStage, stageHeading, toggled, type Layout, type SectionChoices } from './boardLayout';
+import { el } from './dom';
+import type { RenderCtx } from './slots';
+import { StageColumn, type CardPool } from './stageColumn';
+
+export interface StagesHost {
+  /** The user opened or closed a section: the choices to save. */
+  choicesChanged(choices: SectionChoices): void;
+  /** The stages whose cards the board shows have changed (a toggle, the layout, where work is). */
+  shownStagesChanged(stages: Stage[]): void;
+}
+
+export class StagesView {
+  readonly el: HTMLElement;
+  private readonly pool: CardPool = new Map();
+  private readonly columns = new Map<Stage, StageColumn>();
+  private layout: Layout = 'stacked';
+  private focus: Stage = 'backlog';
+  private shown: Stage[] = [];
+  private frame = 0;
+
+  constructor(
+    private choices: SectionChoices,
+    private filter: BoardFilter,
+    private readonly host: StagesHost,
+  ) {
+    this.el = el('div', 'stages');
+    for (const stage of STAGES) {
+      const column = new StageColumn(stage, this.pool);
+      this.columns.set(stage, column);
+      this.el.append(column.section);
+    }
+    this.shown = expandedStages(choices, this.layout, this.focus);
+    this.applyExpanded();
+    // Scroll events do not bubble: the capture phase sees every column's own scroll.
+    document.addEventListener('scroll', () => this.scheduleRefresh(), { capture: true, passive: true });
+  }
+
+  /** The stages whose cards the board shows now, in board order. */
+  get shownStages(): Stage[] {
+    return this.shown;
+  }
+
+  get currentFilter(): BoardFilter {
+    return this.filter;
+  }
+
+  /** Returns true when the layout changed (the caller renders again: what is open may differ). */
+  setLayout(layout: Layout): boolean {
+    if (layout === this.layout) return false;
+    this.layout = layout;
+    this.applyExpanded();
+    return true;
+  }
+
+  setFilter(filter: BoardFilter): void {
+    this.filter = filter;
+  }
+
+  /** A click on a section's header: the user's choice for that stage from now on. */
+  toggle(stage: Stage): void {
+    const column = this.columns.get(stage);
+    if (!column) return;
+    this.choices = toggled(this.choices, stage, column.isExpanded);
+    this.host.choicesChanged(this.choices);
+    this.applyExpanded();
+  }
+
+  render(state: BoardState, ctx: RenderCtx): void {
+    const byStage = new Map<Stage, CardView[]>(STAGES.map((s) => [s, []]));
+    for (const c of state.cards) byStage.get(c.stage)?.push(c);
+    const total = (s: Stage): number => state.counts?.[s] ?? byStage.get(s)!.length;
+    this.focus = focusStage(total);
+    this.applyExpanded();
+    const filtering = isFilterActive(this.filter);
+    const keep = filtering ? cardFilter(this.filter, ctx.now) : undefined;
+    for (const stage of STAGES) {
+      const column = this.columns.get(stage)!;
+      const all = byStage.get(stage)!;
+      const shown = keep ? all.filter(keep) : all;
+      // Cards the host did not send for a stage that has some: only the count is known.
+      const known = all.length > 0 || total(stage) === 0;
+      column.setHeading(stageHeading(stage, total(stage), known ? shown.length : undefined, filtering));
+      column.render(column.isExpanded ? shown : [], ctx);
+    }
+  }
+
+  /** Renders what scrolled (or resized) into view, once per frame. */
+  scheduleRefresh(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      for (const column of this.columns.values()) column.refresh();
+    });
+  }
+
+  /** A dropped card shows in the column it was dropped on until the host answers. */
+  placeMoving(card: HTMLElement, stage: Stage): void {
+    this.columns.get(stage)?.placeMoving(card);
+  }
+
+  private applyExpanded(): void {
+    const shown = expandedStages(this.choices, this.layout, this.focus);
+    for (const [stage, column] of this.columns) column.setExpanded(shown.includes(stage));
+    if (shown.join() !== this.shown.join()) {
+      this.shown = shown;
+      this.host.shownStagesChanged(shown);
+    }
+  }
+}
