@@ -118,12 +118,24 @@ async function prepareWorktree(o: Orchestrator, item: WorkItem, transcript: stri
   // A stacked story starts from its parent's branch (the parent's coder run recorded it).
   const parent = stackedOn(item, o.state);
   const from = parent !== undefined ? [...o.state.runsForStory(parent)].reverse().find((r) => r.branch && roleOf(r) === 'coder')?.branch : undefined;
-  const wt = await ensureWorktree(o.root, item, o.config.project.baseBranch, from);
-  const components = o.config.project.components.filter((c) => c.setup.length > 0);
-  if (!wt.created || !components.length) return wt;
-  const r = await setupWorktree({ dir: wt.dir, components, mask: (t) => o.masker.mask(t), transcript });
-  if (!r.ok) throw new Error(`the worktree's setup failed: ${r.summary}`);
-  return wt;
+  // a notice, sent after the event being delivered now (this may run inside a subscriber)
+  const progress = (phase: 'start' | 'step' | 'end', more: { message?: string; ok?: boolean } = {}) =>
+    queueMicrotask(() => o.bus.emit({ type: 'work.progress', kind: 'worktree', id: item.id, phase, ...more }));
+  progress('start');
+  let ok = false;
+  try {
+    const wt = await ensureWorktree(o.root, item, o.config.project.baseBranch, from);
+    const components = o.config.project.components.filter((c) => c.setup.length > 0);
+    if (wt.created && components.length) {
+      progress('step', { message: 'running setup' });
+      const r = await setupWorktree({ dir: wt.dir, components, mask: (t) => o.masker.mask(t), transcript });
+      if (!r.ok) throw new Error(`the worktree's setup failed: ${r.summary}`);
+    }
+    ok = true;
+    return wt;
+  } finally {
+    progress('end', { ok });
+  }
 }
 
 /** Start-up: `git worktree prune`, then stale story worktrees and branches are removed when provably safe, else reported. */

@@ -414,7 +414,7 @@ export class Huskies extends EventEmitter {
     else if (e.type === 'run.ended') this.emit('runEnded', e.run, e.outcome);
     else if (e.type === 'run.waiting') this.emit('rateLimited', e.run, e.until);
     else if (e.type === 'agent.failed' && e.drain) this.emit('agentDrained', e.name, e.drain);
-    this.changed();
+    if (e.type !== 'work.progress') this.changed(); // a progress notice changes nothing the board shows
   }
 
   /** Tells listeners that the state changed, at most every 50 ms. */

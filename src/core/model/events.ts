@@ -12,6 +12,9 @@ export interface Drain {
   reason: string;
 }
 
+/** Long work the progress indicators show: a story's worktree being made (and set up), its QA gates, its merge. */
+export type WorkKind = 'worktree' | 'gates' | 'merge';
+
 export interface RateLimit {
   until: number;
   reason: string;
@@ -54,6 +57,8 @@ export type HuskiesEvent =
   | { type: 'trigger.due'; trigger: Trigger; storyId: number }
   | { type: 'trigger.finished'; trigger: Trigger; ok: boolean; error?: string; storyId?: number }
   /** The loop guard stopped a trigger. */
-  | { type: 'trigger.stopped'; trigger: Trigger; reason: string };
+  | { type: 'trigger.stopped'; trigger: Trigger; reason: string }
+  /** A notice, not a change: long work on story `id` starts, reaches a step, or ends (every start has one end, also on failure). */
+  | { type: 'work.progress'; kind: WorkKind; id: number; phase: 'start' | 'step' | 'end'; message?: string; ok?: boolean };
 
 export type EventType = HuskiesEvent['type'];

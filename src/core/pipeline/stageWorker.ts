@@ -2,6 +2,7 @@
 // in their stage when it changes or the tick says so, work on each at most once at a time, and
 // stop what they run when the orchestrator goes away.
 import type { Stage } from '../model/stage';
+import type { WorkKind } from '../model/events';
 import type { WorkItem } from '../model/workItem';
 import type { Logger } from '../util/log';
 import type { EventBus } from './eventBus';
@@ -24,6 +25,9 @@ export interface WorkerDeps {
   /** Why no work may start now (untrusted workspace, not the leader…). */
   stopped(): string | undefined;
 }
+
+/** What the progress indicators call each stage worker's work. */
+const PROGRESS: Partial<Record<Stage, WorkKind>> = { qa: 'gates', merge: 'merge' };
 
 export abstract class StageWorker {
   protected readonly running = new Map<number, AbortController>();
@@ -59,9 +63,19 @@ export abstract class StageWorker {
       if (item.stage !== this.stage || item.blocked || item.invalid || this.running.has(item.id) || !this.wants(item)) continue;
       const abort = new AbortController();
       this.running.set(item.id, abort);
+      const kind = PROGRESS[this.stage];
+      // a notice, sent after the event being delivered now (pump runs inside subscribers)
+      if (kind) queueMicrotask(() => this.base.bus.emit({ type: 'work.progress', kind, id: item.id, phase: 'start' }));
+      let ok = true;
       void this.work(item, abort.signal)
-        .catch((err) => this.base.logger.error(`${this.what} for #${item.id}: ${(err as Error).message}`))
-        .finally(() => this.running.delete(item.id));
+        .catch((err) => {
+          ok = false;
+          this.base.logger.error(`${this.what} for #${item.id}: ${(err as Error).message}`);
+        })
+        .finally(() => {
+          this.running.delete(item.id);
+          if (kind) this.base.bus.emit({ type: 'work.progress', kind, id: item.id, phase: 'end', ok });
+        });
     }
   }
 
