@@ -325,14 +325,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     { dispose: () => void orchestrator?.dispose({ stopAgents: false }) },
   );
 
-  if (folder) {
-    await startOrchestrator().catch((err) => logger.error(`could not start: ${(err as Error).message}`));
-    if (!vscode.workspace.isTrusted) logger.warn('The workspace is not trusted: no agent will run until it is.');
-  }
-  // Registered once the orchestrator runs, so a restored output panel has something to catch up from.
+  // The orchestrator (dist/core.js: its code, then the project scan) starts after activate() has
+  // returned, so the window never waits for it; the views show it once it is there.
+  const started: Promise<void> = folder
+    ? new Promise<void>((res) => setTimeout(res, 0))
+        .then(startOrchestrator)
+        .then(() => {
+          if (!vscode.workspace.isTrusted) logger.warn('The workspace is not trusted: no agent will run until it is.');
+        })
+        .catch((err) => logger.error(`could not start: ${(err as Error).message}`))
+    : Promise.resolve();
+  // A restored output panel waits for the orchestrator, so that it has something to catch up from.
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer('huskies.agentOutput', {
-      deserializeWebviewPanel: async (panel, state) => outputs.restore(panel, state),
+      deserializeWebviewPanel: async (panel, state) => {
+        await started;
+        return outputs.restore(panel, state);
+      },
     }),
   );
 }
