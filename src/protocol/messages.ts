@@ -243,7 +243,8 @@ export type HostMessage =
   | { type: 'boardSnapshot'; seq: number; state: BoardState }
   | { type: 'boardDelta'; seq: number; delta: BoardDelta }
   | { type: 'output'; run: RunView; records: TranscriptRecord[]; hasOlder: boolean; story?: { id: number; name: string } }
-  | { type: 'outputAppend'; runId: string; records: TranscriptRecord[] }
+  /** Live records in seq order; `run` when the run's header changed too (one message instead of two). */
+  | { type: 'outputAppend'; runId: string; records: TranscriptRecord[]; run?: RunView }
   | { type: 'outputRun'; run: RunView }
   | { type: 'outputOlder'; runId: string; records: TranscriptRecord[]; hasOlder: boolean }
   | { type: 'outputEmpty'; message: string }
@@ -264,6 +265,8 @@ export type WebviewMessage =
   | { type: 'newStory' }
   | { type: 'initProject' }
   | { type: 'loadOlder'; runId: string; beforeSeq: number }
+  /** The output panel paged far back and wants the live tail again: the host answers with a fresh `output`. */
+  | { type: 'jumpToLatest'; runId: string }
   | { type: 'followUp'; storyId: number }
   | { type: 'answer'; storyId: number }
   /** One of the answers the agent suggested, by its index in the card's questionOptions: the host looks the text up. */
@@ -350,6 +353,8 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return isScheduleKind(m.kind) ? { type: 'addSchedule', kind: m.kind } : undefined;
     case 'cancelSchedule':
       return isScheduleKind(m.kind) && typeof m.id === 'string' && SCHEDULE_ID.test(m.id) ? { type: 'cancelSchedule', kind: m.kind, id: m.id } : undefined;
+    case 'jumpToLatest':
+      return typeof m.runId === 'string' && RUN_ID.test(m.runId) ? { type: 'jumpToLatest', runId: m.runId } : undefined;
     case 'loadOlder':
       return typeof m.runId === 'string' && RUN_ID.test(m.runId) && typeof m.beforeSeq === 'number' && Number.isInteger(m.beforeSeq) && m.beforeSeq >= 0
         ? { type: 'loadOlder', runId: m.runId, beforeSeq: m.beforeSeq }

@@ -16,6 +16,7 @@ describe('protocol: parseWebviewMessage', () => {
       { type: 'unblock', storyId: 3 },
       { type: 'loadOlder', runId: 'run-12_a.b', beforeSeq: 0 },
       { type: 'loadOlder', runId: 'r'.repeat(128), beforeSeq: 12345 },
+      { type: 'jumpToLatest', runId: 'run-12_a.b' },
       { type: 'resync' },
       { type: 'boardView', stages: [] },
       { type: 'boardView', stages: ['backlog', 'current', 'qa', 'merge', 'done', 'archived'] },
@@ -58,10 +59,11 @@ describe('protocol: parseWebviewMessage', () => {
     assert.equal(parseWebviewMessage({ type: 'startAgent' }), undefined);
   });
 
-  it('rejects bad run ids and sequence numbers on loadOlder', () => {
+  it('rejects bad run ids and sequence numbers on loadOlder and jumpToLatest', () => {
     const badRunIds = ['', 'a b', '../../etc/passwd', 'a/b', 'a\\b', 'run\n1', 'run;rm', 'ü', 'r'.repeat(129), 5, null, undefined, ['run-1'], { toString: () => 'run-1' }];
     for (const runId of badRunIds) {
       assert.equal(parseWebviewMessage({ type: 'loadOlder', runId, beforeSeq: 1 }), undefined, JSON.stringify(runId));
+      assert.equal(parseWebviewMessage({ type: 'jumpToLatest', runId }), undefined, `jumpToLatest ${JSON.stringify(runId)}`);
     }
     for (const beforeSeq of [-1, 1.5, NaN, Infinity, '3', null, undefined, [3]]) {
       assert.equal(parseWebviewMessage({ type: 'loadOlder', runId: 'run-1', beforeSeq }), undefined, String(beforeSeq));
@@ -102,6 +104,7 @@ describe('protocol: parseWebviewMessage', () => {
     assert.deepEqual(Object.keys(ready!), ['type']);
     const older = parseWebviewMessage({ type: 'loadOlder', runId: 'r1', beforeSeq: 4, limit: 1e9 });
     assert.deepEqual(Object.keys(older!), ['type', 'runId', 'beforeSeq']);
+    assert.deepEqual(parseWebviewMessage({ type: 'jumpToLatest', runId: 'r1', afterSeq: 3 }), { type: 'jumpToLatest', runId: 'r1' });
   });
 
   it('is not fooled by prototype pollution attempts', () => {
