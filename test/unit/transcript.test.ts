@@ -113,6 +113,21 @@ describe('transcript', () => {
       assert.equal(page.hasOlder, false);
     });
 
+    it('every page of a long file is the same read from either end, with multi-chunk records', async () => {
+      // 3,000 records of up to ~2 KB: pages near the end are read backwards, near the start forwards.
+      const w = new TranscriptWriter(file);
+      for (let k = 1; k <= 3000; k++) w.append([text(`r${k} ${'x'.repeat((k * 37) % 2000)}`)], k);
+      w.close();
+      for (const before of [2, 7, 400, 1499, 1500, 1501, 1502, 2600, 2999, 3000, 3001]) {
+        const page = await readBefore(file, before, 250);
+        const want = range(Math.max(1, before - 250), before - 1);
+        assert.deepEqual(seqs(page.records), want, `before ${before}`);
+        assert.equal(page.hasOlder, want.length > 0 && want[0] > 1, `hasOlder before ${before}`);
+        assert.ok(page.records.every((r) => r.msg.kind === 'text' && r.msg.text.startsWith(`r${r.seq} `)));
+      }
+      assert.deepEqual(seqs(readTail(file, 3, 2000).records), [1997, 1998, 1999]);
+    });
+
     it('a tail as long as the whole file has nothing older', async () => {
       writeN(10);
       for (const limit of [10, 11, 1000]) {

@@ -8,6 +8,7 @@ import type { AgentMessage, TranscriptRecord } from '../model/agentMessage';
 export class TranscriptWriter {
   private fd: number;
   private seq: number;
+  private pending = '';
 
   constructor(
     readonly file: string,
@@ -32,14 +33,44 @@ export class TranscriptWriter {
 
   /** Appends the messages as one write and returns the records with their sequence numbers. */
   append(msgs: AgentMessage[], now: number): TranscriptRecord[] {
-    if (msgs.length === 0) return [];
-    const recs = msgs.map((msg) => ({ seq: ++this.seq, ts: now, msg }));
-    fs.writeSync(this.fd, recs.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const recs = this.queue(msgs, now);
+    this.flush();
     return recs;
+  }
+
+  /**
+   * Numbers the messages and keeps their lines for the next flush(), so a stream of small outputs
+   * costs one write per flush rather than one per line. Nothing queued is on disk until then.
+   */
+  queue(msgs: AgentMessage[], now: number): TranscriptRecord[] {
+    const recs: TranscriptRecord[] = new Array(msgs.length);
+    for (let i = 0; i < msgs.length; i++) {
+      const r = { seq: ++this.seq, ts: now, msg: msgs[i] };
+      recs[i] = r;
+      this.pending += JSON.stringify(r) + '\n';
+    }
+    return recs;
+  }
+
+  /** Whether lines are queued and not written yet. */
+  get dirty(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /** Writes every queued line in one go. On failure the lines stay queued (and the error is thrown). */
+  flush(): void {
+    if (!this.pending) return;
+    fs.writeSync(this.fd, this.pending);
+    this.pending = '';
   }
 
   close(): void {
     if (this.fd >= 0) {
+      try {
+        this.flush();
+      } catch {
+        /* closing is best effort; what could not be written is lost with the error already reported */
+      }
       try {
         fs.fsyncSync(this.fd);
       } catch {
@@ -79,27 +110,40 @@ export async function readAfter(file: string, afterSeq: number, limit = Infinity
   return out;
 }
 
-/** The last `limit` records with seq < beforeSeq (or the file's last records), and whether older ones exist. */
+/** A record line's seq without parsing it (the writer starts every line with `{"seq":N,`); NaN when it does not. */
+function peekSeq(line: string): number {
+  const m = /^\{"seq":(\d+),/.exec(line);
+  return m ? Number(m[1]) : NaN;
+}
+
+/**
+ * The last `limit` records with seq < beforeSeq (or the file's last records), and whether older ones exist.
+ * Seqs grow through the file, so a page near the end is read backwards from the end and a page near the
+ * start forwards from the start: either way a page costs about what lies between it and the nearer end.
+ */
 export async function readBefore(file: string, beforeSeq: number | undefined, limit: number): Promise<{ records: TranscriptRecord[]; hasOlder: boolean }> {
   if (!fs.existsSync(file)) return { records: [], hasOlder: false };
-  if (beforeSeq === undefined) return readTail(file, limit);
-  const ring: TranscriptRecord[] = [];
+  if (beforeSeq === undefined || beforeSeq > lastSeqOf(file) / 2) return readTail(file, limit, beforeSeq);
+  const ring: string[] = [];
   const rl = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
   for await (const line of rl) {
-    const r = parseRecord(line);
-    if (!r) continue;
-    if (r.seq >= beforeSeq) {
+    const seq = peekSeq(line);
+    if (seq >= beforeSeq) {
       rl.close();
       break;
     }
-    ring.push(r);
+    ring.push(line);
     if (ring.length > limit) ring.shift();
   }
-  return { records: ring, hasOlder: ring.length > 0 && ring[0].seq > 1 };
+  const records = ring.map(parseRecord).filter((r): r is TranscriptRecord => !!r && r.seq < beforeSeq);
+  return { records, hasOlder: records.length > 0 && records[0].seq > 1 };
 }
 
-/** Reads the end of the file backwards in chunks, so a 100 MB transcript's tail costs what the tail costs. */
-export function readTail(file: string, limit: number): { records: TranscriptRecord[]; hasOlder: boolean } {
+/**
+ * Reads the file backwards in chunks and returns its last `limit` records (with seq < beforeSeq when given),
+ * so a 100 MB transcript's tail costs what the tail costs. Lines at or after beforeSeq are skipped unparsed.
+ */
+export function readTail(file: string, limit: number, beforeSeq = Infinity): { records: TranscriptRecord[]; hasOlder: boolean } {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
@@ -107,28 +151,31 @@ export function readTail(file: string, limit: number): { records: TranscriptReco
     // Bytes of the (partial) first line of what has been read so far; decoded only once whole,
     // so a multi-byte character cut by a chunk boundary stays intact.
     let carry = Buffer.alloc(0);
-    const lines: string[] = [];
+    const found: TranscriptRecord[] = []; // newest first
+    const take = (line: string): void => {
+      const peeked = peekSeq(line);
+      if (peeked >= beforeSeq) return;
+      const r = parseRecord(line);
+      if (r && r.seq < beforeSeq) found.push(r);
+    };
     const chunk = Buffer.alloc(64 * 1024);
-    while (pos > 0 && lines.length <= limit) {
+    while (pos > 0 && found.length < limit) {
       const n = Math.min(chunk.length, pos);
       pos -= n;
       fs.readSync(fd, chunk, 0, n, pos);
-      const buf = Buffer.concat([chunk.subarray(0, n), carry]);
+      const buf = carry.length ? Buffer.concat([chunk.subarray(0, n), carry]) : chunk.subarray(0, n);
       let end = buf.length;
-      for (let i = buf.length - 1; i >= 0; i--) {
+      for (let i = buf.length - 1; i >= 0 && found.length < limit; i--) {
         if (buf[i] === 0x0a) {
-          if (end > i + 1) lines.push(buf.toString('utf8', i + 1, end));
+          if (end > i + 1) take(buf.toString('utf8', i + 1, end));
           end = i;
         }
       }
+      if (found.length >= limit) break;
       carry = Buffer.from(buf.subarray(0, end));
     }
-    if (pos === 0 && carry.length) lines.push(carry.toString('utf8'));
-    const records = lines
-      .map(parseRecord)
-      .filter((r): r is TranscriptRecord => !!r)
-      .reverse();
-    const page = records.slice(-limit);
+    if (pos === 0 && found.length < limit && carry.length) take(carry.toString('utf8'));
+    const page = found.reverse();
     return { records: page, hasOlder: page.length > 0 && page[0].seq > 1 };
   } finally {
     fs.closeSync(fd);
