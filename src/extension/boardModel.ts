@@ -1,15 +1,19 @@
 // Turns the orchestrator's snapshot into what the board shows. No vscode import: unit-tested.
 import * as path from 'node:path';
-import { describeAction, describePredicate, describeSchedule, type RunRecord, type Snapshot } from '../core/api';
+import { describeAction, describePredicate, describeSchedule, type AgentSpec, type RunRecord, type Snapshot } from '../core/api';
 import type { AgentView, BoardState, CardView, RunView } from '../protocol/messages';
+import { programName } from '../protocol/programs';
 import { helpLabel } from './helpActions';
 
-export function runView(r: RunRecord): RunView {
+/** A run as the board and the output panel show it; `agents` names a custom command's program. */
+export function runView(r: RunRecord, agents?: readonly AgentSpec[]): RunView {
+  const program = programName(r.runtime, agents?.find((a) => a.name === r.agent)?.program);
   return {
     runId: r.runId,
     storyId: r.storyId,
     agent: r.agent,
     runtime: r.runtime,
+    ...(program ? { program } : {}),
     status: r.status,
     startedAt: r.startedAt,
     endedAt: r.endedAt,
@@ -20,6 +24,33 @@ export function runView(r: RunRecord): RunView {
     outputTokens: r.usage?.outputTokens,
     lastSeq: r.lastSeq,
   };
+}
+
+/** The latest rate limit on an agent (its own, or its runtime's account-wide one) that still holds, if any. */
+function limitOn(snap: Snapshot, a: AgentSpec, now: number): number | undefined {
+  const until = [snap.rateLimits?.[a.name]?.until, snap.rateLimits?.[`runtime:${a.runtime}`]?.until].filter((u): u is number => u !== undefined && u > now);
+  return until.length ? Math.max(...until) : undefined;
+}
+
+/**
+ * When the story's next run waits for one agent that is rate-limited (a queued run pinned to it, or a
+ * resume timer for it): that agent, until when, and the other agents of its role that could take the
+ * story now (not limited, not drained, their program found).
+ */
+export function agentLimitOf(it: Snapshot['items'][number], snap: Snapshot, now: number): CardView['agentLimit'] {
+  const run = snap.latestRun.get(it.id);
+  let name: string | undefined;
+  if (run?.status === 'queued') name = run.agent || ((run.role ?? 'coder') === 'coder' ? it.agent : undefined);
+  else if (run?.status !== 'running') name = snap.timers?.find((t) => t.storyId === it.id)?.agent;
+  const agents = snap.agents ?? [];
+  const spec = name ? (agents.find((a) => a.name === name) ?? agents.find((a) => a.model === name)) : undefined;
+  const until = spec && limitOn(snap, spec, now);
+  if (!spec || until === undefined) return undefined;
+  const others = agents
+    .filter((a) => a.name !== spec.name && a.stage === spec.stage && limitOn(snap, a, now) === undefined && !snap.drained?.[a.name])
+    .filter((a) => snap.preflight?.find((p) => p.agent === a.name)?.ok !== false)
+    .map((a) => a.name);
+  return { agent: spec.name, until, others };
 }
 
 /** A wait that asks the user for a verdict on a story in QA (qa: human, review_hold, no gates to run). */
@@ -35,6 +66,7 @@ export function buildBoardState(snap: Snapshot): BoardState {
     const w = workspace.get(r.storyId) ?? { branch: false, worktree: false };
     workspace.set(r.storyId, { branch: w.branch || !!r.branch || !!r.worktree, worktree: w.worktree || !!r.worktree });
   }
+  const now = Date.now();
   const cards: CardView[] = snap.items.map((it) => {
     const run = snap.latestRun.get(it.id);
     const inProgress = it.stage === 'current' || it.stage === 'qa' || it.stage === 'merge';
@@ -53,9 +85,11 @@ export function buildBoardState(snap: Snapshot): BoardState {
       blocked: it.blocked,
       blockedReason: it.blockedReason,
       invalid: it.invalid,
-      run: run ? runView(run) : undefined,
+      run: run ? runView(run, snap.agents) : undefined,
       costUsd: snap.costByStory?.get(it.id)?.costUsd ?? cost.get(it.id),
       question: typeof it.frontMatter.question === 'string' ? it.frontMatter.question : undefined,
+      questionOptions: questionOptions(it.frontMatter),
+      agentLimit: agentLimitOf(it, snap, now),
       resumeAt: snap.timers?.find((t) => t.storyId === it.id)?.at,
       // Blocked, invalid and resume-timer waits have lines of their own on the card.
       // So are a merge failure's.
@@ -71,13 +105,13 @@ export function buildBoardState(snap: Snapshot): BoardState {
       note: typeof it.frontMatter.note === 'string' && it.frontMatter.note ? it.frontMatter.note : undefined,
     };
   });
-  const now = Date.now();
   const agents: AgentView[] = (snap.agents ?? []).map((a) => {
     const pf = snap.preflight?.find((p) => p.agent === a.name);
     const rl = [snap.rateLimits?.[a.name], snap.rateLimits?.[`runtime:${a.runtime}`]].filter((r) => r && r.until > now).sort((x, y) => y!.until - x!.until)[0];
     return {
       name: a.name,
       runtime: a.runtime,
+      program: programName(a.runtime, a.program),
       running: snap.runs.filter((r) => r.status === 'running' && r.agent === a.name).length,
       ok: pf ? pf.ok : true,
       status: pf ? pf.message : 'checking…',
@@ -121,6 +155,14 @@ export function buildBoardState(snap: Snapshot): BoardState {
       disabled: t.disabled,
     })),
   };
+}
+
+/** The options of an open question (front matter question_options), when it has an open question and they are strings. */
+function questionOptions(fm: Record<string, unknown>): string[] | undefined {
+  const o = fm.question_options;
+  if (typeof fm.question !== 'string' || !Array.isArray(o)) return undefined;
+  const list = o.filter((x): x is string => typeof x === 'string' && x.trim() !== '').slice(0, 10);
+  return list.length ? list : undefined;
 }
 
 /** The status-bar text: running and queued agents, at a glance. */

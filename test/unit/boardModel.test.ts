@@ -434,3 +434,91 @@ describe('help request actions', () => {
     assert.equal(helpCommand({ kind: 'showOutput', runId: 'gone' }, snap), undefined);
   });
 });
+
+describe('boardModel: card states', () => {
+  const agent = (name: string, extra: Record<string, unknown> = {}) => ({ name, stage: 'coder', runtime: 'sim', args: [], env: {}, ...extra });
+  const hour = 3_600_000;
+
+  it("a question's options reach the card; no options without an open question", () => {
+    const asked = item(1, 'current', { blocked: true, frontMatter: { question: 'Tabs or spaces?', question_options: ['tabs', 'spaces', 7] } });
+    const stale = item(2, 'current', { frontMatter: { question_options: ['a', 'b'] } });
+    const b = buildBoardState(snapshot({ items: [asked, stale] }));
+    assert.equal(b.cards[0].question, 'Tabs or spaces?');
+    assert.deepEqual(b.cards[0].questionOptions, ['tabs', 'spaces']);
+    assert.equal(b.cards[1].questionOptions, undefined);
+  });
+
+  it('a queued run pinned to a rate-limited agent: the card names the agent, its limit and the free agents of its role', () => {
+    const until = Date.now() + hour;
+    const queued = run('r2', 1, { agent: 'coder-1', status: 'queued', sessionId: 's1', prompt: 'and the docs' });
+    const b = buildBoardState(
+      snapshot({
+        items: [item(1, 'current')],
+        runs: [queued],
+        latestRun: new Map([[1, queued]]),
+        agents: [agent('coder-1'), agent('coder-2'), agent('coder-3'), agent('coder-4'), agent('qa-1', { stage: 'qa' }), agent('coder-5', { runtime: 'codex' })],
+        rateLimits: { 'coder-1': { until, reason: 'usage limit' }, 'coder-3': { until, reason: 'x' }, 'runtime:codex': { until, reason: 'account' } },
+        drained: { 'coder-4': { since: 0, failures: 3, reason: 'x' } },
+      }),
+    );
+    assert.deepEqual(b.cards[0].agentLimit, { agent: 'coder-1', until, others: ['coder-2'] });
+    assert.ok(cardActions(b.cards[0]).includes('otherAgent'));
+  });
+
+  it('a resume timer for a rate-limited agent counts too; a lifted limit or a running run does not', () => {
+    const until = Date.now() + hour;
+    const limited = run('r1', 1, { agent: 'coder-1', status: 'failed', outcome: 'rate_limited', reason: 'usage limit' });
+    const timers = [{ id: 'resume-r1', kind: 'resume', storyId: 1, at: until, runId: 'r1', agent: 'coder-1', reason: 'usage limit' }];
+    const base = { items: [item(1, 'current')], runs: [limited], latestRun: new Map([[1, limited]]), agents: [agent('coder-1'), agent('coder-2')], timers };
+    const b = buildBoardState(snapshot({ ...base, rateLimits: { 'coder-1': { until, reason: 'usage limit' } } }));
+    assert.deepEqual(b.cards[0].agentLimit, { agent: 'coder-1', until, others: ['coder-2'] });
+    assert.equal(b.cards[0].resumeAt, until);
+    const lifted = buildBoardState(snapshot({ ...base, rateLimits: { 'coder-1': { until: Date.now() - 1, reason: 'old' } } }));
+    assert.equal(lifted.cards[0].agentLimit, undefined);
+    const running = run('r3', 1, { agent: 'coder-1', status: 'running' });
+    const busy = buildBoardState(snapshot({ ...base, latestRun: new Map([[1, running]]), rateLimits: { 'coder-1': { until, reason: 'x' } } }));
+    assert.equal(busy.cards[0].agentLimit, undefined);
+  });
+
+  it('no other agent free: the limit shows, Use another agent is not offered', () => {
+    const until = Date.now() + hour;
+    const queued = run('r2', 1, { agent: 'coder-1', status: 'queued' });
+    const b = buildBoardState(
+      snapshot({
+        items: [item(1, 'current')],
+        latestRun: new Map([[1, queued]]),
+        agents: [agent('coder-1'), agent('coder-2')],
+        rateLimits: { 'runtime:sim': { until, reason: 'x' } },
+        preflight: [],
+      }),
+    );
+    assert.deepEqual(b.cards[0].agentLimit, { agent: 'coder-1', until, others: [] });
+    assert.ok(!cardActions(b.cards[0]).includes('otherAgent'));
+  });
+
+  it("runs and agents carry their program's own name: never Claude Code for the simulated agent", () => {
+    const agents = [
+      agent('sim-1'),
+      agent('claude-1', { runtime: 'claude', program: '/opt/bin/claude' }),
+      agent('cmd-1', { runtime: 'command', program: '/usr/local/bin/my-agent' }),
+    ];
+    const runs = [run('a', 1, { agent: 'sim-1', runtime: 'sim' }), run('b', 2, { agent: 'claude-1', runtime: 'claude' }), run('c', 3, { agent: 'cmd-1', runtime: 'command' })];
+    const b = buildBoardState(
+      snapshot({
+        items: [item(1, 'current'), item(2, 'current'), item(3, 'current')],
+        runs,
+        latestRun: new Map(runs.map((r) => [r.storyId, r])),
+        agents,
+      }),
+    );
+    assert.deepEqual(
+      b.cards.map((c) => c.run?.program),
+      ['simulated agent', 'Claude Code', 'my-agent'],
+    );
+    assert.deepEqual(
+      b.agents.map((a) => a.program),
+      ['simulated agent', 'Claude Code', 'my-agent'],
+    );
+    assert.equal(runView(run('q', 1, { runtime: '', status: 'queued' })).program, undefined);
+  });
+});
