@@ -13,6 +13,7 @@ import { ControlsPanel } from './controls';
 import { FilterBar } from './filterBar';
 import { newEntry, patchSlots, type RenderCtx, type SlotEntry } from './slots';
 import { StagesView } from './stagesView';
+import { BoardReplica } from './boardReplica';
 import { makeButton, registerToolkit } from './toolkit';
 import { getState, onMessage, post, setState } from './vscodeApi';
 
@@ -372,9 +373,15 @@ class Board {
 function main(): void {
   registerToolkit();
   const board = new Board(document.body);
+  // VS Code brings a board panel back after a window reload only if its webview has a saved state.
+  setState(getState<object>());
+  const replica = new BoardReplica();
   onMessage((m: HostMessage) => {
-    if (m.type === 'board') board.receive(m.seq, m.state);
-    else if (m.type === 'moveRefused') board.moveRefused(m.storyId, m.reason);
+    if (m.type === 'boardSnapshot' || m.type === 'boardDelta') {
+      const r = replica.receive(m);
+      if (r.kind === 'state') board.receive(r.seq, r.state);
+      else if (r.kind === 'resync') post({ type: 'resync' });
+    } else if (m.type === 'moveRefused') board.moveRefused(m.storyId, m.reason);
   });
   post({ type: 'ready' });
   // The host sends the cards of the stages the board shows (and counts for all): tell it which, now and on every change.
