@@ -52,7 +52,7 @@ export class StageColumn {
     this.bottom.setAttribute('aria-hidden', 'true');
     this.list.append(this.top, this.bottom);
     this.empty = el('div', 'stage-empty', 'No stories');
-    this.section.append(h, this.list, this.empty);
+    this.section.append(h, this.empty, this.list);
   }
 
   get isExpanded(): boolean {
