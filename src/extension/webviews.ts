@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { Huskies as Orchestrator } from '../core/api';
 import { parseWebviewMessage, type HostMessage, type WebviewMessage } from '../protocol/messages';
+import { BoardFeed } from './boardFeed';
 import { buildBoardState } from './boardModel';
 import { makeNonce, webviewHtml } from './webviewHtml';
 
@@ -16,21 +17,24 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 
 export type BoardActionHandler = (msg: WebviewMessage) => unknown;
 
-/** Keeps every open board (sidebar and panel) in step with the orchestrator. */
+/** Keeps every open board (sidebar and panel) in step with the orchestrator, as replicas fed by a BoardFeed. */
 export class BoardHub implements vscode.WebviewViewProvider, vscode.Disposable {
-  private webviews = new Set<vscode.Webview>();
-  private seq = 0;
+  private readonly feed: BoardFeed<vscode.Webview>;
   private panel?: vscode.WebviewPanel;
-  private disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly orch: () => Orchestrator | undefined,
     private readonly onAction: BoardActionHandler,
-  ) {}
+  ) {
+    this.feed = new BoardFeed(() => {
+      const o = this.orch();
+      return o ? buildBoardState(o.snapshot()) : undefined;
+    });
+  }
 
   resolveWebviewView(view: vscode.WebviewView): void {
-    this.attach(view.webview, () => view.onDidDispose);
+    this.attach(view.webview, view.onDidDispose, () => view.visible, view.onDidChangeVisibility);
   }
 
   openPanel(): void {
@@ -42,50 +46,59 @@ export class BoardHub implements vscode.WebviewViewProvider, vscode.Disposable {
       ...webviewOptions(this.extensionUri),
       retainContextWhenHidden: false,
     });
+    this.adopt(panel);
+  }
+
+  /** The full board panel VS Code brought back after a window reload: it gets a fresh snapshot once its page is ready. */
+  restorePanel(panel: vscode.WebviewPanel): void {
+    if (this.panel) {
+      panel.dispose();
+      return;
+    }
+    this.adopt(panel);
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'huskies.svg');
     this.panel = panel;
-    this.attach(panel.webview, () => panel.onDidDispose);
+    this.attach(panel.webview, panel.onDidDispose, () => panel.visible, panel.onDidChangeViewState);
     panel.onDidDispose(() => (this.panel = undefined));
   }
 
-  private attach(webview: vscode.Webview, onDispose: () => vscode.Event<void>): void {
+  private attach(webview: vscode.Webview, onDispose: vscode.Event<void>, visible: () => boolean, onVisibility: vscode.Event<unknown>): void {
     webview.options = webviewOptions(this.extensionUri);
     webview.html = html(webview, this.extensionUri, 'board', 'board.css', 'Huskies Board');
+    this.feed.add(webview, { post: (m) => void webview.postMessage(m), visible });
     const subs = [
       webview.onDidReceiveMessage((raw) => {
         const msg = parseWebviewMessage(raw);
         if (!msg) return; // the webview is not trusted: ignore anything malformed
-        if (msg.type === 'ready') {
-          this.webviews.add(webview);
-          this.post(webview);
-        } else void this.onAction(msg);
+        if (msg.type === 'ready' || msg.type === 'resync') this.feed.ready(webview);
+        else if (msg.type === 'boardView') this.feed.view(webview, msg.stages);
+        else void this.onAction(msg);
+      }),
+      onVisibility(() => {
+        if (visible()) this.feed.shown(webview);
       }),
     ];
-    onDispose()(() => {
-      this.webviews.delete(webview);
+    onDispose(() => {
+      this.feed.remove(webview);
       subs.forEach((d) => d.dispose());
     });
   }
 
   /** Sends a message to every open board. */
   tell(msg: HostMessage): void {
-    for (const w of this.webviews) void w.postMessage(msg);
+    this.feed.tell(msg);
   }
 
-  /** Sends the board state to every open board. */
+  /** The orchestrator changed: every shown board gets what changed in what it shows (bursts coalesced). */
   refresh(): void {
-    for (const w of this.webviews) this.post(w);
-  }
-
-  private post(webview: vscode.Webview): void {
-    const o = this.orch();
-    if (!o) return;
-    const msg: HostMessage = { type: 'board', seq: ++this.seq, state: buildBoardState(o.snapshot()) };
-    void webview.postMessage(msg);
+    this.feed.refresh();
   }
 
   dispose(): void {
     this.panel?.dispose();
-    this.disposables.forEach((d) => d.dispose());
+    this.feed.dispose();
   }
 }
