@@ -44,7 +44,7 @@ export class Orchestrator {
   readonly configStore: ConfigStore;
   readonly bus: EventBus;
   readonly pipeline: Pipeline;
-  readonly hub = new LiveHub(100);
+  readonly hub = new LiveHub(30); // live output reaches a panel within ~30 ms; each panel still gets at most ~30 messages a second
   readonly pool: AgentPool;
   readonly qa: QaWorker;
   readonly merges: MergeWorker;
