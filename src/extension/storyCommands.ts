@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { STAGES, STAGE_TITLES, type ChangedFile, type Huskies as Orchestrator, type RunRecord, type Stage, type StoryChanges } from '../core/api';
+import { programName } from '../protocol/programs';
+import { agentLimitOf } from './boardModel';
 import { CommandIds } from './commandIds';
 import { gitUri } from './gitContent';
 
@@ -148,6 +150,43 @@ export function storyCommands(d: StoryCommandDeps): Record<string, (...args: unk
       const o = d.requireOrch();
       const id = await storyFor(arg, 'Fix Up Failed Merge', (id) => stageOf(id) === 'merge' && o.store.get(id)?.frontMatter.merge_failure !== undefined);
       if (id !== undefined) await o.fixup(id);
+    },
+    [USE_OTHER_AGENT]: async (arg) => {
+      const o = d.requireOrch();
+      const limitOf = (id: number) => {
+        const snap = o.snapshot();
+        const it = snap.items.find((x) => x.id === id);
+        return it && agentLimitOf(it, snap, Date.now());
+      };
+      const id = await storyFor(arg, 'Use Another Agent', (id) => !!limitOf(id)?.others.length);
+      if (id === undefined) return;
+      const limit = limitOf(id);
+      if (!limit) {
+        void vscode.window.showInformationMessage(`Huskies: story #${id} does not wait for a rate-limited agent (any more).`);
+        return;
+      }
+      if (!limit.others.length) throw new Error(`No other agent of ${limit.agent}'s role can take story #${id} now: each is rate-limited, drained or not ready.`);
+      const specs = o.agents();
+      const pick = await vscode.window.showQuickPick(
+        limit.others.map((name) => {
+          const a = specs.find((x) => x.name === name);
+          return { label: name, description: [programName(a?.runtime, a?.program), a?.model].filter(Boolean).join(' · '), name };
+        }),
+        { title: `Story #${id}: ${limit.agent} is rate-limited until ${new Date(limit.until).toLocaleTimeString()}`, placeHolder: 'Choose the agent to take it instead' },
+      );
+      if (!pick) return;
+      // A session belongs to its program: the other agent starts afresh from the story, in the same worktree.
+      const queued = o.activeRun(id);
+      const followUp = queued?.status === 'queued' && queued.sessionId ? queued.prompt : undefined;
+      if (queued?.status === 'queued') await o.stopAgent(id);
+      await o.startAgent(id, { agent: pick.name });
+      d.showOutput(id);
+      if (followUp) {
+        await vscode.env.clipboard.writeText(followUp);
+        void vscode.window.showInformationMessage(
+          `Huskies: ${pick.name} starts on #${id} from the story (a new session). Your follow-up for ${limit.agent} is on the clipboard: send it again once ${pick.name} has run.`,
+        );
+      }
     },
     [CommandIds.moveStory]: async (arg, toArg) => {
       const o = d.requireOrch();
