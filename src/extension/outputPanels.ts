@@ -1,11 +1,10 @@
 // The per-story agent output panels: each renders one run's transcript, caught up from disk and then live.
 import * as vscode from 'vscode';
-import type { Huskies as Orchestrator, TranscriptRecord } from '../core/api';
+import type { Huskies as Orchestrator } from '../core/api';
 import { parseWebviewMessage, type HostMessage } from '../protocol/messages';
 import { runView } from './boardModel';
+import { OutputFeed } from './outputFeed';
 import { html, webviewOptions } from './webviews';
-
-const PAGE = 400;
 
 /** One editor panel per story showing its latest run's output live, caught up from the transcript. */
 export class OutputPanels implements vscode.Disposable {
@@ -70,12 +69,8 @@ export class OutputPanels implements vscode.Disposable {
 }
 
 class OutputPanel {
-  private runId?: string;
-  private lastSent = 0;
-  private sub?: { dispose(): void };
   private ready = false;
-  private lastStatus = '';
-  private catchingUp = false;
+  private readonly feed: OutputFeed;
   /** A run chosen from the story's history; unset, the panel follows the latest run. */
   private pinned?: string;
 
@@ -86,16 +81,15 @@ class OutputPanel {
     private readonly storyId: number,
   ) {
     panel.webview.html = html(panel.webview, extensionUri, 'output', 'output.css', `Agent output #${storyId}`);
+    this.feed = new OutputFeed(orch, (m: HostMessage) => void panel.webview.postMessage(m));
     panel.webview.onDidReceiveMessage((raw) => {
       const msg = parseWebviewMessage(raw);
       if (!msg) return;
       if (msg.type === 'ready') {
         this.ready = true;
-        this.runId = undefined; // a reloaded webview starts from a fresh snapshot
-        void this.refresh();
-      } else if (msg.type === 'loadOlder' && msg.runId === this.runId) {
-        void this.orch.readTranscript(msg.runId, msg.beforeSeq, PAGE).then(({ records, hasOlder }) => this.send({ type: 'outputOlder', runId: msg.runId, records, hasOlder }));
-      }
+        void this.refresh(true); // a reloaded webview starts from a fresh snapshot
+      } else if (msg.type === 'loadOlder') void this.feed.loadOlder(msg.runId, msg.beforeSeq);
+      else if (msg.type === 'jumpToLatest') void this.feed.jumpToLatest(msg.runId);
     });
   }
 
@@ -106,68 +100,25 @@ class OutputPanel {
   pin(runId: string | undefined): void {
     if (runId === this.pinned) return;
     this.pinned = runId;
-    this.runId = undefined; // switch on the next refresh
-    void this.refresh();
+    void this.refresh(true);
   }
 
-  private send(m: HostMessage): void {
-    void this.panel.webview.postMessage(m);
-  }
-
-  async refresh(): Promise<void> {
+  /** Follows the story's run (or the pinned one); `reopen` starts again from a fresh snapshot. */
+  async refresh(reopen = false): Promise<void> {
     if (!this.ready) return;
     const pinned = this.pinned ? this.orch.registry.get(this.pinned) : undefined;
     const run = pinned?.storyId === this.storyId ? pinned : this.orch.snapshot().latestRun.get(this.storyId);
     if (!run) {
-      this.send({ type: 'outputEmpty', message: `No agent has run on story ${this.storyId} yet.` });
+      if (reopen || this.feed.runId !== undefined) this.feed.empty(`No agent has run on story ${this.storyId} yet.`);
       return;
     }
-    if (run.runId !== this.runId) {
-      this.sub?.dispose();
-      this.runId = run.runId;
-      this.lastStatus = run.status;
-      // Subscribe first, then read the disk: records that arrive meanwhile are filtered by seq.
-      const pending: TranscriptRecord[] = [];
-      this.catchingUp = true;
-      this.sub = this.orch.subscribe(run.runId, (batch) => {
-        if (batch.resyncAfterSeq !== undefined) {
-          void this.catchUp(run.runId);
-          return;
-        }
-        if (this.catchingUp) pending.push(...batch.records);
-        else this.append(run.runId, batch.records);
-      });
-      const { records, hasOlder } = await this.orch.readTranscript(run.runId, undefined, PAGE);
-      this.lastSent = records.length ? records[records.length - 1].seq : 0;
+    if (reopen || run.runId !== this.feed.runId) {
       const item = this.orch.store.get(this.storyId);
-      this.send({ type: 'output', run: runView(run), records, hasOlder, story: item ? { id: item.id, name: item.name } : undefined });
-      this.catchingUp = false;
-      this.append(run.runId, pending);
-      return;
-    }
-    if (run.status !== this.lastStatus || run.lastSeq !== this.lastSent) {
-      this.lastStatus = run.status;
-      this.send({ type: 'outputRun', run: runView(run) });
-    }
-  }
-
-  private append(runId: string, records: TranscriptRecord[]): void {
-    const fresh = records.filter((r) => r.seq > this.lastSent);
-    if (!fresh.length) return;
-    this.lastSent = fresh[fresh.length - 1].seq;
-    this.send({ type: 'outputAppend', runId, records: fresh });
-  }
-
-  /** The live stream dropped records for this slow panel: read what it missed from the disk, bounded. */
-  private async catchUp(runId: string): Promise<void> {
-    const missed = await this.orch.readTranscriptAfter(runId, this.lastSent, 5000);
-    if (missed.length >= 5000) {
-      this.runId = undefined; // too far behind: start again from the tail
-      await this.refresh();
-    } else this.append(runId, missed);
+      await this.feed.open(runView(run), item ? { id: item.id, name: item.name } : undefined);
+    } else this.feed.updateRun(runView(run));
   }
 
   dispose(): void {
-    this.sub?.dispose();
+    this.feed.dispose();
   }
 }
