@@ -1,13 +1,16 @@
 // Watches .huskies/ for changes made from outside the pipeline: story files moved or edited by
 // hand, the two config files, the follower request queue, and .huskies/ appearing after `init`.
-// It only says that something changed; the pipeline rescans under its lock, and a change the
-// pipeline made itself is an echo that the rescan finds already applied.
+// It only says what changed; the pipeline rescans under its lock, and a change the pipeline made
+// itself is an echo that the rescan finds already applied. Story files are reported by path, so
+// a hand move costs a few reads; a folder event or an error asks for a full rescan, and so does a
+// quiet moment after changes, in case an event was lost or merged with another.
 import * as path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../util/log';
 
 export interface WatchHandlers {
-  work(): void;
+  /** Files under work/ changed: these paths, or (undefined) anything, so rescan everything. */
+  work(paths?: string[]): void;
   config(): void;
   requests(): void;
   /** Runtime state files written by another process (used while following a leader). */
@@ -16,15 +19,28 @@ export interface WatchHandlers {
 }
 
 const IGNORED = /(^|[/\\])\.[^/\\]*\.tmp$|\.swp$|~$/;
+/** Events this close together are one batch: a folder of files moved at once is one rescan. */
+const WORK_BATCH_MS = 3;
+/** After this long with no change under work/, one full rescan catches an event that was lost. */
+export const WORK_SETTLE_MS = 2000;
+
+export interface WatcherOptions {
+  /** Overrides WORK_SETTLE_MS (tests). */
+  settleMs?: number;
+}
 
 export class HuskiesWatcher {
   private watchers: FSWatcher[] = [];
   private workTimer?: NodeJS.Timeout;
+  private settleTimer?: NodeJS.Timeout;
+  /** The changed paths of the batch being gathered; undefined once a full rescan is asked for. */
+  private workPaths: Set<string> | undefined = new Set();
 
   constructor(
     private readonly root: string,
     private readonly on: WatchHandlers,
     private readonly logger: Logger,
+    private readonly opts: WatcherOptions = {},
   ) {}
 
   async start(): Promise<void> {
@@ -44,10 +60,15 @@ export class HuskiesWatcher {
         followSymlinks: false, // a story that is a link never makes us watch a file outside the project
         depth: 2,
         ignored: (p: string) => IGNORED.test(p),
+        // No delay on removals (the default holds each back 100 ms to pair it with a re-add): a rescan reads the path as it is.
+        atomic: false,
       },
     );
-    w.on('all', (_ev, p) => this.route(p));
-    w.on('error', (err) => this.logger.warn(`watcher: ${(err as Error).message}`));
+    w.on('all', (ev, p) => this.route(ev, p));
+    w.on('error', (err) => {
+      this.logger.warn(`watcher: ${(err as Error).message}`);
+      this.workChanged(undefined);
+    });
     const hw = watch(this.root, { ignoreInitial: true, depth: 0 });
     hw.on('addDir', (p) => {
       if (path.basename(p) === '.huskies') this.on.huskiesCreated();
@@ -57,22 +78,34 @@ export class HuskiesWatcher {
     await Promise.all(this.watchers.map((x) => new Promise<void>((r) => x.once('ready', () => r()))));
   }
 
-  private route(p: string): void {
+  private route(ev: string, p: string): void {
     const rel = path.relative(path.join(this.root, '.huskies'), p).split(path.sep);
-    if (rel[0] === 'work') {
-      // A burst of events (a folder of files moved at once) becomes one rescan.
-      if (this.workTimer) clearTimeout(this.workTimer);
-      this.workTimer = setTimeout(() => {
-        this.workTimer = undefined;
-        this.on.work();
-      }, 15);
-    } else if (rel[0] === 'project.toml' || rel[0] === 'agents.toml') this.on.config();
+    if (rel[0] === 'work') this.workChanged(ev === 'add' || ev === 'change' || ev === 'unlink' ? p : undefined);
+    else if (rel[0] === 'project.toml' || rel[0] === 'agents.toml') this.on.config();
     else if (rel[0] === 'requests') this.on.requests();
     else this.on.state();
   }
 
+  /** Gathers a batch of changed files (undefined: a folder or anything else, so all) and reports it soon. */
+  private workChanged(file: string | undefined): void {
+    if (file === undefined) this.workPaths = undefined;
+    else this.workPaths?.add(file);
+    this.workTimer ??= setTimeout(() => {
+      this.workTimer = undefined;
+      const paths = this.workPaths;
+      this.workPaths = new Set();
+      this.on.work(paths && [...paths]);
+    }, WORK_BATCH_MS);
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      this.on.work();
+    }, this.opts.settleMs ?? WORK_SETTLE_MS);
+  }
+
   async dispose(): Promise<void> {
     if (this.workTimer) clearTimeout(this.workTimer);
+    if (this.settleTimer) clearTimeout(this.settleTimer);
     await Promise.all(this.watchers.map((w) => w.close()));
     this.watchers = [];
   }

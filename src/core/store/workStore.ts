@@ -2,24 +2,14 @@
 // writes. It keeps the last scan so a rescan reports only what changed. Scans, moves and patches
 // of one store run one at a time, and a scan re-reads until the folders hold still, so a rename
 // made elsewhere never shows as a story in two places, a removal or a move back.
-import { promises as fs, type Stats } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { STAGES, STAGE_FOLDERS, type Stage } from '../model/stage';
 import { ITEM_TYPES, type ItemType, type StrayFile, type WorkItem } from '../model/workItem';
-import {
-  MAX_ITEM_BYTES,
-  MAX_ITEM_NUMBER,
-  decodeItemBytes,
-  parseFileName,
-  parseItem,
-  readItemFile,
-  patchFrontMatter,
-  setCriterion,
-  renderNewItem,
-  unreadableItem,
-} from './itemFile';
-import { identityOf, probeEntry } from './probe';
+import { MAX_ITEM_BYTES, MAX_ITEM_NUMBER, decodeItemBytes, parseFileName, parseItem, readItemFile, patchFrontMatter, setCriterion, renderNewItem } from './itemFile';
+import { SYMLINK_PROBLEM, isIgnored, readEntry, type ItemCache } from './entryRead';
+import { scanPaths } from './pathScan';
 import { writeFileAtomic } from '../util/fsAtomic';
 import { slugify } from '../util/ids';
 
@@ -51,7 +41,6 @@ interface Pass {
 const MAX_SCAN_PASSES = 10;
 /** The longest a scan reads new files without letting the event loop run. */
 const READ_SLICE_MS = 10;
-const SYMLINK_PROBLEM = 'the file is a symbolic link; a story must be a regular file in its stage folder (links are not followed)';
 
 export class WorkStore {
   readonly huskiesDir: string;
@@ -59,7 +48,7 @@ export class WorkStore {
   private items = new Map<number, WorkItem>();
   private sorted?: WorkItem[];
   private byStage?: Map<Stage, WorkItem[]>;
-  private cache = new Map<string, { identity: string; item: WorkItem }>();
+  private cache: ItemCache = new Map();
   private conflicts: string[] = [];
   private strays: StrayFile[] = [];
   private queue: Promise<unknown> = Promise.resolve();
@@ -118,9 +107,27 @@ export class WorkStore {
     return run;
   }
 
-  /** Reads every stage folder (re-parsing only files that changed) and diffs against the last scan. */
-  scan(): Promise<ScanResult> {
-    return this.serial(() => this.scanNow());
+  /**
+   * Reads every stage folder (re-parsing only files that changed) and diffs against the last scan.
+   * With `paths` (files the watcher saw change), re-reads only those when that is enough to be sure.
+   */
+  scan(paths?: readonly string[]): Promise<ScanResult> {
+    return this.serial(() => (paths ? this.scanPathsNow(paths) : this.scanNow()));
+  }
+
+  private async scanPathsNow(paths: readonly string[]): Promise<ScanResult> {
+    const got = await scanPaths(
+      { stageDir: (s) => this.stageDir(s), items: this.items, cache: this.cache, hasConflicts: this.conflicts.length > 0, strayPaths: new Set(this.strays.map((s) => s.path)) },
+      paths,
+    );
+    if (!got) return this.scanNow();
+    const changes: StoreChange[] = [];
+    for (const id of [...got.ids].sort((a, b) => a - b)) {
+      const change = changeOf(this.items.get(id), got.items.get(id)!);
+      if (change) changes.push(change);
+    }
+    if (got.ids.size) this.setItems(got.items);
+    return { items: this.items, conflicts: this.conflicts, changes, strays: this.strays };
   }
 
   private async scanNow(): Promise<ScanResult> {
@@ -138,18 +145,20 @@ export class WorkStore {
     const next = pass.items;
     const changes: StoreChange[] = [];
     for (const [id, item] of next) {
-      const prev = this.items.get(id);
-      if (!prev) changes.push({ kind: 'added', item });
-      else if (prev.stage !== item.stage) changes.push({ kind: 'moved', item, from: prev.stage });
-      else if (prev.path !== item.path || prev.mtimeMs !== item.mtimeMs || prev.invalid !== item.invalid) changes.push({ kind: 'changed', item });
+      const change = changeOf(this.items.get(id), item);
+      if (change) changes.push(change);
     }
     for (const [id, item] of this.items) if (!next.has(id)) changes.push({ kind: 'removed', item });
-    this.items = next;
-    this.sorted = undefined;
-    this.byStage = undefined;
+    this.setItems(next);
     this.conflicts = pass.conflicts;
     this.strays = pass.strays;
     return { items: next, conflicts: pass.conflicts, changes, strays: pass.strays };
+  }
+
+  private setItems(items: Map<number, WorkItem>): void {
+    this.items = items;
+    this.sorted = undefined;
+    this.byStage = undefined;
   }
 
   private async list(): Promise<Listing> {
@@ -167,65 +176,25 @@ export class WorkStore {
 
   private async read(listing: Listing): Promise<Pass> {
     const pass: Pass = { items: new Map(), conflicts: [], strays: [], seen: new Set(), unstable: false };
-    const entries: Array<{ stage: Stage; name: string; file: string }> = [];
+    let slice = Date.now();
     for (const { stage, names } of listing) {
       const dir = this.stageDir(stage);
-      for (const name of names) entries.push({ stage, name, file: path.join(dir, name) });
-    }
-    let slice = Date.now();
-    for (let i = 0; i < entries.length; i++) {
-      const { stage, name, file } = entries[i];
-      const stray = (problem: string) => pass.strays.push({ stage, fileName: name, path: file, problem: `${this.rel(file)}: not a work item: ${problem}` });
-      // Blocking reads in short slices: the event loop never waits longer than one slice.
-      if (Date.now() - slice >= READ_SLICE_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        slice = Date.now();
+      for (const name of names) {
+        // Blocking reads in short slices: the event loop never waits longer than one slice.
+        if (Date.now() - slice >= READ_SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          slice = Date.now();
+        }
+        const file = path.join(dir, name);
+        const e = await readEntry(this.cache, name, file, stage);
+        if (e.kind === 'item') {
+          if (e.seen) pass.seen.add(file);
+          this.addItem(pass, e.item);
+        } else if (e.kind === 'stray') pass.strays.push({ stage, fileName: name, path: file, problem: `${this.rel(file)}: not a work item: ${e.problem}` });
+        else if (e.kind === 'gone') pass.unstable = true; // moved away since the listing
       }
-      const p = probeEntry(name, file, this.cache.has(file));
-      if (p.kind === 'not-item') {
-        // Other files (images, notes in other formats) may sit beside the stories; markdown ones look meant as stories.
-        if (/\.(md|markdown)$/i.test(name)) stray(p.reason);
-        continue;
-      }
-      if (p.kind === 'read') {
-        pass.seen.add(file);
-        this.addItem(pass, this.parseRead(file, name, stage, p.st, p.bytes));
-        continue;
-      }
-      const st = p.st;
-      if (!st) {
-        pass.unstable = true; // moved away since the listing
-        continue;
-      }
-      if (st instanceof Error) {
-        this.addItem(pass, unreadableItem(name, file, stage, 0, `the file cannot be read: ${st.message}`));
-        continue;
-      }
-      if (st.isDirectory()) {
-        stray('it is a folder, not a file');
-        continue;
-      }
-      if (!st.isFile() && !st.isSymbolicLink()) {
-        stray('it is not a regular file');
-        continue;
-      }
-      pass.seen.add(file);
-      const item = await this.readItem(file, name, stage, st);
-      if (!item) {
-        pass.unstable = true;
-        continue;
-      }
-      this.addItem(pass, item);
     }
     return pass;
-  }
-
-  /** The item from a new file's bytes, cached by the file's identity. */
-  private parseRead(file: string, name: string, stage: Stage, st: Stats, bytes: Buffer): WorkItem {
-    const decoded = decodeItemBytes(bytes);
-    const item = 'text' in decoded ? parseItem(decoded.text, name, file, stage, st.mtimeMs) : unreadableItem(name, file, stage, st.mtimeMs, decoded.problem);
-    this.cache.set(file, { identity: identityOf(st), item });
-    return item;
   }
 
   /** The same number twice is one invalid item and a conflict, never two items. */
@@ -238,30 +207,6 @@ export class WorkStore {
     const msg = `Story ${item.id} is in two places: ${this.rel(other.path)} and ${this.rel(item.path)}. Remove or renumber one; no agent starts on it until then.`;
     pass.conflicts.push(msg);
     pass.items.set(item.id, { ...other, invalid: other.invalid ? `${other.invalid}; ${msg}` : msg });
-  }
-
-  /** One item from its file, from the cache when the file is the same; undefined when it changed under the read. */
-  private async readItem(file: string, name: string, stage: Stage, st: Stats): Promise<WorkItem | undefined> {
-    if (st.isSymbolicLink()) return unreadableItem(name, file, stage, st.mtimeMs, SYMLINK_PROBLEM);
-    const identity = identityOf(st);
-    const cached = this.cache.get(file);
-    if (cached?.identity === identity) return cached.item;
-    let item: WorkItem;
-    if (st.size > MAX_ITEM_BYTES) {
-      item = unreadableItem(name, file, stage, st.mtimeMs, `the file is ${st.size} bytes; a story file may have at most ${MAX_ITEM_BYTES}`);
-    } else {
-      try {
-        const bytes = await readItemFile(file, st);
-        if (!bytes) return undefined;
-        const decoded = decodeItemBytes(bytes);
-        item = 'text' in decoded ? parseItem(decoded.text, name, file, stage, st.mtimeMs) : unreadableItem(name, file, stage, st.mtimeMs, decoded.problem);
-      } catch (err) {
-        // One unreadable story (permissions, I/O) must not stop the scan of all the others.
-        item = unreadableItem(name, file, stage, st.mtimeMs, `the file cannot be read: ${(err as Error).message}`);
-      }
-    }
-    this.cache.set(file, { identity, item });
-    return item;
   }
 
   /** One more than the highest number under work/, counting unparsable files that carry a number. */
@@ -357,12 +302,12 @@ export class WorkStore {
       }
       if (patch && Object.keys(patch).length) await this.patchFile(item, patch);
       if (item.stage === to) {
-        await this.scanNow();
+        await this.scanPathsNow([item.path]);
         return this.items.get(id) ?? item;
       }
       await fs.mkdir(path.dirname(target), { recursive: true });
       await fs.rename(item.path, target);
-      await this.scanNow();
+      await this.scanPathsNow([item.path, target]);
       const moved = this.items.get(id);
       if (!moved) throw new Error(`Story ${id} disappeared during the move.`);
       return moved;
@@ -374,7 +319,7 @@ export class WorkStore {
     return this.serial(async () => {
       const item = await this.fresh(id);
       await this.patchFile(item, patch, criterion);
-      await this.scanNow();
+      await this.scanPathsNow([item.path]);
       const patched = this.items.get(id);
       if (!patched) throw new Error(`Story ${id} disappeared during the change.`);
       return patched;
@@ -421,9 +366,12 @@ export class WorkStore {
   }
 }
 
-/** Hidden files (.gitkeep, our temp files) and editor leftovers are not the user's stories. */
-function isIgnored(name: string): boolean {
-  return name.startsWith('.') || name.endsWith('~') || /^#.*#$/.test(name);
+/** What became of one number between two scans, if anything. */
+function changeOf(prev: WorkItem | undefined, item: WorkItem): StoreChange | undefined {
+  if (!prev) return { kind: 'added', item };
+  if (prev.stage !== item.stage) return { kind: 'moved', item, from: prev.stage };
+  if (prev.path !== item.path || prev.mtimeMs !== item.mtimeMs || prev.invalid !== item.invalid) return { kind: 'changed', item };
+  return undefined;
 }
 
 function sameListing(a: Listing, b: Listing): boolean {
