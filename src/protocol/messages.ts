@@ -236,6 +236,23 @@ export interface BoardDelta {
   unset?: (keyof BoardFields)[];
 }
 
+/** The board's charts: the project's cost and throughput over its last days (from token_usage.jsonl and audit.log). */
+export interface ChartsView {
+  /** The zone the days are counted in (project.toml `timezone`). */
+  timezone: string;
+  /** YYYY-MM-DD, oldest first; the per-day lists line up with it. */
+  days: string[];
+  costPerDay: number[];
+  runsPerDay: number[];
+  /** Within the same days, the most expensive agent first. */
+  costPerAgent: { agent: string; costUsd: number; runs: number }[];
+  donePerDay: number[];
+  /** Time in each stage, for the stays that ended within the days, in pipeline order. */
+  stageTimes: { stage: Stage; count: number; medianMs: number; meanMs: number }[];
+  /** Log lines that could not be read. */
+  skipped: { usage: number; audit: number };
+}
+
 // ---- host → webview ----
 export type HostMessage =
   | { type: 'board'; seq: number; state: BoardState }
@@ -249,7 +266,9 @@ export type HostMessage =
   | { type: 'outputOlder'; runId: string; records: TranscriptRecord[]; hasOlder: boolean }
   | { type: 'outputEmpty'; message: string }
   /** A drag (or Move to…) the pipeline refused: the card goes back and says why. */
-  | { type: 'moveRefused'; storyId: number; to: Stage; reason: string };
+  | { type: 'moveRefused'; storyId: number; to: Stage; reason: string }
+  /** The answer to requestCharts. */
+  | { type: 'charts'; data: ChartsView };
 
 // ---- webview → host ----
 export type WebviewMessage =
@@ -258,6 +277,8 @@ export type WebviewMessage =
   | { type: 'boardView'; stages: Stage[] }
   /** The board saw a gap in the delta sequence: it asks for a fresh snapshot. */
   | { type: 'resync' }
+  /** The board's Charts section is open: it asks for the numbers (every few seconds at most). */
+  | { type: 'requestCharts' }
   | { type: 'startAgent'; storyId: number }
   | { type: 'stopAgent'; storyId: number }
   | { type: 'openOutput'; storyId: number }
@@ -316,6 +337,7 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
   switch (m.type) {
     case 'ready':
     case 'resync':
+    case 'requestCharts':
     case 'newStory':
     case 'initProject':
       return { type: m.type };

@@ -18,6 +18,7 @@ describe('protocol: parseWebviewMessage', () => {
       { type: 'loadOlder', runId: 'r'.repeat(128), beforeSeq: 12345 },
       { type: 'jumpToLatest', runId: 'run-12_a.b' },
       { type: 'resync' },
+      { type: 'requestCharts' },
       { type: 'boardView', stages: [] },
       { type: 'boardView', stages: ['backlog', 'current', 'qa', 'merge', 'done', 'archived'] },
       { type: 'boardView', stages: ['archived'] },
@@ -105,6 +106,7 @@ describe('protocol: parseWebviewMessage', () => {
     const older = parseWebviewMessage({ type: 'loadOlder', runId: 'r1', beforeSeq: 4, limit: 1e9 });
     assert.deepEqual(Object.keys(older!), ['type', 'runId', 'beforeSeq']);
     assert.deepEqual(parseWebviewMessage({ type: 'jumpToLatest', runId: 'r1', afterSeq: 3 }), { type: 'jumpToLatest', runId: 'r1' });
+    assert.deepEqual(parseWebviewMessage({ type: 'requestCharts', days: 1e9, file: '/etc/passwd' }), { type: 'requestCharts' });
   });
 
   it('is not fooled by prototype pollution attempts', () => {
