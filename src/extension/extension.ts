@@ -343,6 +343,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         return outputs.restore(panel, state);
       },
     }),
+    // The full board panel comes back at once: it gets its snapshot when the orchestrator has a state to show.
+    vscode.window.registerWebviewPanelSerializer('huskies.boardPanel', {
+      deserializeWebviewPanel: async (panel) => board.restorePanel(panel),
+    }),
   );
 }
 
