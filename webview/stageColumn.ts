@@ -72,18 +72,25 @@ export class StageColumn {
     if (!expanded) this.place(EMPTY_WINDOW);
   }
 
-  /** The cards this column lists (already filtered), in the host's order; renders the visible ones. */
-  render(cards: readonly CardView[], ctx: RenderCtx): void {
+  /**
+   * The cards this column lists (already filtered), in the host's order; renders the visible ones.
+   * `emptyText` says why there are none (no stories, none matching, not arrived yet).
+   */
+  render(cards: readonly CardView[], ctx: RenderCtx, emptyText: string): void {
     this.byId = new Map(cards.map((c) => [c.id, c]));
     this.ctx = ctx;
     this.virtual.setItems(cards.map((c) => c.id));
     this.empty.hidden = !this.expanded || cards.length > 0;
+    setText(this.empty, emptyText);
     this.update(true);
   }
 
-  /** After a scroll or a resize: renders what has come into view (nothing when the same cards are). */
-  refresh(): void {
-    if (this.expanded) this.update(false);
+  /**
+   * After a scroll: renders what has come into view (nothing when the same cards are). After a
+   * resize (`remeasure`), also reads the card heights again: a new width wraps text differently.
+   */
+  refresh(remeasure = false): void {
+    if (this.expanded) this.update(remeasure);
   }
 
   /** Shows a dropped card at the top of what this column shows until the host answers. */

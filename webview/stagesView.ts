@@ -23,6 +23,7 @@ export class StagesView {
   private focus: Stage = 'backlog';
   private shown: Stage[] = [];
   private frame = 0;
+  private remeasure = false;
 
   constructor(
     private choices: SectionChoices,
@@ -39,6 +40,15 @@ export class StagesView {
     this.applyExpanded();
     // Scroll events do not bubble: the capture phase sees every column's own scroll.
     document.addEventListener('scroll', () => this.scheduleRefresh(), { capture: true, passive: true });
+    // A new width wraps card text differently, a new height shows more or fewer cards.
+    // (Only a change of the board's size counts: the stages' own height changes with every render.)
+    let size = '';
+    if (typeof ResizeObserver !== 'undefined')
+      new ResizeObserver(() => {
+        const now = `${window.innerWidth}x${window.innerHeight}:${this.el.clientWidth}`;
+        if (now !== size) this.scheduleRefresh(size !== '');
+        size = now;
+      }).observe(this.el);
   }
 
   /** The stages whose cards the board shows now, in board order. */
@@ -83,19 +93,22 @@ export class StagesView {
       const column = this.columns.get(stage)!;
       const all = byStage.get(stage)!;
       const shown = keep ? all.filter(keep) : all;
-      // Cards the host did not send for a stage that has some: only the count is known.
+      // Cards the host did not send for a stage that has some (just opened): only the count is known.
       const known = all.length > 0 || total(stage) === 0;
       column.setHeading(stageHeading(stage, total(stage), known ? shown.length : undefined, filtering));
-      column.render(column.isExpanded ? shown : [], ctx);
+      column.render(column.isExpanded ? shown : [], ctx, !known ? 'Loading…' : filtering && all.length > 0 ? 'No stories match the filter' : 'No stories');
     }
   }
 
-  /** Renders what scrolled (or resized) into view, once per frame. */
-  scheduleRefresh(): void {
+  /** Renders what scrolled (or resized: `remeasure`) into view, once per frame. */
+  scheduleRefresh(remeasure = false): void {
+    this.remeasure ||= remeasure;
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      for (const column of this.columns.values()) column.refresh();
+      const again = this.remeasure;
+      this.remeasure = false;
+      for (const column of this.columns.values()) column.refresh(again);
     });
   }
 
