@@ -177,16 +177,19 @@ function reconcileDeps(o: Orchestrator): ReconcileDeps {
   };
 }
 
-/** Re-reads the work folders under the pipeline's lock: each change found is recorded as an external fact. */
-export async function rescan(o: Orchestrator): Promise<void> {
+/**
+ * Re-reads the work folders (or only the changed `paths` the watcher saw) under the pipeline's
+ * lock: each change found is recorded as an external fact.
+ */
+export async function rescan(o: Orchestrator, paths?: readonly string[]): Promise<void> {
   if (!o.leads()) {
-    await o.state.work.scan().catch((err) => o.logger.error(`rescan: ${errorText(err)}`));
+    await o.state.work.scan(paths).catch((err) => o.logger.error(`rescan: ${errorText(err)}`));
     o.notifyRefresh();
     return;
   }
   await o.pipeline
     .exclusive(async (apply) => {
-      const { changes } = await o.state.work.scan();
+      const { changes } = await o.state.work.scan(paths);
       for (const change of changes) await apply({ type: 'item.external', change });
     })
     .catch((err) => o.logger.error(`rescan: ${errorText(err)}`));
@@ -268,7 +271,8 @@ export async function startWatching(o: Orchestrator): Promise<HuskiesWatcher> {
   const w = new HuskiesWatcher(
     o.root,
     {
-      work: () => void o.rescan(),
+      // The watcher is disposed first on shutdown, so no batch of paths arrives after it.
+      work: (paths) => void (paths ? rescan(o, paths) : o.rescan()),
       config: () => void o.reloadConfig(),
       requests: () => void serveRequests(o),
       state: () => void (o.follower ? o.state.load().then(() => o.notifyRefresh()) : undefined),
