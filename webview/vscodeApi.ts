@@ -22,7 +22,6 @@ export function post(msg: WebviewMessage): void {
 }
 
 const HOST_TYPES: ReadonlySet<string> = new Set<HostMessage['type']>([
-  'board',
   'boardSnapshot',
   'boardDelta',
   'output',

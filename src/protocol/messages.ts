@@ -255,7 +255,6 @@ export interface ChartsView {
 
 // ---- host → webview ----
 export type HostMessage =
-  | { type: 'board'; seq: number; state: BoardState }
   /** The board replica's base: every later delta applies to it, in seq order (seq of the first delta = seq + 1). */
   | { type: 'boardSnapshot'; seq: number; state: BoardState }
   | { type: 'boardDelta'; seq: number; delta: BoardDelta }
