@@ -37,19 +37,28 @@ export function focusStage(count: (stage: Stage) => number): Stage {
   return 'backlog';
 }
 
-/** Columns: every stage open but Archived (a narrow strip). Stacked: only the stage with work in progress. */
-export function defaultExpanded(stage: Stage, layout: Layout, focus: Stage): boolean {
+/**
+ * Columns: every stage open but Archived (a narrow strip). Stacked: only the stage with work in
+ * progress. While a filter is on, also every stage with cards that match (`matched`).
+ */
+export function defaultExpanded(stage: Stage, layout: Layout, focus: Stage, matched?: ReadonlySet<Stage>): boolean {
+  if (matched?.has(stage)) return true;
   return layout === 'columns' ? stage !== 'archived' : stage === focus;
 }
 
-export function isExpanded(stage: Stage, choices: SectionChoices, layout: Layout, focus: Stage): boolean {
+export function isExpanded(stage: Stage, choices: SectionChoices, layout: Layout, focus: Stage, matched?: ReadonlySet<Stage>): boolean {
   const c = choices[stage];
-  return c === undefined ? defaultExpanded(stage, layout, focus) : c === 'expanded';
+  return c === undefined ? defaultExpanded(stage, layout, focus, matched) : c === 'expanded';
 }
 
 /** The stages whose cards the board shows, in board order. */
-export function expandedStages(choices: SectionChoices, layout: Layout, focus: Stage): Stage[] {
-  return STAGES.filter((s) => isExpanded(s, choices, layout, focus));
+export function expandedStages(choices: SectionChoices, layout: Layout, focus: Stage, matched?: ReadonlySet<Stage>): Stage[] {
+  return STAGES.filter((s) => isExpanded(s, choices, layout, focus, matched));
+}
+
+/** The stages whose cards the board needs from the host: the open ones, or every one while a filter looks for matches. */
+export function neededStages(expanded: readonly Stage[], filtering: boolean): Stage[] {
+  return filtering ? [...STAGES] : [...expanded];
 }
 
 /** The user opened or closed a section: that is their choice for it from now on. */

@@ -3,7 +3,7 @@
 // sections is CSS on #board[data-layout]; this decides only what each column shows.
 import type { BoardState, CardView, Stage } from '../src/protocol/messages';
 import { cardFilter, isFilterActive, type BoardFilter } from './boardFilter';
-import { STAGES, expandedStages, focusStage, stageHeading, toggled, type Layout, type SectionChoices } from './boardLayout';
+import { STAGES, expandedStages, focusStage, neededStages, stageHeading, toggled, type Layout, type SectionChoices } from './boardLayout';
 import { el } from './dom';
 import type { RenderCtx } from './slots';
 import { StageColumn, type CardPool } from './stageColumn';
@@ -11,7 +11,7 @@ import { StageColumn, type CardPool } from './stageColumn';
 export interface StagesHost {
   /** The user opened or closed a section: the choices to save. */
   choicesChanged(choices: SectionChoices): void;
-  /** The stages whose cards the board shows have changed (a toggle, the layout, where work is). */
+  /** The stages whose cards the board needs have changed (a toggle, the layout, where work is, a filter). */
   shownStagesChanged(stages: Stage[]): void;
 }
 
@@ -22,6 +22,8 @@ export class StagesView {
   private layout: Layout = 'stacked';
   private focus: Stage = 'backlog';
   private shown: Stage[] = [];
+  /** While a filter is on: the stages with cards that match. */
+  private matched: ReadonlySet<Stage> | undefined;
   private frame = 0;
   private remeasure = false;
 
@@ -36,7 +38,7 @@ export class StagesView {
       this.columns.set(stage, column);
       this.el.append(column.section);
     }
-    this.shown = expandedStages(choices, this.layout, this.focus);
+    this.shown = neededStages(expandedStages(choices, this.layout, this.focus), isFilterActive(filter));
     this.applyExpanded();
     // Scroll events do not bubble: the capture phase sees every column's own scroll.
     document.addEventListener('scroll', () => this.scheduleRefresh(), { capture: true, passive: true });
@@ -51,7 +53,7 @@ export class StagesView {
       }).observe(this.el);
   }
 
-  /** The stages whose cards the board shows now, in board order. */
+  /** The stages whose cards the board needs now (the open ones; all while filtering), in board order. */
   get shownStages(): Stage[] {
     return this.shown;
   }
@@ -68,8 +70,10 @@ export class StagesView {
     return true;
   }
 
+  /** The caller renders again: which stages match (and open) follows from the cards. */
   setFilter(filter: BoardFilter): void {
     this.filter = filter;
+    if (!isFilterActive(filter)) this.matched = undefined;
   }
 
   /** A click on a section's header: the user's choice for that stage from now on. */
@@ -86,13 +90,15 @@ export class StagesView {
     for (const c of state.cards) byStage.get(c.stage)?.push(c);
     const total = (s: Stage): number => state.counts?.[s] ?? byStage.get(s)!.length;
     this.focus = focusStage(total);
-    this.applyExpanded();
     const filtering = isFilterActive(this.filter);
     const keep = filtering ? cardFilter(this.filter, ctx.now) : undefined;
+    const filtered = new Map(STAGES.map((s) => [s, keep ? byStage.get(s)!.filter(keep) : byStage.get(s)!]));
+    this.matched = filtering ? new Set(STAGES.filter((s) => filtered.get(s)!.length > 0)) : undefined;
+    this.applyExpanded();
     for (const stage of STAGES) {
       const column = this.columns.get(stage)!;
       const all = byStage.get(stage)!;
-      const shown = keep ? all.filter(keep) : all;
+      const shown = filtered.get(stage)!;
       // Cards the host did not send for a stage that has some (just opened): only the count is known.
       const known = all.length > 0 || total(stage) === 0;
       column.setHeading(stageHeading(stage, total(stage), known ? shown.length : undefined, filtering));
@@ -118,11 +124,12 @@ export class StagesView {
   }
 
   private applyExpanded(): void {
-    const shown = expandedStages(this.choices, this.layout, this.focus);
-    for (const [stage, column] of this.columns) column.setExpanded(shown.includes(stage));
-    if (shown.join() !== this.shown.join()) {
-      this.shown = shown;
-      this.host.shownStagesChanged(shown);
+    const open = expandedStages(this.choices, this.layout, this.focus, this.matched);
+    for (const [stage, column] of this.columns) column.setExpanded(open.includes(stage));
+    const needed = neededStages(open, isFilterActive(this.filter));
+    if (needed.join() !== this.shown.join()) {
+      this.shown = needed;
+      this.host.shownStagesChanged(needed);
     }
   }
 }

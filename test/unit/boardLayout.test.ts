@@ -2,7 +2,19 @@
 // sidebar, every stage but Archived as columns), the user's choices and older saved state.
 import * as assert from 'node:assert/strict';
 import type { Stage } from '../../src/protocol/messages';
-import { STAGES, defaultExpanded, expandedStages, focusStage, isExpanded, layoutFor, readChoices, stageHeading, toggled, writeChoices } from '../../webview/boardLayout';
+import {
+  STAGES,
+  defaultExpanded,
+  expandedStages,
+  focusStage,
+  isExpanded,
+  layoutFor,
+  neededStages,
+  readChoices,
+  stageHeading,
+  toggled,
+  writeChoices,
+} from '../../webview/boardLayout';
 
 const counts =
   (c: Partial<Record<Stage, number>>) =>
@@ -39,6 +51,15 @@ describe('board layout', () => {
     assert.deepEqual(expandedStages(choices, 'stacked', 'current'), ['done']);
     assert.deepEqual(expandedStages(choices, 'stacked', 'backlog'), ['backlog', 'done']);
     assert.deepEqual(expandedStages(choices, 'columns', 'backlog'), ['backlog', 'qa', 'merge', 'done']);
+  });
+
+  it('while filtering: stages with matches open too (unless the user closed them), and the board needs every stage', () => {
+    const matched = new Set<Stage>(['done', 'archived', 'qa']);
+    assert.deepEqual(expandedStages({}, 'stacked', 'current', matched), ['current', 'qa', 'done', 'archived']);
+    assert.deepEqual(expandedStages({ done: 'collapsed' }, 'stacked', 'current', matched), ['current', 'qa', 'archived']);
+    assert.deepEqual(expandedStages({}, 'columns', 'backlog', new Set<Stage>(['archived'])), STAGES);
+    assert.deepEqual(neededStages(['current'], true), STAGES);
+    assert.deepEqual(neededStages(['current', 'done'], false), ['current', 'done']);
   });
 
   it('saves choices explicitly and still writes the collapsed list older boards read', () => {
