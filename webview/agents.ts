@@ -1,5 +1,6 @@
 // The agents strip: one row per agent with its state, problem, rate limit and drain.
 import type { AgentView } from '../src/protocol/messages';
+import { agentProgram } from './cardText';
 import { countdown, el, formatClock, formatCost } from './dom';
 import type { Slot } from './slots';
 import { makeButton } from './toolkit';
@@ -23,14 +24,15 @@ export function needsAttention(a: AgentView, now: number): boolean {
 
 export const AGENT_SLOTS: Slot<AgentView>[] = [
   {
-    sig: (a) => JSON.stringify([a.name, a.runtime, a.running, a.costUsd, a.ok ? a.status : '']),
+    sig: (a) => JSON.stringify([a.name, a.runtime, a.program, a.running, a.costUsd, a.ok ? a.status : '']),
     build: (a) => {
       const head = el('div', 'agent-head');
       const dot = el('span', 'agent-dot');
       dot.setAttribute('aria-hidden', 'true');
       const name = el('span', 'agent-name', a.name);
-      name.title = a.ok && a.status ? `${a.name} (${a.runtime}): ${a.status}` : `${a.name} (${a.runtime})`;
-      head.append(dot, name, el('span', 'agent-runtime', a.runtime));
+      const program = agentProgram(a);
+      name.title = a.ok && a.status ? `${a.name} (${program}): ${a.status}` : `${a.name} (${program})`;
+      head.append(dot, name, el('span', 'agent-runtime', program));
       if (a.running > 0) head.append(el('span', 'agent-running badge', `${a.running} running`));
       const cost = el('span', 'agent-cost', formatCost(a.costUsd));
       cost.title = `Cost of ${a.name}`;

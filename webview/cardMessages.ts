@@ -1,5 +1,6 @@
 // What a click on a card's button (data-action) asks the host: one typed message per action.
 import { CARD_ACTIONS, type CardAction, type WebviewMessage } from '../src/protocol/messages';
+import { optionIndex } from './cardText';
 
 const isCardAction = (a: string): a is CardAction => (CARD_ACTIONS as readonly string[]).includes(a);
 
@@ -21,7 +22,11 @@ export function cardMessage(action: string | undefined, storyId: number): Webvie
     case 'reject':
     case 'unblock':
       return { type: action, storyId };
-    default:
+    default: {
+      // One of the question's suggested answers: its index only, the host knows the text.
+      const index = optionIndex(action);
+      if (index !== undefined) return { type: 'answerOption', storyId, index };
       return action && isCardAction(action) ? { type: 'cardAction', storyId, action } : undefined;
+    }
   }
 }

@@ -1,14 +1,16 @@
 // The story cards: what each part of a card shows, its buttons (the actions that apply to its
 // stage and state, see cardActions) and the context the native context menu reads.
-import { CARD_BUTTONS, actionContextKey, cardActions, type CardAction, type CardView, type RunView } from '../src/protocol/messages';
-import { countdown, el, formatClock, formatCost, formatDuration, setData } from './dom';
+import { CARD_BUTTONS, actionContextKey, cardActions, type CardAction, type CardView } from '../src/protocol/messages';
+import { blockedText, cardRunState, mergeFailureText, optionAction, questionChoices, statusLine, waitingText, type StatusLine } from './cardText';
+import { countdown, el, formatCost, formatDuration, setData } from './dom';
 import { patchSlots, type RenderCtx, type Slot, type SlotEntry } from './slots';
 import { makeButton, makeSpinner } from './toolkit';
 
 /** The card's buttons: the actions that apply, less those that live in the context menu only. */
 export function buttonKinds(c: CardView): CardAction[] {
   // An open question is answered with the button beside it, not from the action row.
-  return cardActions(c).filter((a) => CARD_BUTTONS.has(a));
+  // "Use another agent" is on the card too: the story sits behind a rate limit that may last hours.
+  return cardActions(c).filter((a) => CARD_BUTTONS.has(a) || a === 'otherAgent');
 }
 
 /**
@@ -22,7 +24,7 @@ export function cardContext(c: CardView, trusted: boolean): string {
 }
 
 /** Actions that start an agent: disabled in an untrusted workspace. */
-const AGENT_ACTIONS: ReadonlySet<CardAction> = new Set<CardAction>(['start', 'followup', 'answer', 'reject', 'fixup']);
+const AGENT_ACTIONS: ReadonlySet<CardAction> = new Set<CardAction>(['start', 'followup', 'answer', 'reject', 'fixup', 'otherAgent']);
 
 const BUTTON: Record<string, { label: string; title: (id: number) => string; primary?: boolean }> = {
   start: { label: 'Start', title: (id) => `Start an agent on #${id}` },
@@ -32,20 +34,10 @@ const BUTTON: Record<string, { label: string; title: (id: number) => string; pri
   unblock: { label: 'Unblock', title: (id) => `Unblock #${id}` },
   fixup: { label: 'Fix up', title: (id) => `Send #${id} back to its coder to fix the merge` },
   followup: { label: 'Follow-up', title: (id) => `Send a follow-up to the last agent session on #${id}` },
+  otherAgent: { label: 'Use another agent', title: (id) => `Start #${id} on another agent instead of waiting for the rate limit` },
   review: { label: 'Diff', title: (id) => `Review the changes of #${id} in the diff editor` },
   output: { label: 'Output', title: (id) => `Show the agent output of #${id}` },
 };
-
-/** The blocked reason, unless it only repeats the open question that the card already shows. */
-function blockedText(c: CardView): string | undefined {
-  if (!c.blocked) return undefined;
-  if (c.question && (!c.blockedReason || c.blockedReason.includes(c.question))) return undefined;
-  return `Blocked${c.blockedReason ? `: ${c.blockedReason}` : ''}`;
-}
-
-function isResuming(c: CardView, now: number): boolean {
-  return c.resumeAt !== undefined && c.resumeAt > now;
-}
 
 export const CARD_SLOTS: Slot<CardView>[] = [
   {
@@ -72,7 +64,7 @@ export const CARD_SLOTS: Slot<CardView>[] = [
     },
   },
   {
-    sig: (c, ctx) => (c.question ? JSON.stringify([c.question, c.run?.agent ?? c.agent, ctx.trusted]) : ''),
+    sig: (c, ctx) => (c.question ? JSON.stringify([c.question, c.questionOptions, c.run?.agent ?? c.agent, ctx.trusted]) : ''),
     build: (c, ctx) => {
       if (!c.question) return null;
       const box = el('div', 'card-question');
@@ -82,38 +74,44 @@ export const CARD_SLOTS: Slot<CardView>[] = [
       label.id = `question-label-${c.id}`;
       box.setAttribute('aria-labelledby', label.id);
       const text = el('div', 'card-question-text', c.question);
-      const answer = makeButton('Answer', {
+      const untrusted = 'Workspace not trusted: agents are disabled';
+      const choices = questionChoices(c);
+      // The agent's suggested answers, one button each (sent back by index); "Answer…" for words of your own.
+      const buttons = el('div', 'card-question-options');
+      for (const o of choices) {
+        const b = makeButton(o.label, { action: optionAction(o.index), appearance: 'secondary', title: ctx.trusted ? `Answer "${o.label}" and resume the agent` : untrusted });
+        if (!ctx.trusted) b.setAttribute('disabled', '');
+        buttons.append(b);
+      }
+      const answer = makeButton(choices.length ? 'Answer…' : 'Answer', {
         action: 'answer',
-        appearance: 'primary',
-        title: ctx.trusted ? `Answer the question on #${c.id} and resume the agent` : 'Workspace not trusted: agents are disabled',
+        appearance: choices.length ? 'secondary' : 'primary',
+        title: ctx.trusted ? `Answer the question on #${c.id} in your own words and resume the agent` : untrusted,
       });
       if (!ctx.trusted) answer.setAttribute('disabled', '');
-      box.append(label, text, answer);
+      buttons.append(answer);
+      box.append(label, text, buttons);
       return box;
     },
   },
   {
-    sig: (c) => JSON.stringify([c.agent, c.costUsd]),
+    sig: (c) => JSON.stringify([c.agent, c.run?.program, c.costUsd]),
     build: (c) => {
       const meta: string[] = [];
       if (c.agent) meta.push(c.agent);
+      // The program that ran, by its own name (never a real program's for the simulated agent).
+      if (c.run?.program) meta.push(c.run.program);
       if (c.costUsd !== undefined && c.costUsd > 0) meta.push(formatCost(c.costUsd));
       return meta.length ? el('div', 'card-meta', meta.join(' · ')) : null;
     },
   },
   {
     // Not run.lastSeq or token counts: they change with every line of output and the card shows neither.
-    sig: (c) => (c.run ? JSON.stringify([c.run.status, c.run.outcome, c.run.agent, c.run.reason, c.run.startedAt, c.question, c.blockedReason]) : ''),
-    build: (c) => (c.run ? statusLine(c.run, c.question, c.blockedReason) : null),
-  },
-  {
-    sig: (c, ctx) => (isResuming(c, ctx.now) ? String(c.resumeAt) : ''),
+    // The countdown ticks by itself (data-until): the signature changes only when the words do.
+    sig: (c, ctx) => JSON.stringify(statusLine(c, ctx.now) ?? null),
     build: (c, ctx) => {
-      if (!isResuming(c, ctx.now)) return null;
-      const line = el('div', 'card-resume', 'rate-limited · resumes ');
-      line.title = `Resumes at ${formatClock(c.resumeAt!, ctx.now)}`;
-      line.append(countdown('resume-in', c.resumeAt!, ctx.now, { prefix: 'in ', done: 'now' }));
-      return line;
+      const s = statusLine(c, ctx.now);
+      return s ? renderStatus(s, ctx.now) : null;
     },
   },
   {
@@ -121,8 +119,11 @@ export const CARD_SLOTS: Slot<CardView>[] = [
     build: (c) => (c.stackedOn !== undefined && !c.waiting?.startsWith('stacked on') ? el('div', 'card-waiting', `Stacked on #${c.stackedOn}`) : null),
   },
   {
-    sig: (c) => c.waiting ?? '',
-    build: (c) => (c.waiting ? el('div', 'card-waiting', `Waits: ${c.waiting}`) : null),
+    sig: (c, ctx) => waitingText(c, ctx.now) ?? '',
+    build: (c, ctx) => {
+      const text = waitingText(c, ctx.now);
+      return text ? el('div', 'card-waiting', text) : null;
+    },
   },
   {
     sig: (c) => c.paused ?? '',
@@ -154,10 +155,11 @@ export const CARD_SLOTS: Slot<CardView>[] = [
     },
   },
   {
-    sig: (c) => c.mergeFailure ?? '',
+    sig: (c) => mergeFailureText(c) ?? '',
     build: (c) => {
-      if (c.mergeFailure === undefined) return null;
-      const line = el('div', 'card-blocked card-merge-failure', `Merge failed: ${c.mergeFailure || 'no reason given'}`);
+      const text = mergeFailureText(c);
+      if (text === undefined) return null;
+      const line = el('div', 'card-blocked card-merge-failure', text);
       line.setAttribute('role', 'alert');
       return line;
     },
@@ -189,30 +191,29 @@ export function updateCard(entry: SlotEntry, c: CardView, ctx: RenderCtx, slotSi
   else if (card.draggable && (c.stage === 'archived' || !!c.invalid)) card.draggable = false;
   setData(card, 'storyId', String(c.id));
   setData(card, 'stage', c.stage);
-  setData(card, 'runStatus', c.run?.status ?? 'none');
+  // A question or a wait is neither a success nor a failure, whatever the run's own status says.
+  setData(card, 'runStatus', cardRunState(c, ctx.now));
   card.classList.toggle('blocked', c.blocked);
   card.classList.toggle('invalid', !!c.invalid);
   card.classList.toggle('has-question', !!c.question);
   patchSlots(entry, CARD_SLOTS, c, ctx, slotSigs);
 }
 
-/** Endings that are waits (a rate limit, an overloaded API), not failures of the story. */
-export const WAIT_OUTCOMES = new Set(['rate_limited', 'overloaded', 'network']);
-
-function statusLine(run: RunView, question: string | undefined, blockedReason: string | undefined): HTMLElement {
-  const waiting = run.status === 'failed' && WAIT_OUTCOMES.has(run.outcome ?? '');
-  const line = el('div', `card-status status-${waiting ? 'waiting' : run.status}`);
+/** The status line: the words, a countdown when it waits for a time, the time since a run started. */
+function renderStatus(s: StatusLine, now: number): HTMLElement {
+  const line = el('div', `card-status status-${s.state}`);
   line.setAttribute('role', 'status');
-  if (run.status === 'running') line.append(makeSpinner());
-  let text: string = waiting ? 'waiting' : run.status;
-  if (run.status === 'running' || run.status === 'queued') text += ` · ${run.agent}`;
-  // The question box and the blocked line show their text already: failure text appears once.
-  const repeated = (question !== undefined && run.reason?.includes(question)) || (!!blockedReason && !!run.reason && blockedReason.includes(run.reason));
-  if ((run.status === 'failed' || run.status === 'stopped') && run.reason && !repeated) text += `: ${run.reason}`;
-  line.append(el('span', 'status-text', text));
-  if (run.status === 'running' && run.startedAt) {
-    const since = el('span', 'elapsed', ` · ${formatDuration(Date.now() - run.startedAt)}`);
-    since.dataset.since = String(run.startedAt);
+  if (s.title) line.title = s.title;
+  if (s.state === 'running') line.append(makeSpinner());
+  const text = el('span', 'status-text', s.text);
+  line.append(text);
+  if (s.countdown) {
+    line.append(countdown('status-in', s.countdown.until, now, s.countdown));
+    if (s.after) line.append(s.after);
+  }
+  if (s.since) {
+    const since = el('span', 'elapsed', ` · ${formatDuration(Date.now() - s.since)}`);
+    since.dataset.since = String(s.since);
     line.append(since);
   }
   return line;

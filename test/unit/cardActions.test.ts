@@ -161,3 +161,41 @@ describe('card messages', () => {
       assert.deepEqual(parseWebviewMessage({ ...m, extra: 1 }), m);
   });
 });
+
+describe('card actions: questions and rate limits', () => {
+  const limit = (others: string[]) => ({ agent: 'coder-1', until: Date.now() + 3_600_000, others });
+
+  it('an open question is answered, never started or followed up, even when its story is not blocked', () => {
+    for (const blocked of [true, false]) {
+      const a = cardActions(card({ stage: 'current', blocked, question: 'Tabs or spaces?', questionOptions: ['tabs', 'spaces'], run: run('succeeded'), runCount: 1 }));
+      assert.ok(a.includes('answer'), String(blocked));
+      assert.ok(!a.includes('start'), String(blocked));
+      assert.ok(!a.includes('followup'), String(blocked));
+    }
+  });
+
+  it('an option button sends its index only; the host accepts indexes 0–9 and nothing else', () => {
+    assert.deepEqual(cardMessage('option:1', 7), { type: 'answerOption', storyId: 7, index: 1 });
+    assert.deepEqual(parseWebviewMessage({ type: 'answerOption', storyId: 7, index: 1, text: 'rm -rf /' }), { type: 'answerOption', storyId: 7, index: 1 });
+    for (const bad of [
+      { type: 'answerOption', storyId: 7 },
+      { type: 'answerOption', storyId: 7, index: -1 },
+      { type: 'answerOption', storyId: 7, index: 10 },
+      { type: 'answerOption', storyId: 7, index: 0.5 },
+      { type: 'answerOption', storyId: 7, index: '1' },
+      { type: 'answerOption', storyId: 0, index: 1 },
+    ])
+      assert.equal(parseWebviewMessage(bad), undefined, JSON.stringify(bad));
+  });
+
+  it('Use another agent: offered while the next run waits for a rate-limited agent and another is free', () => {
+    assert.ok(cardActions(card({ stage: 'current', run: run('queued'), agentLimit: limit(['coder-2']) })).includes('otherAgent'));
+    assert.ok(cardActions(card({ stage: 'current', run: run('failed'), runCount: 1, agentLimit: limit(['coder-2']) })).includes('otherAgent'));
+    assert.ok(!cardActions(card({ stage: 'current', run: run('queued'), agentLimit: limit([]) })).includes('otherAgent'), 'no other agent free');
+    assert.ok(!cardActions(card({ stage: 'current', run: run('queued') })).includes('otherAgent'), 'no limit');
+    assert.ok(!cardActions(card({ stage: 'current', run: run('running'), agentLimit: limit(['coder-2']) })).includes('otherAgent'), 'running');
+    assert.ok(!cardActions(card({ stage: 'current', blocked: true, agentLimit: limit(['coder-2']) })).includes('otherAgent'), 'blocked');
+    assert.equal(actionContextKey('otherAgent'), 'huskiesOtherAgent');
+    assert.deepEqual(cardMessage('otherAgent', 7), { type: 'cardAction', storyId: 7, action: 'otherAgent' });
+  });
+});
