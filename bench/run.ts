@@ -8,7 +8,10 @@
 //  5. Loading 10,000 stories (bench/store.ts): cold scan, start, snapshot and auto-assign against a bare read + parse.
 //  6. Steady stream (bench/stream.ts, --stream-only): N agents × R messages/s with a live subscriber and board builds:
 //     event-loop lag, messages/s, RSS growth over a shortened soak, against a bare split + JSON.parse baseline.
-// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only] [-- --mcp-only --mcp-clients 30 --mcp-calls 200] [-- --store-only --stories 10000 --store-runs 5] [-- --stream-only --agents 30 --rate 200 --seconds 120 --supervised]
+//  7. The UI in a real VS Code (bench/ui.mjs, --ui-only): activation and .vsix size, a hand-moved story on the
+//     board, clicks with 30 agents streaming, a record → its output row, a 100,000-message transcript opened.
+// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only] [-- --mcp-only --mcp-clients 30 --mcp-calls 200] [-- --store-only --stories 10000 --store-runs 5] [-- --stream-only --agents 30 --rate 200 --seconds 120 --supervised] [-- --ui-only --trials 10 --only p8,p3,click,p1,p6]
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -181,12 +184,23 @@ async function agentsBench(): Promise<void> {
   }
 }
 
+/** The UI bench runs in its own Node process (Playwright, code-server): bench/ui.mjs with the other arguments. */
+function uiBench(): Promise<void> {
+  const args = process.argv.slice(2).filter((a) => a !== '--ui-only');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'ui.mjs'), ...args], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench/ui.mjs exited with ${code}`))));
+  });
+}
+
 (async () => {
   if (process.argv.includes('--soak-only')) return soakBench();
   if (process.argv.includes('--merge-only')) return mergeBench();
   if (process.argv.includes('--mcp-only')) return mcpBench();
   if (process.argv.includes('--store-only')) return storeBench();
   if (process.argv.includes('--stream-only')) return streamBench();
+  if (process.argv.includes('--ui-only')) return uiBench();
   const only = process.argv.includes('--ingest') ? 'ingest' : process.argv.includes('--agents-only') ? 'agents' : 'all';
   if (only !== 'agents') await ingestBench();
   if (only !== 'ingest') await agentsBench();
