@@ -1,0 +1,155 @@
+// UI bench at scale, in the real board and output webviews: P3 (a story file renamed by hand → its
+// card in the new column), P6 (a 100,000-message transcript opened), P1 (10 agents streaming: a record
+/* global document, window, MutationObserver, requestAnimationFrame -- functions passed to evaluate() run in the webview */
+// written → its row on screen) and clicks with 30 agents streaming (a card button → the card's answer;
+// a right-click → the context menu).
+import { writeFileSync, readFileSync } from 'node:fs';
+import { sleep } from '../scripts/codeServer.mjs';
+import { storyFile } from './uiLib.mjs';
+import { ROWS, cardSel, growTranscript, moveStoryFile, openBoardPanel, outputFrame, outputRows, readRecords, timeClick, transcripts, waitRunning } from './uiSteps.mjs';
+
+const ACTIVE = ['queued', 'running', 'waiting'];
+
+/** P3: stories 5.. renamed from 1_backlog into 3_qa; the time until the card shows with data-stage="qa". */
+async function benchP3({ workspace, log, report, fmtStats, trials }, board) {
+  const times = [];
+  for (let i = 0; i < trials; i++) {
+    const id = 5 + i;
+    await board.evaluate(
+      ({ sel }) => {
+        window.__p3 = new Promise((res) => {
+          const check = () => {
+            const c = document.querySelector(sel);
+            if (c && c.dataset.stage === 'qa') {
+              mo.disconnect();
+              requestAnimationFrame(() => res(Date.now()));
+            }
+          };
+          const mo = new MutationObserver(check);
+          mo.observe(document.body, { subtree: true, childList: true, attributes: true });
+        });
+      },
+      { sel: cardSel(id) },
+    );
+    const t0 = moveStoryFile(workspace, id, '3_qa');
+    const t1 = await Promise.race([board.evaluate(() => window.__p3), sleep(30_000).then(() => NaN)]);
+    log(`P3 trial ${i + 1}: story ${id} → qa on the board after ${t1 - t0} ms`);
+    times.push(t1 - t0);
+  }
+  report('P3 file renamed into 3_qa → card in the QA column', fmtStats(times));
+}
+
+/** P6: story 2 (sim: success) runs once; its transcript grows to `messages` records and is opened. */
+async function benchP6({ page, workspace, log, report, fmtStats, messages }, board) {
+  const f = storyFile(workspace, 2);
+  writeFileSync(f.path, readFileSync(f.path, 'utf8').replace(/^---\n/, '---\nsim: success\n'));
+  moveStoryFile(workspace, 2, '2_current');
+  await board.waitForFunction((sel) => document.querySelector(sel)?.dataset.stage === 'qa', cardSel(2), { timeout: 180_000, polling: 250 });
+  const file = transcripts(workspace)[0].path;
+  const t = Date.now();
+  const grown = growTranscript(file, messages);
+  log(`P6: ${file} now holds ${grown.records.toLocaleString()} records (${(grown.bytes / 1048576).toFixed(1)} MB, written in ${Date.now() - t} ms)`);
+  const first = [];
+  const rows = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = Date.now();
+    await board.evaluate((sel) => document.querySelector(`${sel} [data-action="output"]`)?.click(), cardSel(2));
+    const out = await outputFrame(page, { timeout: 120_000 });
+    const t1 = Date.now();
+    await sleep(500);
+    const seqs = await outputRows(out);
+    first.push(t1 - t0);
+    rows.push(seqs.length);
+    log(`P6 trial ${i + 1}: first rows after ${t1 - t0} ms; ${seqs.length} rows in the DOM (seq ${seqs[0]}…${seqs[seqs.length - 1]})`);
+    await page.keyboard.press('Control+W'); // the output panel is the active editor
+    await sleep(1000);
+  }
+  report(`P6 ${messages.toLocaleString()}-message transcript: click → first rows`, fmtStats(first));
+  report(`P6 ${messages.toLocaleString()}-message transcript: DOM rows`, fmtStats(rows, 'rows'));
+}
+
+/** P1: 10 agents streaming; the output panel of one of them records when each row appears. */
+async function benchP1({ page, workspace, log, report, fmtStats, rate }, board, ids) {
+  for (const id of ids) moveStoryFile(workspace, id, '2_current');
+  await waitRunning(page, ids.length, { log });
+  const id = ids[0];
+  await board.evaluate((sel) => document.querySelector(`${sel} [data-action="output"]`)?.click(), cardSel(id));
+  const out = await outputFrame(page, { timeout: 120_000 });
+  await out.evaluate((sel) => {
+    window.__seen = {};
+    const note = (n) => {
+      if (n.nodeType !== 1) return;
+      const now = Date.now();
+      if (n.matches('[data-seq]')) window.__seen[n.dataset.seq] ??= now;
+      for (const e of n.querySelectorAll('[data-seq]')) window.__seen[e.dataset.seq] ??= now;
+    };
+    new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach(note))).observe(document.body, { subtree: true, childList: true });
+    return document.querySelectorAll(sel).length;
+  }, ROWS);
+  await sleep(20_000);
+  const seen = await out.evaluate(() => window.__seen);
+  // The run's transcript: the one whose init record names story `id`'s worktree.
+  const file = transcripts(workspace).find((t) => new RegExp(`[/\\\\]${id}_[^/\\\\"]*"`).test(readFileSync(t.path, 'utf8').slice(0, 4000)));
+  if (!file) throw new Error(`P1: no transcript names story ${id}'s worktree`);
+  const recs = new Map(readRecords(file.path).map((r) => [r.seq, r.ts]));
+  const lat = Object.entries(seen)
+    .filter(([s]) => recs.has(Number(s)))
+    .map(([s, t]) => t - recs.get(Number(s)));
+  log(`P1: ${Object.keys(seen).length} rows appeared in 20 s; ${lat.length} matched records of ${file.path}`);
+  report(`P1 ${ids.length} agents × ${rate} msg/s: record written → row on screen`, fmtStats(lat));
+  await page.keyboard.press('Control+W');
+}
+
+/** Clicks with `agents` streaming: Start/Stop on backlog story 3 (queued, max_coders reached), right-clicks on story 4. */
+async function benchClicks({ page, workspace, log, report, fmtStats, trials, agents }, board, ids) {
+  for (const id of ids) moveStoryFile(workspace, id, '2_current');
+  await waitRunning(page, agents, { log });
+  await sleep(3000);
+  const start = [];
+  const stop = [];
+  const sel = cardSel(3);
+  for (let i = 0; i < trials; i++) {
+    start.push(await timeClick(board, `${sel} [data-action="start"]`, `() => ${JSON.stringify(ACTIVE)}.includes(document.querySelector('${sel}')?.dataset.runStatus)`));
+    stop.push(await timeClick(board, `${sel} [data-action="stop"]`, `() => !${JSON.stringify(ACTIVE)}.includes(document.querySelector('${sel}')?.dataset.runStatus)`));
+    log(`click trial ${i + 1}: Start → queued ${Math.round(start[i])} ms; Stop → stopped ${Math.round(stop[i])} ms`);
+  }
+  report(`click, ${agents} agents streaming: Start → card shows queued`, fmtStats(start));
+  report(`click, ${agents} agents streaming: Stop → card shows stopped`, fmtStats(stop));
+  const menu = [];
+  for (let i = 0; i < trials; i++) {
+    await page.evaluate(() => {
+      window.__menu = new Promise((res) => {
+        const mo = new MutationObserver(() => {
+          if (document.querySelector('.context-view .monaco-menu .action-label')) {
+            mo.disconnect();
+            requestAnimationFrame(() => res(Date.now()));
+          }
+        });
+        mo.observe(document.body, { subtree: true, childList: true });
+      });
+    });
+    const el = board.locator(cardSel(4)).first();
+    const t0 = Date.now();
+    await el.click({ button: 'right', position: { x: 6, y: 6 } });
+    const t1 = await page.evaluate(() => window.__menu);
+    menu.push(t1 - t0);
+    await page.keyboard.press('Escape');
+    await sleep(300);
+  }
+  report(`click, ${agents} agents streaming: right-click → context menu`, fmtStats(menu));
+}
+
+export async function benchScale(ctx) {
+  const { page, log, only, trials, agents } = ctx;
+  if (!['p3', 'click', 'p1', 'p6'].some((k) => only.has(k))) return;
+  const board = await openBoardPanel(page, 5, { timeout: 120_000 });
+  log('board panel open');
+  if (only.has('p3')) await benchP3(ctx, board);
+  if (only.has('p6')) await benchP6(ctx, board);
+  // Stories 20–29 stream for P1; 15–19 and 30–44 join them for the clicks (3 and 4 stay in the backlog).
+  const p1 = Array.from({ length: 10 }, (_, i) => 20 + i);
+  const rest = [15, 16, 17, 18, 19, ...Array.from({ length: 25 }, (_, i) => 30 + i)].slice(0, Math.max(0, agents - p1.length));
+  if (only.has('p1')) await benchP1(ctx, board, p1);
+  if (only.has('click')) await benchClicks(ctx, board, only.has('p1') ? rest : [...p1, ...rest]);
+  log(`done with ${trials} trials`);
+}

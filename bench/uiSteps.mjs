@@ -1,0 +1,148 @@
+// Steps shared by the UI bench (bench/ui.mjs) and the scale scenarios (test/e2e/scale.mjs): moving
+// story files by hand, waiting for running agents, timing a click's answer inside a webview, reading a
+/* global document, MutationObserver, requestAnimationFrame -- functions passed to evaluate() run in the webview */
+// run's transcript, growing a finished run's transcript to many records, and the output panel's rows.
+import { readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sleep } from '../scripts/codeServer.mjs';
+import { runCommand } from '../test/e2e/workbench.mjs';
+import { frameWith, storyFile } from './uiLib.mjs';
+
+export const STATUS_ITEM = 'huskies.huskies-vscode.agents';
+export const cardSel = (id) => `div.card[data-story-id="${id}"]`;
+export const ROWS = '#output-log [data-seq]';
+
+/** Renames story `id`'s file into `toDir` (e.g. '2_current'), as a person would; returns the time of the rename. */
+export function moveStoryFile(ws, id, toDir) {
+  const f = storyFile(ws, id);
+  if (!f) throw new Error(`no file for story ${id} under ${join(ws, '.huskies', 'work')}`);
+  const t = Date.now();
+  renameSync(f.path, join(ws, '.huskies', 'work', toDir, f.file));
+  return t;
+}
+
+/** The number of running agents the status bar shows (0 when it shows none). */
+export async function runningCount(page) {
+  const txt = await page
+    .locator(`[id="${STATUS_ITEM}"]`)
+    .first()
+    .textContent({ timeout: 2000 })
+    .catch(() => '');
+  return Number(/(\d+) running/.exec(txt ?? '')?.[1] ?? 0);
+}
+
+export async function waitRunning(page, n, { timeout = 300_000, log = () => {} } = {}) {
+  const until = Date.now() + timeout;
+  let last = -1;
+  for (;;) {
+    const c = await runningCount(page);
+    if (c !== last) log(`status bar: ${c} running`);
+    last = c;
+    if (c >= n) return c;
+    if (Date.now() > until) throw new Error(`the status bar shows ${c} running agents after ${timeout / 1000}s, expected ${n}`);
+    await sleep(500);
+  }
+}
+
+/** Opens the board in an editor panel (Huskies: Open Board) and returns the frame that shows card `id`. */
+export async function openBoardPanel(page, id, { timeout = 60_000 } = {}) {
+  await runCommand(page, 'Huskies: Open Board', 'huskies.openBoard');
+  return frameWith(page, cardSel(id), { timeout });
+}
+
+/**
+ * Clicks `selector` inside `frame` (the element's own click(), so no input-driver latency counts) and
+ * resolves with the milliseconds until `answered` (a function source evaluated in the frame, true once
+ * the answer is in the DOM) holds, measured to the next animation frame (the answer on screen).
+ */
+export async function timeClick(frame, selector, answered, { timeout = 20_000 } = {}) {
+  return frame.evaluate(
+    ({ selector, answered, timeout }) =>
+      new Promise((res, rej) => {
+        const done = new Function(`return (${answered})();`);
+        const el = document.querySelector(selector);
+        if (!el) return rej(new Error(`no ${selector} to click`));
+        let finished = false;
+        const t0 = performance.now();
+        const check = () => {
+          if (finished || !done()) return;
+          finished = true;
+          mo.disconnect();
+          requestAnimationFrame(() => res(performance.now() - t0));
+        };
+        const mo = new MutationObserver(check);
+        mo.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+        setTimeout(() => {
+          if (!finished) {
+            mo.disconnect();
+            rej(new Error(`no answer to the click on ${selector} within ${timeout} ms`));
+          }
+        }, timeout);
+        el.click();
+      }),
+    { selector, answered: answered.toString(), timeout },
+  );
+}
+
+/** The transcript files of the project's runs, newest first. */
+export function transcripts(ws) {
+  const dir = join(ws, '.huskies', 'logs');
+  let names;
+  try {
+    names = readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
+  } catch {
+    return [];
+  }
+  return names.map((f) => ({ path: join(dir, f), mtime: statSync(join(dir, f)).mtimeMs })).sort((a, b) => b.mtime - a.mtime);
+}
+
+/** The records of a transcript file (a torn last line is skipped). */
+export function readRecords(file) {
+  const out = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      const r = JSON.parse(line);
+      if (typeof r.seq === 'number') out.push(r);
+    } catch {
+      /* torn */
+    }
+  }
+  return out;
+}
+
+/**
+ * Rewrites a finished run's transcript so that it holds `total` records: synthetic text, tool calls
+ * and results first, then the run's own records renumbered after them (so its result stays last).
+ */
+export function growTranscript(file, total) {
+  const own = readRecords(file);
+  const fill = Math.max(0, total - own.length);
+  const t0 = own[0]?.ts ?? Date.now();
+  const parts = [];
+  for (let i = 1; i <= fill; i++) {
+    const k = i % 4;
+    const msg =
+      k === 1
+        ? { kind: 'text', text: `Step ${i}: reading the story and the code around it before changing anything.` }
+        : k === 2
+          ? { kind: 'tool_use', id: `toolu_${i}`, name: 'Read', input: { file_path: `/work/src/module${i % 97}.ts` } }
+          : k === 3
+            ? { kind: 'tool_result', toolUseId: `toolu_${i - 1}`, content: `line ${i}: export function f${i}() { return ${i}; }`, isError: false }
+            : { kind: 'thinking', text: `Record ${i} of a long session.` };
+    parts.push(JSON.stringify({ seq: i, ts: t0 + i, msg }));
+  }
+  own.forEach((r, j) => parts.push(JSON.stringify({ ...r, seq: fill + j + 1 })));
+  writeFileSync(file, parts.join('\n') + '\n');
+  return { records: fill + own.length, bytes: statSync(file).size };
+}
+
+/** The seq numbers of the output panel's rows (DOM order), and the row count. */
+export async function outputRows(frame) {
+  return frame.evaluate((sel) => [...document.querySelectorAll(sel)].map((e) => Number(e.dataset.seq)), ROWS);
+}
+
+/** The frame of the output panel whose rows come from story `id` (its tab is "Agent: #id …"), or any output panel. */
+export async function outputFrame(page, { timeout = 60_000 } = {}) {
+  return frameWith(page, ROWS, { timeout });
+}
