@@ -53,7 +53,7 @@ if [ "$BUILD" = 1 ]; then
   log "build done in $(elapsed "$t")"
 fi
 
-for f in dist/extension.js dist/cli.js dist/sim-agent.js dist/supervisor.js; do
+for f in dist/extension.js dist/core.js dist/cli.js dist/sim-agent.js dist/supervisor.js; do
   [ -f "$f" ] || { log "missing $f after the build"; exit 1; }
 done
 ls dist/webview/*.js >/dev/null 2>&1 || { log "missing dist/webview/*.js after the build"; exit 1; }
@@ -73,10 +73,10 @@ log "vsce done in $(elapsed "$t")"
 python3 - "$OUT" <<'EOF' >&2
 import sys, zipfile, fnmatch
 names = zipfile.ZipFile(sys.argv[1]).namelist()
-need = ['extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/sim-agent.js', 'extension/dist/supervisor.js',
+need = ['extension/dist/extension.js', 'extension/dist/core.js', 'extension/dist/cli.js', 'extension/dist/sim-agent.js', 'extension/dist/supervisor.js',
         'extension/dist/webview/*.js', 'extension/media/*', 'extension/package.json']
 missing = [p for p in need if not fnmatch.filter(names, p)]
-bad = [n for n in names if n.startswith(('extension/src/', 'extension/node_modules/', 'extension/test/', 'extension/.vscode-test/'))]
+bad = [n for n in names if n.startswith(('extension/src/', 'extension/node_modules/', 'extension/test/', 'extension/.vscode-test/')) or n.endswith('.map')]
 print(f'[package] {len(names)} files in the vsix')
 for n in sorted(names):
     print(f'[package]   {n}')
@@ -84,5 +84,5 @@ if missing or bad:
     print(f'[package] missing: {missing}; should not be there: {bad[:10]}')
     sys.exit(1)
 EOF
-log "packaged in $(elapsed "$T0") ($(du -h "$OUT" | cut -f1))"
+log "packaged in $(elapsed "$T0"): $(stat -c %s "$OUT" | awk '{ printf "%.2f MB (%d bytes)", $1 / 1048576, $1 }')"
 echo "$OUT"
