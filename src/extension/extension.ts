@@ -13,6 +13,8 @@ import { Notifier } from './notifier';
 import { storyCommands, storyIdOf } from './storyCommands';
 import { controlCommands } from './controlCommands';
 import { ProblemDiagnostics } from './diagnostics';
+import { ChartsFeed } from './chartsFeed';
+import { WorkProgress } from './progress';
 
 let orchestrator: Orchestrator | undefined;
 
@@ -31,14 +33,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const logger = channelLogger(log);
   const folder = rootFolder();
 
+  const actions = boardActions(
+    () => orchestrator,
+    (m) => board.tell(m),
+  );
+  const charts = new ChartsFeed(
+    () => orchestrator,
+    (m) => board.tell(m),
+    (m) => log.warn(m),
+  );
   const board: BoardHub = new BoardHub(
     context.extensionUri,
     () => orchestrator,
-    boardActions(
-      () => orchestrator,
-      (m) => board.tell(m),
-    ),
+    (m) => (m.type === 'requestCharts' ? charts.request() : actions(m)),
   );
+  const progress = new WorkProgress();
+  context.subscriptions.push(progress);
   const outputs = new OutputPanels(context.extensionUri, () => orchestrator);
   const notifier = new Notifier();
   const diagnostics = new ProblemDiagnostics();
@@ -104,6 +114,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       programOverride: setting ? { claude: setting } : undefined,
     });
     orchestrator = o;
+    progress.attach(o);
     o.on('changed', refresh);
     o.on('runEnded', notifyEnded);
     o.on('event', (e: HuskiesEvent) => {
