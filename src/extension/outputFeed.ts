@@ -30,19 +30,23 @@ export interface FeedOptions {
   timer?: FeedTimer;
   /** Least time between two live messages to the webview: 34 ms keeps it under 30 a second. */
   minIntervalMs?: number;
-  /** Records in the first page and in each older page. */
+  /** Records in each older page. */
   page?: number;
+  /** Records in the first page: enough to fill a tall panel, few enough to paint at once. */
+  firstPage?: number;
   /** A catch-up further behind than this starts again from the tail instead. */
   catchUpMax?: number;
 }
 
 export const FEED_INTERVAL_MS = 34;
 export const FEED_PAGE = 400;
+export const FEED_FIRST_PAGE = 200;
 
 export class OutputFeed {
   private readonly timer: FeedTimer;
   private readonly minInterval: number;
   private readonly page: number;
+  private readonly firstPage: number;
   private readonly catchUpMax: number;
 
   private run?: RunView;
@@ -73,6 +77,7 @@ export class OutputFeed {
     this.timer = opts.timer ?? realTimer;
     this.minInterval = opts.minIntervalMs ?? FEED_INTERVAL_MS;
     this.page = opts.page ?? FEED_PAGE;
+    this.firstPage = opts.firstPage ?? FEED_FIRST_PAGE;
     this.catchUpMax = opts.catchUpMax ?? 5000;
   }
 
@@ -136,7 +141,7 @@ export class OutputFeed {
 
   private async snapshot(gen: number): Promise<void> {
     const run = this.run!;
-    const { records, hasOlder } = await this.src.readTranscript(run.runId, undefined, this.page);
+    const { records, hasOlder } = await this.src.readTranscript(run.runId, undefined, this.firstPage);
     if (gen !== this.gen || this.disposed) return;
     this.lastSeq = records.length ? records[records.length - 1].seq : 0;
     this.post({ type: 'output', run, records, hasOlder, story: this.story });

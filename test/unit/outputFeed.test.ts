@@ -88,11 +88,11 @@ interface Posted {
   m: HostMessage;
 }
 
-function setup(opts: { catchUpMax?: number; page?: number } = {}) {
+function setup(opts: { catchUpMax?: number; page?: number; firstPage?: number } = {}) {
   const clock = new FakeClock();
   const src = new FakeSource();
   const posted: Posted[] = [];
-  const feed = new OutputFeed(src, (m) => posted.push({ at: clock.now(), m }), { timer: clock, ...opts });
+  const feed = new OutputFeed(src, (m) => posted.push({ at: clock.now(), m }), { timer: clock, ...opts, firstPage: opts.firstPage ?? opts.page });
   /** Every seq the webview got for a run, in order: the snapshot's, then the appends'. */
   const seqs = (runId: string): number[] => {
     let out: number[] = [];
@@ -265,12 +265,18 @@ describe('OutputFeed', () => {
     assert.deepEqual(posted[3].m, { type: 'outputRun', run: run('r1', { status: 'succeeded' }) });
   });
 
-  it('answers an older page for the run it shows, and not for another', async () => {
-    const { src, posted, feed } = setup({ page: 10 });
+  it('opens with a short first page, then answers older pages of the page size for the run it shows, and not for another', async () => {
+    const { src, posted, feed } = setup({ page: 10, firstPage: 4 });
     src.write('r1', 30);
     const opening = feed.open(run('r1'));
     await src.finishReads();
     await opening;
+    const first = posted[0].m;
+    assert.ok(first.type === 'output');
+    assert.deepEqual(
+      first.records.map((r) => r.seq),
+      range(27, 30),
+    );
     const older = feed.loadOlder('r1', 21);
     const stale = feed.loadOlder('other', 21);
     await src.finishReads();
