@@ -16,6 +16,7 @@ import { StagesView } from './stagesView';
 import { BoardReplica } from './boardReplica';
 import { makeButton, registerToolkit } from './toolkit';
 import { getState, onMessage, post, setState } from './vscodeApi';
+import { mountCharts } from './charts';
 
 interface SavedState {
   /** Per stage, what the user chose; stages not listed follow the layout's default. */
@@ -373,6 +374,7 @@ class Board {
 function main(): void {
   registerToolkit();
   const board = new Board(document.body);
+  mountCharts(document.getElementById('board') ?? document.body, post);
   // VS Code brings a board panel back after a window reload only if its webview has a saved state.
   setState(getState<object>());
   const replica = new BoardReplica();
