@@ -31,6 +31,7 @@ export class Huskies extends EventEmitter {
   readonly o: Orchestrator;
   private preflights: Preflight[] = [];
   private changedTimer?: NodeJS.Timeout;
+  private lastChanged = 0;
   private disposed = false;
   private statsReader?: ProjectStatsReader;
 
@@ -417,12 +418,19 @@ export class Huskies extends EventEmitter {
     if (e.type !== 'work.progress') this.changed(); // a progress notice changes nothing the board shows
   }
 
-  /** Tells listeners that the state changed, at most every 50 ms. */
+  /**
+   * Tells listeners that the state changed, at most every 50 ms: at once (after the events of the
+   * same turn) when the last telling is that long ago, else when the 50 ms are up.
+   */
   private changed(): void {
     if (this.changedTimer || this.disposed) return;
-    this.changedTimer = setTimeout(() => {
-      this.changedTimer = undefined;
-      this.emit('changed');
-    }, 50);
+    this.changedTimer = setTimeout(
+      () => {
+        this.changedTimer = undefined;
+        this.lastChanged = Date.now();
+        this.emit('changed');
+      },
+      Math.max(0, this.lastChanged + 50 - Date.now()),
+    );
   }
 }
