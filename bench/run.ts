@@ -10,7 +10,9 @@
 //     event-loop lag, messages/s, RSS growth over a shortened soak, against a bare split + JSON.parse baseline.
 //  7. The UI in a real VS Code (bench/ui.mjs, --ui-only): activation and .vsix size, a hand-moved story on the
 //     board, clicks with 30 agents streaming, a record → its output row, a 100,000-message transcript opened.
-// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only] [-- --mcp-only --mcp-clients 30 --mcp-calls 200] [-- --store-only --stories 10000 --store-runs 5] [-- --stream-only --agents 30 --rate 200 --seconds 120 --supervised] [-- --ui-only --trials 10 --only p8,p3,click,p1,p6]
+//  8. The output panel, host side (bench/output.ts, --output-only): a 100,000-record transcript's first page and
+//     older pages; 10 agents streaming into 10 output feeds and fake webviews: messages/s and write → applied latency.
+// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only] [-- --mcp-only --mcp-clients 30 --mcp-calls 200] [-- --store-only --stories 10000 --store-runs 5] [-- --stream-only --agents 30 --rate 200 --seconds 120 --supervised] [-- --ui-only --trials 10 --only p8,p3,click,p1,p6] [-- --output-only --output-agents 10 --output-rate 100 --output-seconds 10 --output-records 100000]
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -28,6 +30,7 @@ import { mergeBench } from './merge';
 import { mcpBench } from './mcp';
 import { storeBench } from './store';
 import { streamBench } from './stream';
+import { outputBench } from './output';
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -201,6 +204,7 @@ function uiBench(): Promise<void> {
   if (process.argv.includes('--store-only')) return storeBench();
   if (process.argv.includes('--stream-only')) return streamBench();
   if (process.argv.includes('--ui-only')) return uiBench();
+  if (process.argv.includes('--output-only')) return outputBench();
   const only = process.argv.includes('--ingest') ? 'ingest' : process.argv.includes('--agents-only') ? 'agents' : 'all';
   if (only !== 'agents') await ingestBench();
   if (only !== 'ingest') await agentsBench();
