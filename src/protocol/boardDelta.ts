@@ -48,16 +48,14 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return nx === ny;
 }
 
-/** Ids per stage, in order. */
-function idsByStage(cards: readonly CardView[]): Map<Stage, number[]> {
-  const m = new Map<Stage, number[]>();
-  for (const c of cards) {
-    let l = m.get(c.stage);
-    if (!l) m.set(c.stage, (l = []));
-    l.push(c.id);
-  }
-  return m;
+/** Cards per stage, in order, indexed by stage rank. */
+function byStage(cards: readonly CardView[]): CardView[][] {
+  const groups = BOARD_STAGES.map((): CardView[] => []);
+  for (const c of cards) groups[STAGE_RANK[c.stage]].push(c);
+  return groups;
 }
+
+const sameIdSequence = (a: readonly CardView[], b: readonly CardView[]): boolean => a.length === b.length && a.every((c, i) => c.id === b[i].id);
 
 /**
  * The order a replica gives a stage when the delta names none: the cards it kept there in their old
@@ -90,33 +88,53 @@ function fieldKeys(a: BoardState, b: BoardState): (keyof BoardFields)[] {
  */
 export function diffBoard(prev: BoardState, next: BoardState): BoardDelta | undefined {
   const delta: BoardDelta = {};
-  const prevById = new Map<number, CardView>();
-  for (const c of prev.cards) prevById.set(c.id, c);
-  const nextById = new Map<number, CardView>();
   const upsert: CardView[] = [];
-  for (const c of next.cards) {
-    nextById.set(c.id, c);
-    const p = prevById.get(c.id);
-    if (p === undefined || !sameJson(p, c)) upsert.push(c);
+  const before = byStage(prev.cards);
+  const after = byStage(next.cards);
+  // A stage holding the same ids in the same order (most of them, most of the time) is compared
+  // card by card; only the stages whose ids changed need lookups by id and an order check.
+  const changed: number[] = [];
+  for (let r = 0; r < BOARD_STAGES.length; r++) {
+    const p = before[r];
+    const n = after[r];
+    if (sameIdSequence(p, n)) {
+      for (let i = 0; i < n.length; i++) if (!sameJson(p[i], n[i])) upsert.push(n[i]);
+    } else changed.push(r);
   }
   const remove: number[] = [];
-  for (const c of prev.cards) if (!nextById.has(c.id)) remove.push(c.id);
-  if (upsert.length) delta.upsert = upsert;
-  if (remove.length) delta.remove = remove;
-
-  const prevOrder = idsByStage(prev.cards);
   const order: Partial<Record<Stage, number[]>> = {};
   let anyOrder = false;
-  for (const [stage, ids] of idsByStage(next.cards)) {
-    const before = prevOrder.get(stage) ?? [];
-    const kept = before.filter((id) => nextById.get(id)?.stage === stage);
-    const was = new Set(before);
-    const added = ids.filter((id) => !was.has(id));
-    if (!sameIds(derivedOrder(kept, added), ids)) {
-      order[stage] = ids;
-      anyOrder = true;
+  if (changed.length) {
+    const prevById = new Map<number, CardView>();
+    const nextById = new Map<number, CardView>();
+    for (const r of changed) for (const c of before[r]) prevById.set(c.id, c);
+    for (const r of changed) for (const c of after[r]) nextById.set(c.id, c);
+    for (const r of changed) {
+      const stage = BOARD_STAGES[r];
+      for (const c of after[r]) {
+        const p = prevById.get(c.id);
+        if (p === undefined || !sameJson(p, c)) upsert.push(c);
+      }
+      for (const c of before[r]) if (!nextById.has(c.id)) remove.push(c.id);
+      const kept = before[r].filter((c) => nextById.get(c.id)?.stage === stage).map((c) => c.id);
+      const was = new Set(before[r].map((c) => c.id));
+      const ids = after[r].map((c) => c.id);
+      if (
+        !sameIds(
+          derivedOrder(
+            kept,
+            ids.filter((id) => !was.has(id)),
+          ),
+          ids,
+        )
+      ) {
+        order[stage] = ids;
+        anyOrder = true;
+      }
     }
   }
+  if (upsert.length) delta.upsert = upsert;
+  if (remove.length) delta.remove = remove;
   if (anyOrder) delta.order = order;
 
   const set: Partial<Record<keyof BoardFields, unknown>> = {};
@@ -142,24 +160,39 @@ export function applyBoardDelta(state: BoardState, delta: BoardDelta): BoardStat
   for (const [k, v] of Object.entries(delta.set ?? {})) if (k !== 'cards') fields[k] = v;
   if (!delta.upsert?.length && !delta.remove?.length && !delta.order) return out;
 
-  const byId = new Map<number, CardView>();
-  for (const c of state.cards) byId.set(c.id, c);
-  for (const id of delta.remove ?? []) {
-    if (!byId.delete(id)) throw new BoardDeltaError(`board delta removes card ${id}, which the board does not have`);
-  }
   const upserted = new Map<number, CardView>();
-  for (const c of delta.upsert ?? []) {
-    upserted.set(c.id, c);
-    byId.set(c.id, c);
+  for (const c of delta.upsert ?? []) upserted.set(c.id, c);
+  const removed = new Set(delta.remove ?? []);
+  const groups = byStage(state.cards);
+  // Only the stages the delta touches are rebuilt: where an upserted or removed card was or goes, and reordered ones.
+  const touched = new Set<number>();
+  for (const c of upserted.values()) touched.add(STAGE_RANK[c.stage]);
+  for (const s of Object.keys(delta.order ?? {})) if (Object.hasOwn(STAGE_RANK, s)) touched.add(STAGE_RANK[s as Stage]);
+  let found = 0;
+  for (let r = 0; r < groups.length; r++) {
+    for (const c of groups[r]) {
+      if (removed.has(c.id)) found++;
+      if (upserted.has(c.id) || removed.has(c.id)) touched.add(r);
+    }
   }
-  const before = idsByStage(state.cards);
+  if (found !== removed.size) throw new BoardDeltaError('board delta removes a card the board does not have');
+
+  const byId = new Map<number, CardView>();
+  for (const r of touched) for (const c of groups[r]) if (!removed.has(c.id)) byId.set(c.id, c);
+  for (const c of upserted.values()) byId.set(c.id, c);
   const cards: CardView[] = [];
-  for (const stage of BOARD_STAGES) {
+  let placed = 0;
+  for (let r = 0; r < BOARD_STAGES.length; r++) {
+    const stage = BOARD_STAGES[r];
+    if (!touched.has(r)) {
+      for (const c of groups[r]) cards.push(c);
+      continue;
+    }
     let ids = delta.order?.[stage];
     if (ids === undefined) {
-      const old = before.get(stage) ?? [];
-      const kept = old.filter((id) => byId.get(id)?.stage === stage);
-      const was = new Set(old);
+      const old = groups[r];
+      const kept = old.filter((c) => byId.get(c.id)?.stage === stage).map((c) => c.id);
+      const was = new Set(old.map((c) => c.id));
       const added: number[] = [];
       for (const c of upserted.values()) if (c.stage === stage && !was.has(c.id)) added.push(c.id);
       ids = derivedOrder(kept, added);
@@ -168,9 +201,10 @@ export function applyBoardDelta(state: BoardState, delta: BoardDelta): BoardStat
       const c = byId.get(id);
       if (c === undefined || c.stage !== stage) throw new BoardDeltaError(`board delta orders card ${id} in ${stage}, where the board does not have it`);
       cards.push(c);
+      placed++;
     }
   }
-  if (cards.length !== byId.size) throw new BoardDeltaError(`board delta leaves ${byId.size - cards.length} card(s) out of every stage's order`);
+  if (placed !== byId.size) throw new BoardDeltaError(`board delta leaves ${byId.size - placed} card(s) out of every stage's order`);
   out.cards = cards;
   return out;
 }
