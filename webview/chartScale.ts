@@ -19,6 +19,8 @@ export interface ChartSpec {
   data: BarDatum[];
   /** Formats an axis tick. */
   tick: (v: number) => string;
+  /** The values are counts: whole-number ticks. */
+  counts?: boolean;
 }
 
 export interface Bar {
@@ -57,6 +59,17 @@ export function niceMax(v: number): number {
   return 10 * p;
 }
 
+/** For counts: a whole-number maximum at or above v, at least 1. */
+export function niceCountMax(v: number): number {
+  return Math.max(1, Math.ceil(niceMax(v)));
+}
+
+/** How many tick steps split a whole-number maximum into whole numbers (at most 5). */
+export function countTicks(max: number): number {
+  if (max <= 5) return Math.max(1, max);
+  return [4, 5, 2].find((n) => max % n === 0) ?? 1;
+}
+
 /** Evenly spaced ticks from 0 to max (max included). */
 export function tickValues(max: number, count = 4): number[] {
   const out: number[] = [];
@@ -65,8 +78,10 @@ export function tickValues(max: number, count = 4): number[] {
 }
 
 /** Where each bar goes in the box: values scale from 0 to a nice maximum; a zero value has no height. */
-export function layoutBars(data: readonly BarDatum[], orientation: ChartSpec['orientation'], box: Box): Layout {
-  const max = niceMax(Math.max(0, ...data.map((d) => (Number.isFinite(d.value) ? d.value : 0))));
+export function layoutBars(data: readonly BarDatum[], orientation: ChartSpec['orientation'], box: Box, counts = false): Layout {
+  const top = Math.max(0, ...data.map((d) => (Number.isFinite(d.value) ? d.value : 0)));
+  const max = counts ? niceCountMax(top) : niceMax(top);
+  const steps = counts ? countTicks(max) : 4;
   const plotW = Math.max(0, box.width - box.left - box.right);
   const plotH = Math.max(0, box.height - box.top - box.bottom);
   const n = Math.max(1, data.length);
@@ -78,12 +93,12 @@ export function layoutBars(data: readonly BarDatum[], orientation: ChartSpec['or
       const h = scale(datum.value, plotH);
       return { x: box.left + i * slot + (slot - w) / 2, y: box.top + plotH - h, width: w, height: h, datum };
     });
-    return { bars, max, ticks: tickValues(max).map((value) => ({ value, at: box.top + plotH - (value / max) * plotH })) };
+    return { bars, max, ticks: tickValues(max, steps).map((value) => ({ value, at: box.top + plotH - (value / max) * plotH })) };
   }
   const slot = plotH / n;
   const h = slot * (1 - box.gap);
   const bars = data.map((datum, i) => ({ x: box.left, y: box.top + i * slot + (slot - h) / 2, width: scale(datum.value, plotW), height: h, datum }));
-  return { bars, max, ticks: tickValues(max).map((value) => ({ value, at: box.left + (value / max) * plotW })) };
+  return { bars, max, ticks: tickValues(max, steps).map((value) => ({ value, at: box.left + (value / max) * plotW })) };
 }
 
 export function formatUsd(v: number): string {
@@ -114,12 +129,20 @@ const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** The four charts the board shows, from the host's numbers. */
+/** The unit a time axis counts in, so that its ticks are round: hours, minutes or seconds. */
+export function timeUnit(maxMs: number): { ms: number; suffix: string } {
+  if (maxMs >= 2 * 3_600_000) return { ms: 3_600_000, suffix: 'h' };
+  if (maxMs >= 2 * 60_000) return { ms: 60_000, suffix: 'm' };
+  return { ms: 1000, suffix: 's' };
+}
+
 export function chartSpecs(v: ChartsView): ChartSpec[] {
   const n = v.days.length;
   const range = n ? `${dayLabel(v.days[0])} – ${dayLabel(v.days[n - 1])}` : 'no days';
   const zone = `days in ${v.timezone}`;
   const cost = sum(v.costPerDay);
   const done = sum(v.donePerDay);
+  const unit = timeUnit(Math.max(0, ...v.stageTimes.map((t) => t.medianMs)));
   return [
     {
       key: 'costPerDay',
@@ -147,7 +170,8 @@ export function chartSpecs(v: ChartsView): ChartSpec[] {
       summary: `Stories reaching done per day, ${range} (${zone}): ${done} in all.`,
       orientation: 'vertical',
       data: v.days.map((day, i) => ({ label: dayLabel(day), value: v.donePerDay[i] ?? 0, text: `${day}: ${plural(v.donePerDay[i] ?? 0, 'story', 'stories')} done` })),
-      tick: (x) => (Number.isInteger(x) ? String(x) : x.toFixed(1)),
+      tick: String,
+      counts: true,
     },
     {
       key: 'stageTime',
@@ -158,10 +182,10 @@ export function chartSpecs(v: ChartsView): ChartSpec[] {
       orientation: 'horizontal',
       data: v.stageTimes.map((s) => ({
         label: STAGE_NAMES[s.stage] ?? s.stage,
-        value: s.medianMs,
+        value: s.medianMs / unit.ms,
         text: `${STAGE_NAMES[s.stage] ?? s.stage}: median ${formatSpan(s.medianMs)}, mean ${formatSpan(s.meanMs)} (${plural(s.count, 'stay')})`,
       })),
-      tick: formatSpan,
+      tick: (x) => `${+x.toFixed(1)}${unit.suffix}`,
     },
   ];
 }

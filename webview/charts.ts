@@ -53,8 +53,8 @@ function renderChart(spec: ChartSpec): HTMLElement {
   caption.id = `${id}-caption`;
   fig.append(caption);
   if (!spec.data.length) return fig;
-  const box: Box = spec.orientation === 'vertical' ? VERTICAL : { width: WIDTH, height: spec.data.length * ROW + 24, left: 84, right: 10, top: 4, bottom: 18, gap: 0.25 };
-  const layout = layoutBars(spec.data, spec.orientation, box);
+  const box: Box = spec.orientation === 'vertical' ? VERTICAL : { width: WIDTH, height: spec.data.length * ROW + 24, left: 84, right: 20, top: 4, bottom: 18, gap: 0.25 };
+  const layout = layoutBars(spec.data, spec.orientation, box, spec.counts);
   const root = svg('svg', { viewBox: `0 0 ${box.width} ${box.height}`, role: 'img', 'aria-labelledby': caption.id, class: `chart-svg chart-${spec.orientation}` });
   root.append(svg('title', {}, `${spec.title}. ${spec.summary}`));
   for (const t of layout.ticks) {

@@ -2,7 +2,7 @@
 // goes (zero, negative and not-a-number values included) and the texts shown in tooltips.
 import * as assert from 'node:assert/strict';
 import type { ChartsView } from '../../src/protocol/messages';
-import { chartSpecs, dayLabel, formatSpan, formatUsd, layoutBars, niceMax, tickValues, type Box } from '../../webview/chartScale';
+import { chartSpecs, dayLabel, formatSpan, formatUsd, layoutBars, niceMax, tickValues, timeUnit, type Box } from '../../webview/chartScale';
 
 const box: Box = { width: 110, height: 60, left: 10, right: 0, top: 0, bottom: 10, gap: 0 };
 const d = (value: number, label = 'x') => ({ label, value, text: `${label}=${value}` });
@@ -58,6 +58,15 @@ describe('charts: scale and bars', () => {
       l.ticks.map((t) => t.at),
       [10, 35, 60, 85, 110],
     );
+  });
+
+  it('counts get whole-number ticks', () => {
+    const ticks = (top: number) => layoutBars([d(top)], 'vertical', box, true).ticks.map((t) => t.value);
+    assert.deepEqual(ticks(0), [0, 1]);
+    assert.deepEqual(ticks(3), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(ticks(7), [0, 2, 4, 6, 8, 10]);
+    assert.deepEqual(ticks(21), [0, 5, 10, 15, 20, 25]);
+    assert.ok([3, 7, 12, 21, 150].every((top) => ticks(top).every(Number.isInteger)));
   });
 
   it('lays out nothing for no data', () => {
@@ -117,10 +126,18 @@ describe('charts: from the host numbers to the four charts', () => {
     assert.deepEqual(
       stages.data.map((x) => [x.label, x.value, x.text]),
       [
-        ['Current', 7_200_000, 'Current: median 2h, mean 3h (3 stays)'],
-        ['QA', 60_000, 'QA: median 1m, mean 1m (1 stay)'],
+        ['Current', 2, 'Current: median 2h, mean 3h (3 stays)'],
+        ['QA', 1 / 60, 'QA: median 1m, mean 1m (1 stay)'],
       ],
     );
+  });
+
+  it('counts time in hours, minutes or seconds, whichever keeps the axis round', () => {
+    assert.deepEqual(timeUnit(5 * 3_600_000), { ms: 3_600_000, suffix: 'h' });
+    assert.deepEqual(timeUnit(90 * 60_000), { ms: 60_000, suffix: 'm' });
+    assert.deepEqual(timeUnit(30_000), { ms: 1000, suffix: 's' });
+    const stages = chartSpecs(view)[3];
+    assert.equal(stages.tick(2.5), '2.5h');
   });
 
   it('says so when there is nothing to show', () => {
