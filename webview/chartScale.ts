@@ -142,7 +142,9 @@ export function chartSpecs(v: ChartsView): ChartSpec[] {
   const zone = `days in ${v.timezone}`;
   const cost = sum(v.costPerDay);
   const done = sum(v.donePerDay);
-  const unit = timeUnit(Math.max(0, ...v.stageTimes.map((t) => t.medianMs)));
+  // the stages a story works its way through (time in done is only the wait before archiving)
+  const stageTimes = v.stageTimes.filter((t) => t.stage !== 'done' && t.stage !== 'archived');
+  const unit = timeUnit(Math.max(0, ...stageTimes.map((t) => t.medianMs)));
   return [
     {
       key: 'costPerDay',
@@ -176,11 +178,11 @@ export function chartSpecs(v: ChartsView): ChartSpec[] {
     {
       key: 'stageTime',
       title: 'Median time in stage',
-      summary: v.stageTimes.length
+      summary: stageTimes.length
         ? `Median time a story spent in each stage, for stays that ended in the last ${plural(n, 'day')}.`
         : `No story left a stage in the last ${plural(n, 'day')}.`,
       orientation: 'horizontal',
-      data: v.stageTimes.map((s) => ({
+      data: stageTimes.map((s) => ({
         label: STAGE_NAMES[s.stage] ?? s.stage,
         value: s.medianMs / unit.ms,
         text: `${STAGE_NAMES[s.stage] ?? s.stage}: median ${formatSpan(s.medianMs)}, mean ${formatSpan(s.meanMs)} (${plural(s.count, 'stay')})`,

@@ -95,11 +95,12 @@ describe('charts: from the host numbers to the four charts', () => {
     stageTimes: [
       { stage: 'current', count: 3, medianMs: 2 * 3_600_000, meanMs: 3 * 3_600_000 },
       { stage: 'qa', count: 1, medianMs: 60_000, meanMs: 60_000 },
+      { stage: 'done', count: 4, medianMs: 4 * 3_600_000, meanMs: 4 * 3_600_000 },
     ],
     skipped: { usage: 0, audit: 1 },
   };
 
-  it('has a bar per day, per agent and per stage, with exact values in the tooltips', () => {
+  it('has a bar per day, per agent and per stage a story works through (not done), with exact values in the tooltips', () => {
     const [cost, agents, done, stages] = chartSpecs(view);
     assert.deepEqual([cost.key, agents.key, done.key, stages.key], ['costPerDay', 'costPerAgent', 'donePerDay', 'stageTime']);
     assert.deepEqual(
@@ -141,7 +142,7 @@ describe('charts: from the host numbers to the four charts', () => {
   });
 
   it('says so when there is nothing to show', () => {
-    const empty = chartSpecs({ ...view, costPerAgent: [], stageTimes: [] });
+    const empty = chartSpecs({ ...view, costPerAgent: [], stageTimes: view.stageTimes.filter((t) => t.stage === 'done') });
     assert.match(empty[1].summary, /^No agent cost/);
     assert.match(empty[3].summary, /^No story left a stage/);
     assert.deepEqual(empty[1].data, []);
