@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WorkStore } from '../../src/core/store/workStore';
+import { STAGES } from '../../src/core/model/stage';
 import { storyText, tempProject, type TempProject } from './store-fixture';
 
 describe('store: rescanning changed paths', () => {
@@ -124,6 +125,10 @@ describe('store: rescanning changed paths', () => {
   it('a burst of 50 moves, named in any order, ends with every story where its file is', async () => {
     for (let i = 10; i < 60; i++) project.put('backlog', `${i}_story_b${i}.md`, storyText(`Burst ${i}`));
     await store.scan();
+    // The sorted list and the stage index exist before the burst: they are patched, not rebuilt.
+    assert.equal(store.all().length, 56);
+    assert.equal(store.inStage('backlog').length, 55);
+    const heldBacklog = store.inStage('backlog');
     fs.mkdirSync(project.dir('current'), { recursive: true });
     const paths: string[] = [];
     for (let i = 10; i < 60; i++) {
@@ -138,7 +143,22 @@ describe('store: rescanning changed paths', () => {
     assert.ok(r.changes.every((c) => c.kind === 'moved'));
     for (let i = 10; i < 60; i++) assert.equal(store.get(i)!.stage, 'current', `story ${i}`);
     assert.equal(store.inStage('current').length, 50);
+    assert.equal(heldBacklog.length, 55, 'a stage list handed out before is not changed under its holder');
     assert.ok(!sentinelSeen());
+    const fresh = new WorkStore(project.root);
+    await fresh.scan();
+    const view = (s: WorkStore) => s.all().map((i) => `${i.id}:${i.stage}`);
+    assert.deepEqual(
+      view(store).filter((v) => !v.startsWith('99:')),
+      view(fresh).filter((v) => !v.startsWith('99:')),
+    );
+    for (const stage of STAGES) {
+      assert.deepEqual(
+        store.inStage(stage).map((i) => i.id),
+        fresh.inStage(stage).map((i) => i.id),
+        stage,
+      );
+    }
   });
 
   it("the store's own move and patch re-read only the story's file", async () => {

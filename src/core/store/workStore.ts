@@ -126,7 +126,7 @@ export class WorkStore {
       const change = changeOf(this.items.get(id), got.items.get(id)!);
       if (change) changes.push(change);
     }
-    if (got.ids.size) this.setItems(got.items);
+    if (got.ids.size) this.updateItems(got.items, got.ids);
     return { items: this.items, conflicts: this.conflicts, changes, strays: this.strays };
   }
 
@@ -153,6 +153,20 @@ export class WorkStore {
     this.conflicts = pass.conflicts;
     this.strays = pass.strays;
     return { items: next, conflicts: pass.conflicts, changes, strays: pass.strays };
+  }
+
+  /** A few numbers changed: the sorted list and the stage index are patched, not rebuilt (a new array for each stage touched). */
+  private updateItems(items: Map<number, WorkItem>, ids: ReadonlySet<number>): void {
+    const prev = this.items;
+    this.items = items;
+    for (const id of ids) {
+      const was = prev.get(id);
+      const now = items.get(id);
+      if (this.sorted) placeById(this.sorted, id, now);
+      if (!this.byStage) continue;
+      if (was) this.byStage.set(was.stage, placeById([...this.byStage.get(was.stage)!], id, undefined));
+      if (now) this.byStage.set(now.stage, placeById([...this.byStage.get(now.stage)!], id, now));
+    }
   }
 
   private setItems(items: Map<number, WorkItem>): void {
@@ -364,6 +378,21 @@ export class WorkStore {
   private rel(file: string): string {
     return path.relative(this.root, file);
   }
+}
+
+/** Puts `item` (or nothing) where number `id` belongs in a list sorted by number; returns the list. */
+function placeById(list: WorkItem[], id: number, item: WorkItem | undefined): WorkItem[] {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  const present = lo < list.length && list[lo].id === id;
+  if (item) list.splice(lo, present ? 1 : 0, item);
+  else if (present) list.splice(lo, 1);
+  return list;
 }
 
 /** What became of one number between two scans, if anything. */
