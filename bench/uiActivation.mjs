@@ -27,6 +27,7 @@ export async function benchActivation({ page, server, log, report, fmtStats, tri
       log(`activation trial ${i + 1}: ${e.message}`);
       return {};
     });
+    if (f.error) log(f.error);
     log(`activation trial ${i + 1}: shown ${f.shown} ms; load ${f.load} call ${f.call} finish ${f.finish} (${f.event})`);
     if (f.shown !== undefined) shown.push(f.shown);
     if (f.load !== undefined) {

@@ -31,7 +31,7 @@ export async function runningCount(page) {
   return Number(/(\d+) running/.exec(txt ?? '')?.[1] ?? 0);
 }
 
-export async function waitRunning(page, n, { timeout = 300_000, log = () => {} } = {}) {
+export async function waitRunning(page, n, { timeout = 600_000, log = () => {} } = {}) {
   const until = Date.now() + timeout;
   let last = -1;
   for (;;) {
@@ -46,8 +46,31 @@ export async function waitRunning(page, n, { timeout = 300_000, log = () => {} }
 
 /** Opens the board in an editor panel (Huskies: Open Board) and returns the frame that shows card `id`. */
 export async function openBoardPanel(page, id, { timeout = 60_000 } = {}) {
-  await runCommand(page, 'Huskies: Open Board', 'huskies.openBoard');
-  return frameWith(page, cardSel(id), { timeout });
+  // The command is there once the extension is: its status bar item says so.
+  await page.locator(`[id="${STATUS_ITEM}"]`).first().waitFor({ state: 'attached', timeout: 180_000 });
+  await runCommand(page, 'Huskies: Open Board', 'huskies.openBoard', { timeout: 60_000 });
+  return showCard(await frameWith(page, '#filter-text', { timeout }), id, { timeout });
+}
+
+/**
+ * Makes card `id` have an element in this board: a column renders only the cards in view, so when
+ * the card is not there, the board's filter is set to "#id". Returns the frame.
+ */
+export async function showCard(frame, id, { timeout = 60_000 } = {}) {
+  const has = () => frame.evaluate((sel) => !!document.querySelector(sel), cardSel(id)).catch(() => false);
+  const until = Date.now() + Math.min(timeout, 5000);
+  while (Date.now() < until) {
+    if (await has()) return frame;
+    await sleep(250);
+  }
+  await frame.evaluate((text) => {
+    const box = document.querySelector('#filter-text');
+    if (!box) throw new Error('the board has no filter box');
+    box.value = text;
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+  }, `#${id}`);
+  await frame.waitForFunction((sel) => !!document.querySelector(sel), cardSel(id), { timeout, polling: 250 });
+  return frame;
 }
 
 /**

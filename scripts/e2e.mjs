@@ -166,8 +166,9 @@ async function main() {
     });
     page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
     await timed('open the workbench', async () => {
-      await page.goto(server.folderUrl, { waitUntil: 'domcontentloaded', timeout: 60_000 });
-      await page.locator('.monaco-workbench').first().waitFor({ state: 'visible', timeout: 60_000 });
+      // Generous: on a busy machine (others compiling, agents streaming) the first load takes minutes.
+      await page.goto(server.folderUrl, { waitUntil: 'domcontentloaded', timeout: 240_000 });
+      await page.locator('.monaco-workbench').first().waitFor({ state: 'visible', timeout: 240_000 });
     });
 
     // ------------------------------------------------------------ scenarios

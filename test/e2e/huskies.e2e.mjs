@@ -3,10 +3,11 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from '../../scripts/codeServer.mjs';
-import { SEL, activityBarEntry, findInWebviews, quickInputVisible, runCommand, statusBarItem, waitForInputBox, waitInWebviews } from './workbench.mjs';
+import { SEL, activityBarEntry, expandAllStages, findInWebviews, quickInputVisible, runCommand, statusBarItem, waitForInputBox, waitInWebviews } from './workbench.mjs';
 import { contextMenuLabels, dragCardTo, waitForChangesEditor } from './review.mjs';
 import { scheduleTests } from './schedule.mjs';
 import { mcpTests } from './mcp.mjs';
+import { scaleTests } from './scale.mjs';
 
 export const STATUS_ITEM_ID = 'huskies.huskies-vscode.agents';
 const card = (id) => `div.card[data-story-id="${id}"]`;
@@ -38,6 +39,8 @@ export const tests = [
     name: 'board lists the backlog stories',
     async run({ page, log }) {
       const loc = await findInWebviews(page, card(1), { timeout: 45_000, state: 'visible' });
+      // The sidebar opens only the stage with work in progress: open them all for the scenarios that follow.
+      log(`stage sections opened: ${await expandAllStages(page)}`);
       const stage = await loc.first().getAttribute('data-stage');
       const text = (await loc.first().innerText()).replace(/\s+/g, ' ').trim();
       log(`card #1: data-stage="${stage}" text="${text.slice(0, 80)}"`);
@@ -214,7 +217,9 @@ export const tests = [
   },
   ...scheduleTests,
   ...mcpTests,
+  // Last: they start 30 agents and grow a transcript to 100,000 records.
+  ...scaleTests,
 ];
 
 /** The subset that scripts/demo.sh --smoke runs. */
-export const smokeTests = tests.filter((t) => !/palette|output panel/.test(t.name));
+export const smokeTests = tests.filter((t) => !/palette|output panel|^scale:/.test(t.name));

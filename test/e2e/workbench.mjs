@@ -164,3 +164,22 @@ export async function screenshot(page, path) {
     return undefined;
   }
 }
+
+/**
+ * Opens every closed stage section of every board on the page (the sidebar shows only the stage with
+ * work in progress by default, and Archived stays closed). The board keeps a section the user opened
+ * open, so once is enough. Returns how many it opened.
+ */
+export async function expandAllStages(page) {
+  let opened = 0;
+  for (const f of page.frames()) {
+    opened += await f
+      .evaluate(() => {
+        const closed = [...document.querySelectorAll('section.stage .stage-toggle[aria-expanded="false"]')];
+        for (const b of closed) b.click();
+        return closed.length;
+      })
+      .catch(() => 0);
+  }
+  return opened;
+}
