@@ -11,6 +11,8 @@ export interface Attention {
   reason: AttentionReason;
   /** The notification text, naming the story. */
   message: string;
+  /** A question's suggested answers (front matter question_options), offered as buttons. */
+  options?: string[];
 }
 
 /** One key per story and reason: a notification is shown once per key while the condition lasts. */
@@ -28,11 +30,41 @@ export function needsUser(snap: Pick<Snapshot, 'items' | 'runs' | 'waits'>): Att
     const failure = it.frontMatter.merge_failure;
     // A failed merge with no agent on it (no mergemaster, or its attempts used up and the story blocked).
     if (it.stage === 'merge' && failure != null) out.push({ id: it.id, reason: 'mergeFailed', message: `The merge of story ${name} failed: ${cut(String(failure))}` });
-    else if (it.blocked && question) out.push({ id: it.id, reason: 'question', message: `Story ${name}: the agent asks: ${cut(question)}` });
-    else if (it.blocked) out.push({ id: it.id, reason: 'blocked', message: `Story ${name} is blocked${it.blockedReason ? `: ${cut(it.blockedReason)}` : '.'}` });
+    else if (it.blocked && question) {
+      const options = Array.isArray(it.frontMatter.question_options) ? it.frontMatter.question_options.filter((o): o is string => typeof o === 'string' && o.trim() !== '') : [];
+      out.push({ id: it.id, reason: 'question', message: `Story ${name}: the agent asks: ${cut(question)}`, ...(options.length ? { options } : {}) });
+    } else if (it.blocked) out.push({ id: it.id, reason: 'blocked', message: `Story ${name} is blocked${it.blockedReason ? `: ${cut(it.blockedReason)}` : '.'}` });
     else if (it.stage === 'qa' && REVIEW_WAIT.test(snap.waits.get(it.id) ?? '')) out.push({ id: it.id, reason: 'review', message: `Story ${name} is ready for your review.` });
   }
   return out;
+}
+
+/**
+ * A question notification's buttons: its first three options (answered by index), then Answer… for
+ * words of your own. A notification tells its buttons apart by title, so of two equal ones the first stands.
+ */
+export function questionButtons(options: readonly string[]): { title: string; index?: number }[] {
+  const out: { title: string; index?: number }[] = [];
+  const seen = new Set<string>(['Answer…']);
+  options.forEach((o, index) => {
+    const title = o.length > 40 ? `${o.slice(0, 39)}…` : o;
+    if (out.length < 3 && !seen.has(title)) {
+      seen.add(title);
+      out.push({ title, index });
+    }
+  });
+  return [...out, { title: 'Answer…' }];
+}
+
+/**
+ * The text of option `index` of a story's open question, read from its front matter: the board and
+ * the notification send only the index, so no text from a webview reaches the agent.
+ */
+export function optionText(it: { frontMatter: Record<string, unknown> } | undefined, index: number): string | undefined {
+  const options = it?.frontMatter.question_options;
+  if (!it || typeof it.frontMatter.question !== 'string' || !Array.isArray(options)) return undefined;
+  const text: unknown = options[index];
+  return typeof text === 'string' && text.trim() ? text : undefined;
 }
 
 export interface MergeStatus {

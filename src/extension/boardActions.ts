@@ -6,7 +6,7 @@ import { redact, type Huskies as Orchestrator } from '../core/api';
 import type { CardAction, HostMessage, WebviewMessage } from '../protocol/messages';
 import { CommandIds } from './commandIds';
 import { helpCommand } from './helpActions';
-import { USE_OTHER_AGENT } from './storyCommands';
+import { ANSWER_OPTION, USE_OTHER_AGENT } from './storyCommands';
 
 const ACTION_COMMANDS: Record<CardAction, string> = {
   start: CommandIds.startAgent,
@@ -48,24 +48,9 @@ export function boardActions(orch: () => Orchestrator | undefined, tellBoards: (
         return exec(CommandIds.sendFollowUp, m.storyId);
       case 'answer':
         return exec(CommandIds.answerQuestion, m.storyId);
-      case 'answerOption': {
-        // The webview sends the option's index only: the text is the one in the story's front matter.
-        const o = orch();
-        const it = o?.store.get(m.storyId);
-        const options = it?.frontMatter.question_options;
-        const text = Array.isArray(options) && typeof options[m.index] === 'string' ? (options[m.index] as string) : undefined;
-        if (!o || !it || typeof it.frontMatter.question !== 'string' || !text) {
-          void vscode.window.showWarningMessage(`Huskies: story #${m.storyId} has no open question with that option any more.`);
-          return;
-        }
-        try {
-          await o.answer(m.storyId, text, 'board');
-          return exec(CommandIds.showAgentOutput, m.storyId);
-        } catch (err) {
-          void vscode.window.showWarningMessage(`Huskies: the answer to story #${m.storyId} was not sent: ${redact((err as Error).message)}`);
-        }
-        return;
-      }
+      case 'answerOption':
+        // The webview sends the option's index only: the command reads the text from the story's front matter.
+        return exec(ANSWER_OPTION, m);
       case 'acknowledgeAgent':
         return exec(CommandIds.acknowledgeAgent, m.agent);
       case 'approve':

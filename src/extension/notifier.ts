@@ -3,10 +3,11 @@
 import * as vscode from 'vscode';
 import type { Snapshot } from '../core/api';
 import { helpCommand, helpLabel } from './helpActions';
-import { AttentionLedger, mergeStatus, mergeStatusText, needsUser, type Attention, type AttentionReason } from './attention';
+import { AttentionLedger, mergeStatus, mergeStatusText, needsUser, questionButtons, type Attention, type AttentionReason } from './attention';
 import { CommandIds } from './commandIds';
+import { ANSWER_OPTION } from './storyCommands';
 
-const ACTIONS: Record<AttentionReason, { title: string; command: string }[]> = {
+const ACTIONS: Record<AttentionReason, { title: string; command: string; index?: number }[]> = {
   review: [
     { title: 'Approve', command: CommandIds.approveStory },
     { title: 'Reject', command: CommandIds.rejectStory },
@@ -77,11 +78,13 @@ export class Notifier implements vscode.Disposable {
   }
 
   private show(a: Attention): void {
-    const actions = ACTIONS[a.reason];
+    const actions = a.options?.length
+      ? questionButtons(a.options).map((b) => ({ title: b.title, command: b.index === undefined ? CommandIds.answerQuestion : ANSWER_OPTION, index: b.index }))
+      : ACTIONS[a.reason];
     const show = a.reason === 'review' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
     void show(`Huskies: ${a.message}`, ...actions.map((x) => x.title)).then((pick) => {
       const act = actions.find((x) => x.title === pick);
-      if (act) void vscode.commands.executeCommand(act.command, a.id);
+      if (act) void vscode.commands.executeCommand(act.command, a.id, ...(act.index !== undefined ? [act.index] : []));
     });
   }
 

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { STAGES, STAGE_TITLES, type ChangedFile, type Huskies as Orchestrator, type RunRecord, type Stage, type StoryChanges } from '../core/api';
 import { programName } from '../protocol/programs';
+import { optionText } from './attention';
 import { agentLimitOf } from './boardModel';
 import { CommandIds } from './commandIds';
 import { gitUri } from './gitContent';
@@ -23,6 +24,9 @@ export function storyIdOf(arg: unknown): number | undefined {
 
 /** Moves a story's next run from a rate-limited agent to another one (the card's "Use another agent"). */
 export const USE_OTHER_AGENT = 'huskies.useOtherAgent';
+
+/** Answers a story's open question with the agent's suggested option number `index` (arguments: story, index). */
+export const ANSWER_OPTION = 'huskies.answerOption';
 
 export interface StoryCommandDeps {
   requireOrch(): Orchestrator;
@@ -150,6 +154,16 @@ export function storyCommands(d: StoryCommandDeps): Record<string, (...args: unk
       const o = d.requireOrch();
       const id = await storyFor(arg, 'Fix Up Failed Merge', (id) => stageOf(id) === 'merge' && o.store.get(id)?.frontMatter.merge_failure !== undefined);
       if (id !== undefined) await o.fixup(id);
+    },
+    [ANSWER_OPTION]: async (arg, indexArg) => {
+      const o = d.requireOrch();
+      const id = storyIdOf(arg);
+      const index = typeof indexArg === 'number' ? indexArg : typeof arg === 'object' && arg && 'index' in arg ? (arg as { index: unknown }).index : undefined;
+      if (id === undefined || typeof index !== 'number' || !Number.isInteger(index)) throw new Error('Answer with an option needs a story number and an option number.');
+      const text = optionText(o.store.get(id), index);
+      if (!text) throw new Error(`Story #${id} has no open question with option ${index + 1} (any more).`);
+      await o.answer(id, text, 'user');
+      d.showOutput(id);
     },
     [USE_OTHER_AGENT]: async (arg) => {
       const o = d.requireOrch();

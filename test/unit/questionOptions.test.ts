@@ -6,6 +6,8 @@ import type { HuskiesEvent } from '../../src/core/model/events';
 import { askQuestion } from '../../src/core/mcp/storyTools';
 import type { McpDeps } from '../../src/core/mcp/types';
 import { nullLogger } from '../../src/core/util/log';
+import type { Snapshot } from '../../src/core/api';
+import { needsUser, optionText, questionButtons } from '../../src/extension/attention';
 import { makeCore } from '../fixtures/core';
 import { item } from '../fixtures/memoryState';
 
@@ -73,5 +75,32 @@ describe('questions with options', () => {
     await c2.request({ type: 'item.ask', id: 1, runId: r2, question: 'A or B?', options: ['A', 'B'], source: 'mcp' });
     await c2.request({ type: 'item.unblock', id: 1, source: 'user' });
     assert.ok(!('question_options' in c2.state.item(1)!.frontMatter));
+  });
+});
+
+describe('question notifications with options', () => {
+  it('the notification carries the options; its buttons are the first three, then Answer…', () => {
+    const asked = item(1, 'current', { blocked: true, frontMatter: { question: 'Which greeting?', question_options: ['Hello', 'Hi', 5, 'Hey', 'Yo'] } });
+    const snap = { items: [asked], runs: [], waits: new Map() } as unknown as Pick<Snapshot, 'items' | 'runs' | 'waits'>;
+    const [a] = needsUser(snap);
+    assert.equal(a.reason, 'question');
+    assert.deepEqual(a.options, ['Hello', 'Hi', 'Hey', 'Yo']);
+    assert.deepEqual(questionButtons(a.options!), [{ title: 'Hello', index: 0 }, { title: 'Hi', index: 1 }, { title: 'Hey', index: 2 }, { title: 'Answer…' }]);
+  });
+
+  it('equal or long options: the first of equal titles stands, long ones are cut, the index stays the option’s own', () => {
+    const long = 'x'.repeat(60);
+    assert.deepEqual(questionButtons(['A', 'A', long, 'Answer…']), [{ title: 'A', index: 0 }, { title: `${'x'.repeat(39)}…`, index: 2 }, { title: 'Answer…' }]);
+  });
+});
+
+describe('answering with an option', () => {
+  it('the text is the option in the story file, by index; nothing without an open question or such an option', () => {
+    const fm = { question: 'Which greeting?', question_options: ['Hello', 'Hi'] };
+    assert.equal(optionText({ frontMatter: fm }, 1), 'Hi');
+    assert.equal(optionText({ frontMatter: fm }, 2), undefined);
+    assert.equal(optionText({ frontMatter: { question_options: ['Hello'] } }, 0), undefined, 'the question was answered');
+    assert.equal(optionText({ frontMatter: { question: 'Q', question_options: [7] } }, 0), undefined);
+    assert.equal(optionText(undefined, 0), undefined);
   });
 });
