@@ -12,7 +12,9 @@
 //     board, clicks with 30 agents streaming, a record → its output row, a 100,000-message transcript opened.
 //  8. The output panel, host side (bench/output.ts, --output-only): a 100,000-record transcript's first page and
 //     older pages; 10 agents streaming into 10 output feeds and fake webviews: messages/s and write → applied latency.
-// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only] [-- --mcp-only --mcp-clients 30 --mcp-calls 200] [-- --store-only --stories 10000 --store-runs 5] [-- --stream-only --agents 30 --rate 200 --seconds 120 --supervised] [-- --ui-only --trials 10 --only p8,p3,click,p1,p6] [-- --output-only --output-agents 10 --output-rate 100 --output-seconds 10 --output-records 100000]
+//  9. The board replica (bench/board.ts, --board-only): on N stories, snapshot bytes without and with Archived, the
+//     whole state sent before, one hand move's delta, and median ms per change of buildBoardState + diff.
+// Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only] [-- --mcp-only --mcp-clients 30 --mcp-calls 200] [-- --store-only --stories 10000 --store-runs 5] [-- --stream-only --agents 30 --rate 200 --seconds 120 --supervised] [-- --ui-only --trials 10 --only p8,p3,click,p1,p6] [-- --output-only --output-agents 10 --output-rate 100 --output-seconds 10 --output-records 100000] [-- --board-only --stories 10000 --board-changes 20]
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -25,6 +27,7 @@ import { TranscriptWriter } from '../src/core/agents/transcript';
 import { LiveHub } from '../src/core/agents/liveHub';
 import { Huskies as Orchestrator } from '../src/core/api';
 import { ensureSimBuilt, makeRepo, SIM_AGENT, waitFor } from '../test/fixtures/repo';
+import { boardBench } from './board';
 import { soakBench } from './soak';
 import { mergeBench } from './merge';
 import { mcpBench } from './mcp';
@@ -202,6 +205,7 @@ function uiBench(): Promise<void> {
   if (process.argv.includes('--merge-only')) return mergeBench();
   if (process.argv.includes('--mcp-only')) return mcpBench();
   if (process.argv.includes('--store-only')) return storeBench();
+  if (process.argv.includes('--board-only')) return boardBench();
   if (process.argv.includes('--stream-only')) return streamBench();
   if (process.argv.includes('--ui-only')) return uiBench();
   if (process.argv.includes('--output-only')) return outputBench();
