@@ -2,9 +2,12 @@
 // project with N story files spread over the stage folders, then, as medians of several runs:
 // the bare baseline (read every file and YAML-parse its front matter, nothing else), the work
 // store's cold scan, a full read-only start with reconcile, the `huskies status` snapshot, one
-// auto-assign pass, and memory after the load. Prints numbers and ratios; asserts nothing.
+// auto-assign pass, and memory after the load; then `huskies status` from the bundled CLI
+// (dist/cli.js; --build-cli rebuilds it first) on the same project: its wall time and peak RSS.
+// Prints numbers and ratios; asserts nothing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import { Huskies as Orchestrator } from '../src/core/api';
 import { WorkStore } from '../src/core/store/workStore';
@@ -75,6 +78,26 @@ function bareSync(dir: string): number {
   return ms(t);
 }
 
+/** `huskies status` from the bundled CLI: wall time and peak RSS (from /usr/bin/time -v), medians of `runs`. */
+function bundledStatus(dir: string, runs: number): string {
+  const root = path.join(__dirname, '..');
+  const cli = path.join(root, 'dist', 'cli.js');
+  if (process.argv.includes('--build-cli') || !fs.existsSync(cli)) execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'ignore' });
+  if (!fs.existsSync('/usr/bin/time')) return 'bundled CLI: /usr/bin/time is not installed, peak RSS not measured';
+  const wall: number[] = [];
+  const rss: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t = process.hrtime.bigint();
+    const p = spawnSync('/usr/bin/time', ['-v', process.execPath, cli, 'status'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    wall.push(ms(t));
+    const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(p.stderr ?? '');
+    if (p.status !== 0 || !kb) return `bundled CLI: huskies status failed (exit ${p.status}): ${(p.stderr ?? '').split('\n').slice(-5).join(' ')}`;
+    rss.push(Number(kb[1]) * 1024);
+  }
+  const built = new Date(fs.statSync(cli).mtimeMs).toISOString();
+  return `${'bundled CLI `huskies status` (wall, peak rss)'.padEnd(42)}: ${median(wall).toFixed(1).padStart(7)} ms, ${mb(median(rss))} MB  (dist/cli.js of ${built})`;
+}
+
 export async function storeBench(): Promise<void> {
   const n = arg('stories', 10_000);
   const runs = arg('store-runs', 5);
@@ -139,6 +162,7 @@ export async function storeBench(): Promise<void> {
     line('status snapshot', snap);
     console.log(`${'auto-assign pass (median of 50)'.padEnd(42)}: ${median(assign).toFixed(2).padStart(7)} ms`);
     console.log(`memory after load: rss ${mb(mem.rss)} MB, heap ${mb(mem.heapUsed)} MB${global.gc ? '' : ' (run node with --expose-gc for settled numbers)'}`);
+    console.log(bundledStatus(repo.dir, Math.min(runs, 3)));
   } finally {
     repo.cleanup();
   }
