@@ -158,7 +158,7 @@ export async function streamBench(): Promise<void> {
     await new Promise((r) => setTimeout(r, warmup * 1000));
     const running = o.registry.all().filter((r) => r.status === 'running').length;
     global.gc?.();
-    const rssWarm = process.memoryUsage().rss;
+    const { rss: rssWarm, heapUsed: heapWarm } = process.memoryUsage();
     const profile = process.argv[process.argv.indexOf('--profile') + 1];
     const session = process.argv.includes('--profile') ? new Session() : undefined;
     if (session) {
@@ -185,6 +185,8 @@ export async function streamBench(): Promise<void> {
     const secs = (Date.now() - tw) / 1000;
     const msgs = live - live0;
     const rssEnd = process.memoryUsage().rss;
+    global.gc?.();
+    const { rss: rssEndGc, heapUsed: heapEnd } = process.memoryUsage();
     const b = { count: boards - boards0, ns: boardNs - boardNs0 };
     for (let i = 1; i <= n; i++) await o.stopAgent(i).catch(() => undefined);
     await waitFor(() => o.registry.all().every((r) => r.status !== 'queued' && r.status !== 'running'), 'all runs ended', 600_000, 100);
@@ -198,7 +200,10 @@ export async function streamBench(): Promise<void> {
     console.log(
       `board builds on 'changed': ${b.count} (${(b.count / secs).toFixed(1)}/s), ${(b.ns / 1e6 / Math.max(1, b.count)).toFixed(2)} ms each, max ${ms(boardMaxNs)} ms, ${((b.ns / 1e9 / secs) * 100).toFixed(1)}% of the time`,
     );
-    console.log(`rss: start ${MB(rssStart)} MB, after warm-up ${MB(rssWarm)} MB, end ${MB(rssEnd)} MB`);
+    console.log(`rss: start ${MB(rssStart)} MB, after warm-up ${MB(rssWarm)} MB, end ${MB(rssEnd)} MB (${MB(rssEndGc)} MB after a full GC)`);
+    const mem = process.memoryUsage();
+    console.log(`external ${MB(mem.external)} MB, array buffers ${MB(mem.arrayBuffers)} MB at the end`);
+    console.log(`heap used after a full GC: after warm-up ${MB(heapWarm)} MB, end ${MB(heapEnd)} MB (${((((heapEnd - heapWarm) / secs) * 60) / 1024 / 1024).toFixed(2)} MB/min)`);
     console.log(`rss growth after warm-up: ${(perMin / 1024 / 1024).toFixed(2)} MB/min (linear fit of ${samples.length} samples)`);
     console.log(`extrapolated to 1 hour: ${perMin >= 0 ? '+' : ''}${((perMin * 60) / 1024 / 1024).toFixed(0)} MB (shortened soak of ${secs.toFixed(0)} s, extrapolated)`);
     const recs = checks.reduce((s, c) => s + c.records, 0);

@@ -52,7 +52,11 @@ export class LiveHub {
 
   publish(runId: string, records: TranscriptRecord[]): void {
     if (records.length === 0 || this.subs.size === 0) return;
-    const cut = records.map((r) => ({ ...r, msg: cutForLive(r.msg) }));
+    // A record is copied only when its message is cut (records are not changed after they are written).
+    const cut = records.map((r) => {
+      const msg = cutForLive(r.msg);
+      return msg === r.msg ? r : { ...r, msg };
+    });
     for (const sub of this.subs) {
       if (sub.runId !== '*' && sub.runId !== runId) continue;
       let p = sub.pending.get(runId);

@@ -1,6 +1,6 @@
 // Runs one AgentLaunch to its end: the program, its stream parser, the masked transcript and the
 // status file beside it. The same code runs inside the host (in-process runs) and in the supervisor.
-import type { AgentMessage, OutcomeKind, RunOutcome } from '../model/agentMessage';
+import type { AgentMessage, OutcomeKind, RunOutcome, TranscriptRecord } from '../model/agentMessage';
 import type { AgentLaunch, RunSignal } from '../ports/spawner';
 import { AgentProcess, systemClock, type Clock } from './agentProcess';
 import { createParser } from './parsers';
@@ -23,6 +23,32 @@ export interface RunHostOptions {
   /** Who owns the run, as recorded in the status file. */
   owner: RunOwner;
   clock?: Clock;
+  /**
+   * How long output may wait in memory before it is written, so that a fast stream costs one write
+   * per batch (default 25 ms; 0: every chunk of output is written at once). A host that exits,
+   * even on an uncaught exception, writes what it holds first; only a kill -9 or a power loss can
+   * lose it, besides what the OS had not flushed to the disk.
+   */
+  flushMs?: number;
+}
+
+export const DEFAULT_FLUSH_MS = 25;
+
+/** Hosts holding unwritten output: written out if this process exits. */
+const unflushed = new Set<RunHost>();
+let exitHook = false;
+function flushAllOnExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const h of [...unflushed]) {
+      try {
+        h.flush();
+      } catch {
+        /* exiting: nothing more can be done */
+      }
+    }
+  });
 }
 
 export class RunHost {
@@ -36,12 +62,18 @@ export class RunHost {
   private started = false;
   private ended = false;
   private readonly clock: Clock;
+  /** Records queued in the writer and not yet written nor told. */
+  private batch: TranscriptRecord[] = [];
+  private batchSession?: string;
+  private batchReplied = false;
+  private flushTimer?: NodeJS.Timeout;
 
   constructor(
     readonly launch: AgentLaunch,
     private readonly opts: RunHostOptions,
   ) {
     this.clock = opts.clock ?? systemClock;
+    flushAllOnExit();
     this.done = new Promise((r) => (this.resolveDone = r));
     const o = opts.owner;
     this.status = {
@@ -56,6 +88,11 @@ export class RunHost {
 
   get pid(): number | undefined {
     return this.proc?.pid;
+  }
+
+  /** Records read from the program and not yet written (at most flushMs old). */
+  get unwritten(): number {
+    return this.batch.length;
   }
 
   /** What the status file says now (a copy). */
@@ -101,25 +138,51 @@ export class RunHost {
     else if (this.started && this.writer) this.end({ ok: false, kind, reason });
   }
 
+  /**
+   * Masks and numbers the messages and queues them; they are written, and told, together with
+   * whatever else arrives within flushMs (one write and one signal per batch, not per line).
+   */
   private write(msgs: AgentMessage[]): void {
     if (this.ended || !this.writer) return;
     const secrets = this.launch.secrets;
     const clean = msgs.map((m) => this.opts.mask(m, secrets));
-    let recs;
+    const recs = this.writer.queue(clean, this.clock.now());
+    for (const r of recs) this.batch.push(r);
+    for (const m of clean) {
+      if ((m.kind === 'init' || m.kind === 'result') && m.sessionId && m.sessionId !== (this.batchSession ?? this.status.sessionId)) this.batchSession = m.sessionId;
+      else if ((m.kind === 'text' || m.kind === 'thinking' || m.kind === 'tool_use') && !this.status.replied) this.batchReplied = true;
+    }
+    const flushMs = this.opts.flushMs ?? DEFAULT_FLUSH_MS;
+    if (flushMs <= 0) this.flush();
+    else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), flushMs);
+      unflushed.add(this);
+    }
+  }
+
+  /** Writes the queued records in one go, then tells them (what a listener hears is on disk). */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    unflushed.delete(this);
+    if (!this.writer || this.batch.length === 0) return;
     try {
-      recs = this.writer.append(clean, this.clock.now());
+      this.writer.flush();
     } catch (err) {
       // Output that cannot be kept is output nobody can review: stop rather than run blind.
+      this.batch = [];
       this.proc?.stop('failed', `could not write the transcript ${this.launch.transcript}: ${(err as Error).message}`);
       return;
     }
+    const recs = this.batch;
+    this.batch = [];
     this.status.lastSeq = this.writer.lastSeq;
-    let session: string | undefined;
-    let replied = false;
-    for (const m of clean) {
-      if ((m.kind === 'init' || m.kind === 'result') && m.sessionId && m.sessionId !== this.status.sessionId) session = this.status.sessionId = m.sessionId;
-      else if ((m.kind === 'text' || m.kind === 'thinking' || m.kind === 'tool_use') && !this.status.replied) replied = this.status.replied = true;
-    }
+    const session = this.batchSession;
+    const replied = this.batchReplied && !this.status.replied;
+    this.batchSession = undefined;
+    this.batchReplied = false;
+    if (session) this.status.sessionId = session;
+    if (replied) this.status.replied = true;
     if (session || replied) this.saveStatus();
     this.emit({ kind: 'records', records: recs });
     if (session) this.emit({ kind: 'session', sessionId: session });
@@ -141,6 +204,7 @@ export class RunHost {
     if (this.ended) return;
     this.ended = true;
     const outcome = this.maskOutcome(ended);
+    this.flush();
     try {
       this.writer?.close();
     } catch {
