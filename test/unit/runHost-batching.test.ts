@@ -135,9 +135,9 @@ const t = setInterval(() => {
 }, 10);
 `,
     );
-    let out = '';
+    let out: string;
     try {
-      out = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+      execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
       assert.fail('the host should have died');
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };
