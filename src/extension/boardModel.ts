@@ -34,8 +34,8 @@ function limitOn(snap: Snapshot, a: AgentSpec, now: number): number | undefined 
 
 /**
  * When the story's next run waits for one agent that is rate-limited (a queued run pinned to it, or a
- * resume timer for it): that agent, until when, and the other agents of its role that could take the
- * story now (not limited, not drained, their program found).
+ * resume timer for it): that agent, until when, and the other coder agents that could take the story
+ * now (not limited, not drained, their program found; none for a QA agent or a mergemaster).
  */
 export function agentLimitOf(it: Snapshot['items'][number], snap: Snapshot, now: number): CardView['agentLimit'] {
   const run = snap.latestRun.get(it.id);
@@ -46,8 +46,9 @@ export function agentLimitOf(it: Snapshot['items'][number], snap: Snapshot, now:
   const spec = name ? (agents.find((a) => a.name === name) ?? agents.find((a) => a.model === name)) : undefined;
   const until = spec && limitOn(snap, spec, now);
   if (!spec || until === undefined) return undefined;
+  // Another agent starts the story as its coder (startAgent): a QA or merge run waits for its own agent.
   const others = agents
-    .filter((a) => a.name !== spec.name && a.stage === spec.stage && limitOn(snap, a, now) === undefined && !snap.drained?.[a.name])
+    .filter((a) => spec.stage === 'coder' && a.name !== spec.name && a.stage === 'coder' && limitOn(snap, a, now) === undefined && !snap.drained?.[a.name])
     .filter((a) => snap.preflight?.find((p) => p.agent === a.name)?.ok !== false)
     .map((a) => a.name);
   return { agent: spec.name, until, others };

@@ -480,6 +480,20 @@ describe('boardModel: card states', () => {
     assert.equal(busy.cards[0].agentLimit, undefined);
   });
 
+  it('a QA run behind a rate-limited QA agent: the limit shows, no other agent is offered (another agent would start it as a coder)', () => {
+    const until = Date.now() + hour;
+    const queued = run('r2', 1, { agent: 'qa-1', status: 'queued', role: 'qa' });
+    const b = buildBoardState(
+      snapshot({
+        items: [item(1, 'qa')],
+        latestRun: new Map([[1, queued]]),
+        agents: [agent('qa-1', { stage: 'qa' }), agent('qa-2', { stage: 'qa' }), agent('coder-1')],
+        rateLimits: { 'qa-1': { until, reason: 'x' } },
+      }),
+    );
+    assert.deepEqual(b.cards[0].agentLimit, { agent: 'qa-1', until, others: [] });
+  });
+
   it('no other agent free: the limit shows, Use another agent is not offered', () => {
     const until = Date.now() + hour;
     const queued = run('r2', 1, { agent: 'coder-1', status: 'queued' });
