@@ -192,6 +192,22 @@ describe('stats: cost and throughput for the charts', () => {
     assert.equal(s.stageTimes[0].meanMs, Date.parse('2026-03-10T05:00:00Z') - Date.parse('2026-02-01T05:00:00Z'));
   });
 
+  it('moves the window on when the day changes, with nothing new in the logs', async () => {
+    fs.writeFileSync(files.usage, usage('2026-03-10T08:00:00Z', 'coder-1', 1));
+    const r = new ProjectStatsReader(files);
+    assert.deepEqual((await r.stats(now, 'UTC', 2)).costPerDay, [0, 1]);
+    assert.deepEqual((await r.stats(now + 60_000, 'UTC', 2)).costPerDay, [0, 1]);
+    const tomorrow = await r.stats(now + 86_400_000, 'UTC', 2);
+    assert.deepEqual(
+      [tomorrow.days, tomorrow.costPerDay],
+      [
+        ['2026-03-10', '2026-03-11'],
+        [1, 0],
+      ],
+    );
+    assert.deepEqual((await r.stats(now + 86_400_000, 'Pacific/Kiritimati', 2)).days, ['2026-03-11', '2026-03-12'], 'another zone, other days');
+  });
+
   it('gives empty charts for a project with no logs yet', async () => {
     const s = await new ProjectStatsReader(files).stats(now, 'UTC', 30);
     assert.equal(s.days.length, 30);

@@ -10,8 +10,8 @@ export interface TailRead<T> {
   restarted: boolean;
 }
 
-/** At most this much is read per call, so a big file is taken in steps (a later call reads on). */
-const CHUNK = 4 * 1024 * 1024;
+/** Read (and parsed) at a time: between pieces other work on the event loop gets its turn. */
+const CHUNK = 1024 * 1024;
 
 export class JsonLinesTail<T> {
   private offset = 0;
