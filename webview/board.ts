@@ -385,9 +385,10 @@ function main(): void {
       else if (r.kind === 'resync') post({ type: 'resync' });
     } else if (m.type === 'moveRefused') board.moveRefused(m.storyId, m.reason);
   });
-  post({ type: 'ready' });
-  // The host sends the cards of the stages the board shows (and counts for all): tell it which, now and on every change.
+  // The host sends the cards of the stages the board shows (and counts for all): tell it which, now and on every
+  // change. Said before `ready`, so that the first snapshot holds just those stages.
   post({ type: 'boardView', stages: board.shownStages });
+  post({ type: 'ready' });
   board.onShownStages = (stages) => post({ type: 'boardView', stages });
 }
 
