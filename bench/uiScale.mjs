@@ -6,7 +6,7 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { sleep } from '../scripts/codeServer.mjs';
 import { storyFile } from './uiLib.mjs';
-import { ROWS, cardSel, growTranscript, moveStoryFile, openBoardPanel, outputFrame, outputRows, readRecords, timeClick, transcripts, waitRunning } from './uiSteps.mjs';
+import { ROWS, cardSel, growTranscript, moveStoryFile, openBoardPanel, outputFrame, outputRows, readRecords, showCard, timeClick, transcripts, waitRunning } from './uiSteps.mjs';
 
 const ACTIVE = ['queued', 'running', 'waiting'];
 
@@ -52,6 +52,7 @@ async function benchP6({ page, workspace, log, report, fmtStats, messages }, boa
   const first = [];
   const rows = [];
   for (let i = 0; i < 3; i++) {
+    await showCard(board, 2);
     const t0 = Date.now();
     await board.evaluate((sel) => document.querySelector(`${sel} [data-action="output"]`)?.click(), cardSel(2));
     const out = await outputFrame(page, { timeout: 120_000 });
@@ -73,6 +74,7 @@ async function benchP1({ page, workspace, log, report, fmtStats, rate }, board, 
   for (const id of ids) moveStoryFile(workspace, id, '2_current');
   await waitRunning(page, ids.length, { log });
   const id = ids[0];
+  await showCard(board, id);
   await board.evaluate((sel) => document.querySelector(`${sel} [data-action="output"]`)?.click(), cardSel(id));
   const out = await outputFrame(page, { timeout: 120_000 });
   await out.evaluate((sel) => {
@@ -108,6 +110,7 @@ async function benchClicks({ page, workspace, log, report, fmtStats, trials, age
   const start = [];
   const stop = [];
   const sel = cardSel(3);
+  await showCard(board, 3);
   for (let i = 0; i < trials; i++) {
     start.push(await timeClick(board, `${sel} [data-action="start"]`, `() => ${JSON.stringify(ACTIVE)}.includes(document.querySelector('${sel}')?.dataset.runStatus)`));
     stop.push(await timeClick(board, `${sel} [data-action="stop"]`, `() => !${JSON.stringify(ACTIVE)}.includes(document.querySelector('${sel}')?.dataset.runStatus)`));
@@ -116,6 +119,7 @@ async function benchClicks({ page, workspace, log, report, fmtStats, trials, age
   report(`click, ${agents} agents streaming: Start → card shows queued`, fmtStats(start));
   report(`click, ${agents} agents streaming: Stop → card shows stopped`, fmtStats(stop));
   const menu = [];
+  await showCard(board, 4);
   for (let i = 0; i < trials; i++) {
     await page.evaluate(() => {
       window.__menu = new Promise((res) => {

@@ -3,7 +3,7 @@
 // through (the DOM stays at most 2,000 rows); a window reload that brings back the board panel and
 // the output panel without losing a record. Timings are printed; a scenario fails only on a broken
 // feature or beyond a generous bound.
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from '../../scripts/codeServer.mjs';
 import { frameWith, framesWith } from '../../bench/uiLib.mjs';
@@ -57,14 +57,7 @@ export const scaleTests = [
     name: 'scale: a 100,000-record transcript opens in the output panel and pages back on scroll (≤ 2,000 DOM rows)',
     needs: ['story 1 ends in QA'],
     async run({ page, workspace, log }) {
-      const file = transcripts(workspace).find((t) =>
-        /[/\\]1_story_add_greeting/.test(
-          readRecords(t.path)
-            .slice(0, 3)
-            .map((r) => JSON.stringify(r))
-            .join(''),
-        ),
-      );
+      const file = runTranscript(workspace, 1);
       if (!file || !existsSync(file.path)) throw new Error("no transcript of story 1's run");
       const grown = growTranscript(file.path, 100_000);
       log(`story 1's transcript now holds ${grown.records.toLocaleString()} records (${(grown.bytes / 1048576).toFixed(1)} MB)`);
@@ -146,14 +139,7 @@ export const scaleTests = [
       const out = await outputFrame(page, { timeout: 120_000 }).catch(() => undefined);
       if (!out) throw new Error('no output panel rows after the reload: the output panel was not restored');
       // The transcript of story 100's run, as it was a moment after the reload.
-      const file = transcripts(workspace).find((t) =>
-        /[/\\]100_[^/\\"]*"/.test(
-          readRecords(t.path)
-            .slice(0, 3)
-            .map((r) => JSON.stringify(r))
-            .join(''),
-        ),
-      );
+      const file = runTranscript(workspace, 100);
       if (!file) throw new Error("no transcript names story 100's worktree");
       const lastOnDisk = readRecords(file.path).at(-1).seq;
       const until = Date.now() + 60_000;
@@ -197,6 +183,22 @@ export const scaleTests = [
     },
   },
 ];
+
+/** The newest transcript of a run on story `id`: its init record names the story's worktree (.huskies/worktrees/<id>_<slug>). */
+function runTranscript(ws, id) {
+  const re = new RegExp(`[/\\\\]${id}_[^/\\\\"]*"`);
+  return transcripts(ws).find((t) => re.test(readHead(t.path)));
+}
+
+function readHead(file, bytes = 65536) {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    return buf.toString('utf8', 0, readSync(fd, buf, 0, bytes, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** The output frame whose row seqs satisfy `ok`. */
 async function waitForRows(page, ok, timeout) {

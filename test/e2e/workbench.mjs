@@ -57,6 +57,8 @@ export async function findInWebviews(page, selector, { timeout = 30_000, interva
       }
     }
     if (Date.now() > until) throw new Error(`no webview holds ${selector} after ${timeout / 1000}s (${n} webview frames)`);
+    // A card may sit in a closed stage section (the sidebar opens only the stage with work in progress).
+    if (selector.includes('.card')) await expandAllStages(page);
     await sleep(interval);
   }
 }
