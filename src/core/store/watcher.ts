@@ -3,9 +3,13 @@
 // It only says what changed; the pipeline rescans under its lock, and a change the pipeline made
 // itself is an echo that the rescan finds already applied. Story files are reported by path, so
 // a hand move costs a few reads; a folder event or an error asks for a full rescan, and so does a
-// quiet moment after changes, in case an event was lost or merged with another.
+// quiet moment after changes, in case an event was lost or merged with another. The stage folders
+// are watched with fs.watch, which names the file that changed: chokidar re-lists (and stats) the
+// whole folder on every event, which costs thousands of calls per move in a big project.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import { STAGE_FOLDERS } from '../model/stage';
 import type { Logger } from '../util/log';
 
 export interface WatchHandlers {
@@ -33,6 +37,8 @@ export class HuskiesWatcher {
   private watchers: FSWatcher[] = [];
   private workTimer?: NodeJS.Timeout;
   private settleTimer?: NodeJS.Timeout;
+  private stageWatchers = new Map<string, fs.FSWatcher>();
+  private closed = false;
   /** The changed paths of the batch being gathered; undefined once a full rescan is asked for. */
   private workPaths: Set<string> | undefined = new Set();
 
@@ -47,7 +53,6 @@ export class HuskiesWatcher {
     const dir = path.join(this.root, '.huskies');
     const w = watch(
       [
-        path.join(dir, 'work'),
         path.join(dir, 'project.toml'),
         path.join(dir, 'agents.toml'),
         path.join(dir, 'requests'),
@@ -69,13 +74,53 @@ export class HuskiesWatcher {
       this.logger.warn(`watcher: ${(err as Error).message}`);
       this.workChanged(undefined);
     });
+    // The work folder itself: its stage folders appearing or going (their files are watched below).
+    const ww = watch(path.join(dir, 'work'), { ignoreInitial: true, depth: 0, followSymlinks: false });
+    ww.on('all', (ev, p) => {
+      if (ev === 'unlinkDir') this.unwatchStageFolder(p);
+      this.watchStageFolders();
+      this.workChanged(undefined);
+    });
+    ww.on('error', (err) => {
+      this.logger.warn(`watcher: ${(err as Error).message}`);
+      this.workChanged(undefined);
+    });
     const hw = watch(this.root, { ignoreInitial: true, depth: 0 });
     hw.on('addDir', (p) => {
       if (path.basename(p) === '.huskies') this.on.huskiesCreated();
     });
     hw.on('error', (err) => this.logger.warn(`watcher: ${(err as Error).message}`));
-    this.watchers = [w, hw];
+    this.watchers = [w, ww, hw];
     await Promise.all(this.watchers.map((x) => new Promise<void>((r) => x.once('ready', () => r()))));
+    this.watchStageFolders();
+  }
+
+  /** One fs.watch per stage folder that exists and is not watched yet. */
+  private watchStageFolders(): void {
+    if (this.closed) return;
+    for (const folder of Object.values(STAGE_FOLDERS)) {
+      const dir = path.join(this.root, '.huskies', 'work', folder);
+      if (this.stageWatchers.has(dir)) continue;
+      try {
+        const w = fs.watch(dir, (_ev, name) => {
+          const file = name ? path.join(dir, name.toString()) : undefined;
+          if (file === undefined || !IGNORED.test(file)) this.workChanged(file);
+        });
+        w.on('error', (err) => {
+          this.logger.warn(`watcher: ${dir}: ${err.message}`);
+          this.unwatchStageFolder(dir);
+          this.workChanged(undefined);
+        });
+        this.stageWatchers.set(dir, w);
+      } catch {
+        // Not there (yet): the work folder's watcher says when it appears.
+      }
+    }
+  }
+
+  private unwatchStageFolder(dir: string): void {
+    this.stageWatchers.get(dir)?.close();
+    this.stageWatchers.delete(dir);
   }
 
   private route(ev: string, p: string): void {
@@ -106,6 +151,8 @@ export class HuskiesWatcher {
   async dispose(): Promise<void> {
     if (this.workTimer) clearTimeout(this.workTimer);
     if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.closed = true;
+    for (const dir of [...this.stageWatchers.keys()]) this.unwatchStageFolder(dir);
     await Promise.all(this.watchers.map((w) => w.close()));
     this.watchers = [];
   }
