@@ -1,6 +1,6 @@
 // The per-story agent output panels: each renders one run's transcript, caught up from disk and then live.
 import * as vscode from 'vscode';
-import type { Huskies as Orchestrator } from '../core/api';
+import type { Huskies as Orchestrator, Snapshot } from '../core/api';
 import { parseWebviewMessage, type HostMessage } from '../protocol/messages';
 import { runView } from './boardModel';
 import { OutputFeed } from './outputFeed';
@@ -60,7 +60,9 @@ export class OutputPanels implements vscode.Disposable {
 
   /** Called on every orchestrator change: a new run on a story switches its panel to it. */
   refresh(): void {
-    for (const p of this.panels.values()) void p.refresh();
+    if (!this.panels.size) return;
+    const snap = this.orch()?.snapshot(); // one snapshot for all panels
+    for (const p of this.panels.values()) void p.refresh(false, snap);
   }
 
   dispose(): void {
@@ -104,10 +106,10 @@ class OutputPanel {
   }
 
   /** Follows the story's run (or the pinned one); `reopen` starts again from a fresh snapshot. */
-  async refresh(reopen = false): Promise<void> {
+  async refresh(reopen = false, snap?: Snapshot): Promise<void> {
     if (!this.ready) return;
     const pinned = this.pinned ? this.orch.registry.get(this.pinned) : undefined;
-    const run = pinned?.storyId === this.storyId ? pinned : this.orch.snapshot().latestRun.get(this.storyId);
+    const run = pinned?.storyId === this.storyId ? pinned : (snap ?? this.orch.snapshot()).latestRun.get(this.storyId);
     if (!run) {
       if (reopen || this.feed.runId !== undefined) this.feed.empty(`No agent has run on story ${this.storyId} yet.`);
       return;
