@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { readAfter, readBefore, TranscriptWriter } from '../src/core/agents/transcript';
 import { Huskies as Orchestrator, type AgentMessage, type LiveBatch } from '../src/core/api';
 import { runView } from '../src/extension/boardModel';
@@ -33,7 +34,8 @@ const f1 = (x: number): string => x.toFixed(1);
 /** What a webview does with the host's messages, minus the DOM: copy (postMessage clones), then apply to the window. */
 class FakeWebview {
   readonly window = new OutputWindow();
-  /** When each message other than the first page came. */
+  messages = 0;
+  /** When each live batch came. */
   readonly appendAt: number[] = [];
   readonly latency: number[] = [];
   readonly hubWait: number[] = [];
@@ -42,12 +44,15 @@ class FakeWebview {
   snapshots = 0;
   lastSeq = 0;
   gaps = 0;
+  /** Reads from disk after a drop or a hole in the live stream. */
+  catchUps = 0;
   readonly gapAt: string[] = [];
 
   constructor(private readonly liveAt: Map<number, number>) {}
 
   post(m: HostMessage): void {
-    if (m.type !== 'output') this.appendAt.push(Date.now());
+    this.messages++;
+    if (m.type === 'outputAppend') this.appendAt.push(Date.now());
     const copy = JSON.parse(JSON.stringify(m)) as HostMessage;
     if (copy.type === 'output') {
       this.window.reset(copy.records, copy.hasOlder);
@@ -71,10 +76,10 @@ class FakeWebview {
     }
   }
 
-  /** The most messages in any 1 s window, and the median count per whole second while records streamed. */
-  rates(): { max: number; median: number } {
+  /** The most live batches in any 1 s window, and the median count per whole second from the first to the last. */
+  rates(): { max: number; median: number; spanS: number } {
     const ts = this.appendAt;
-    if (!ts.length) return { max: 0, median: 0 };
+    if (!ts.length) return { max: 0, median: 0, spanS: 0 };
     let max = 0;
     for (let i = 0, j = 0; i < ts.length; i++) {
       while (ts[i] - ts[j] >= 1000) j++;
@@ -85,12 +90,12 @@ class FakeWebview {
       const b = Math.floor((t - ts[0]) / 1000);
       if (b < buckets.length) buckets[b]++;
     }
-    return { max, median: median(buckets) };
+    return { max, median: median(buckets), spanS: (ts[ts.length - 1] - ts[0]) / 1000 };
   }
 }
 
 /** The orchestrator as a feed sees it, noting when each live record reaches the host's subscriber. */
-function timedSource(o: Orchestrator, liveAt: Map<number, number>): FeedSource {
+function timedSource(o: Orchestrator, liveAt: Map<number, number>, view: FakeWebview): FeedSource {
   return {
     subscribe: (runId, listener) =>
       o.subscribe(runId, (b: LiveBatch) => {
@@ -99,7 +104,10 @@ function timedSource(o: Orchestrator, liveAt: Map<number, number>): FeedSource {
         listener(b);
       }),
     readTranscript: (runId, beforeSeq, limit) => o.readTranscript(runId, beforeSeq, limit),
-    readTranscriptAfter: (runId, afterSeq, limit) => o.readTranscriptAfter(runId, afterSeq, limit),
+    readTranscriptAfter: (runId, afterSeq, limit) => {
+      view.catchUps++;
+      return o.readTranscriptAfter(runId, afterSeq, limit);
+    },
   };
 }
 
@@ -114,27 +122,38 @@ async function streamingBench(): Promise<void> {
   });
   const o = new Orchestrator({ root: repo.dir, simAgentPath: SIM_AGENT });
   const feeds: { feed: OutputFeed; view: FakeWebview; storyId: number }[] = [];
+  let snapshotMs = 0;
+  let snapshots = 0;
+  // What the extension does on each (throttled) change: one snapshot, each panel's run header from it.
   const onChanged = (): void => {
+    const t0 = performance.now();
+    const snap = o.snapshot();
+    snapshotMs += performance.now() - t0;
+    snapshots++;
     for (const f of feeds) {
-      const run = o.snapshot().latestRun.get(f.storyId);
+      const run = snap.latestRun.get(f.storyId);
       if (run) f.feed.updateRun(runView(run));
     }
   };
+  const lag = monitorEventLoopDelay({ resolution: 10 });
   try {
     for (let i = 1; i <= n; i++) repo.story(i, `Stream ${i}`);
     await o.start();
     o.on('changed', onChanged);
-    for (let i = 1; i <= n; i++) await o.startAgent(i);
+    lag.enable();
+    // Each panel opens as its agent starts, as a user watching would: most records then come live.
     for (let i = 1; i <= n; i++) {
+      await o.startAgent(i);
       const run = (await waitFor(() => o.snapshot().latestRun.get(i), `a run on story ${i}`))!;
       const liveAt = new Map<number, number>();
       const view = new FakeWebview(liveAt);
-      const feed = new OutputFeed(timedSource(o, liveAt), (m) => view.post(m));
+      const feed = new OutputFeed(timedSource(o, liveAt, view), (m) => view.post(m));
       feeds.push({ feed, view, storyId: i });
       await feed.open(runView(run));
     }
     await waitFor(() => o.registry.all().filter((r) => r.status !== 'queued' && r.status !== 'running').length >= n, 'all runs ended', 600_000, 100);
     await new Promise((r) => setTimeout(r, 200)); // the last batch's send
+    lag.disable();
     const lat = feeds.flatMap((f) => f.view.latency);
     const hub = feeds.flatMap((f) => f.view.hubWait);
     const rates = feeds.map((f) => f.view.rates());
@@ -144,17 +163,22 @@ async function streamingBench(): Promise<void> {
     console.log(`\n# Output panel P1: ${n} agents streaming ${rate} messages/s each for ${seconds} s, one OutputFeed + fake webview per run`);
     console.log('latency = transcript write (record ts) → record applied in the fake webview: live hub wait + feed batching + JSON copy + window apply;');
     console.log('          not included: the IPC to a real webview, its DOM insert and paint (measured in code-server with data-seq / data-state).');
-    console.log(`records written ${written}, applied live ${lat.length} (the rest came in the first page), gaps ${feeds.reduce((s, f) => s + f.view.gaps, 0)}`);
+    console.log(
+      `records written ${written}, applied live ${lat.length} (the rest came in the first page), gaps seen by the webviews ${feeds.reduce((s, f) => s + f.view.gaps, 0)}`,
+    );
     console.log(`latency ms: p50 ${f1(pct(lat, 50))}, p95 ${f1(pct(lat, 95))}, max ${f1(Math.max(...lat))}`);
     console.log(`  of which live hub wait ms: p50 ${f1(pct(hub, 50))}, p95 ${f1(pct(hub, 95))}, max ${f1(Math.max(...hub))}`);
     console.log(
-      `messages/s per webview: max ${Math.max(...maxPerSec)} (per webview: ${maxPerSec.join(' ')}), median ${median(medPerSec)} (any 1 s window; median of whole seconds while streaming)`,
+      `bench process event-loop lag ms: p50 ${f1(lag.percentile(50) / 1e6)}, p99 ${f1(lag.percentile(99) / 1e6)}, max ${f1(lag.max / 1e6)}; ${snapshots} snapshots for run headers, ${f1(snapshotMs / Math.max(1, snapshots))} ms each`,
+    );
+    console.log(
+      `messages/s per webview: max ${Math.max(...maxPerSec)} (per webview: ${maxPerSec.join(' ')}), median ${median(medPerSec)} (live batches in any 1 s window; median of whole seconds from a webview's first batch to its last)`,
     );
     for (const f of feeds) {
       const r = o.snapshot().latestRun.get(f.storyId);
       const v = f.view;
       console.log(
-        `  story ${f.storyId}: ${r?.status} lastSeq ${r?.lastSeq}; first page ${v.firstPage} (${v.snapshots} snapshots), live ${v.applied}, gaps ${v.gaps} ${v.gapAt.join(' ')}`,
+        `  story ${f.storyId}: ${r?.status} lastSeq ${r?.lastSeq}; first page ${v.firstPage} (${v.snapshots} snapshots), live ${v.applied} in ${v.appendAt.length} batches over ${f1(v.rates().spanS)} s (${v.messages} messages in all), catch-ups from disk ${v.catchUps}, gaps ${v.gaps} ${v.gapAt.join(' ')}`.trimEnd(),
       );
       f.feed.dispose();
     }
