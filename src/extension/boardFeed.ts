@@ -8,6 +8,8 @@ export interface BoardSink {
   post(msg: HostMessage): void;
   /** A hidden board is not sent deltas; it gets a snapshot when it is shown again. */
   visible(): boolean;
+  /** Its page is dropped while hidden (no retainContextWhenHidden): it says `ready` again when shown. */
+  reloadsWhenHidden?: boolean;
 }
 
 export interface FeedTimers {
@@ -80,6 +82,14 @@ export class BoardFeed<K> {
   shown(key: K): void {
     const c = this.clients.get(key);
     if (c?.ready && c.last === undefined) this.send(c);
+  }
+
+  /** The board was hidden: a board whose page is dropped gets nothing until its new page says `ready`. */
+  hidden(key: K): void {
+    const c = this.clients.get(key);
+    if (!c?.sink.reloadsWhenHidden) return;
+    c.ready = false;
+    c.last = undefined;
   }
 
   /** The orchestrator changed. The first change of a burst is sent at once, the rest together at the window's end. */

@@ -61,14 +61,15 @@ export class BoardHub implements vscode.WebviewViewProvider, vscode.Disposable {
   private adopt(panel: vscode.WebviewPanel): void {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'huskies.svg');
     this.panel = panel;
-    this.attach(panel.webview, panel.onDidDispose, () => panel.visible, panel.onDidChangeViewState);
+    // The panel does not retain its page while hidden (the sidebar view does).
+    this.attach(panel.webview, panel.onDidDispose, () => panel.visible, panel.onDidChangeViewState, true);
     panel.onDidDispose(() => (this.panel = undefined));
   }
 
-  private attach(webview: vscode.Webview, onDispose: vscode.Event<void>, visible: () => boolean, onVisibility: vscode.Event<unknown>): void {
+  private attach(webview: vscode.Webview, onDispose: vscode.Event<void>, visible: () => boolean, onVisibility: vscode.Event<unknown>, reloadsWhenHidden = false): void {
     webview.options = webviewOptions(this.extensionUri);
     webview.html = html(webview, this.extensionUri, 'board', 'board.css', 'Huskies Board');
-    this.feed.add(webview, { post: (m) => void webview.postMessage(m), visible });
+    this.feed.add(webview, { post: (m) => void webview.postMessage(m), visible, reloadsWhenHidden });
     const subs = [
       webview.onDidReceiveMessage((raw) => {
         const msg = parseWebviewMessage(raw);
@@ -79,6 +80,7 @@ export class BoardHub implements vscode.WebviewViewProvider, vscode.Disposable {
       }),
       onVisibility(() => {
         if (visible()) this.feed.shown(webview);
+        else this.feed.hidden(webview);
       }),
     ];
     onDispose(() => {

@@ -159,6 +159,24 @@ describe('board feed (host side of the board replica)', () => {
     assert.equal(b.sent.length, 2);
   });
 
+  it('a panel whose page is dropped while hidden gets one snapshot, for the stages its new page names', () => {
+    const t = setup();
+    const b = new FakeBoard();
+    t.feed.add('panel', { ...b.sink, reloadsWhenHidden: true });
+    t.feed.ready('panel');
+    b.isVisible = false;
+    t.feed.hidden('panel');
+    t.setRunning(4);
+    t.feed.refresh();
+    b.isVisible = true;
+    t.feed.shown('panel'); // the new page is not listening yet: nothing is sent
+    assert.deepEqual(b.types(), ['boardSnapshot']);
+    t.feed.view('panel', ['qa']); // the new page names its stages, then says ready
+    t.feed.ready('panel');
+    assert.deepEqual(b.types(), ['boardSnapshot', 'boardSnapshot']);
+    assert.deepEqual(wire(b.replica.current), wire(boardView(t.full(), ['qa'])));
+  });
+
   it('each board gets its own stages and sequence; a resync (ready) gets a fresh snapshot', () => {
     const t = setup();
     const side = new FakeBoard();
