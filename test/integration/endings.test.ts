@@ -174,6 +174,7 @@ describe('every ending of a run (integration, simulated agent)', function () {
     await waitFor(() => o.store.get(12)?.blocked, 'story blocked with the question');
     const item = o.store.get(12)!;
     assert.match(item.blockedReason!, /Question from sim-1: Which greeting should story 12 use\?/);
+    assert.deepEqual(item.frontMatter.question_options, ['Hello', 'Hi'], 'the choices in the question file reach the story');
     assert.equal(o.registry.get(first.runId)!.outcome, 'question');
     assert.ok(!fs.existsSync(path.join(first.worktree!, '.huskies-question.json')), 'the question file is taken out of the worktree');
     const second = await o.answer(12, 'Hello');

@@ -16,8 +16,8 @@ export async function gatherFacts(
   opts: { criteriaCount?: number; criteria?: readonly { text: string }[] } = {},
 ): Promise<RunFacts> {
   if (!run.worktree) return {};
-  const question = await takeQuestion(run.worktree, path.join(logsDir, `${run.runId}.question.json`));
-  if (question) return { question };
+  const asked = await takeQuestion(run.worktree, path.join(logsDir, `${run.runId}.question.json`));
+  if (asked) return { question: asked.question, ...(asked.options ? { questionOptions: asked.options } : {}) };
   const role = roleOf(run);
   if (role === 'qa') {
     const read = await readVerdict(run.worktree, { keep: path.join(logsDir, `${run.runId}.verdict.json`), criteriaCount: opts.criteriaCount });
@@ -26,11 +26,11 @@ export async function gatherFacts(
   if (role === 'mergemaster') return { merge: await mergeResolution(run.worktree, run.baseCommit) };
   const ahead = run.baseCommit ? await commitsAhead(run.worktree, run.baseCommit).catch(() => 0) : 0;
   const dirty = await isDirty(run.worktree).catch(() => false);
-  return { commitsAhead: ahead, dirty, ...(question ? { question } : {}) };
+  return { commitsAhead: ahead, dirty };
 }
 
 /** Reads and removes the question file an agent left in its worktree (a copy is kept with the run's logs). */
-async function takeQuestion(worktree: string, keep: string): Promise<string | undefined> {
+async function takeQuestion(worktree: string, keep: string): Promise<{ question: string; options?: string[] } | undefined> {
   const file = path.join(worktree, QUESTION_FILE);
   let text: string;
   try {
@@ -46,10 +46,18 @@ async function takeQuestion(worktree: string, keep: string): Promise<string | un
   await fs.promises.mkdir(path.dirname(keep), { recursive: true });
   await fs.promises.rename(file, keep).catch(() => fs.promises.rm(file, { force: true }));
   try {
-    const j = JSON.parse(text) as { question?: unknown };
-    if (typeof j.question === 'string' && j.question.trim()) return j.question.trim().slice(0, 2000);
+    const j = JSON.parse(text) as { question?: unknown; options?: unknown };
+    if (typeof j.question === 'string' && j.question.trim()) return { question: j.question.trim().slice(0, 2000), options: questionOptions(j.options) };
   } catch {
     /* not JSON: take the text itself */
   }
-  return text.trim().slice(0, 2000) || undefined;
+  const question = text.trim().slice(0, 2000);
+  return question ? { question } : undefined;
+}
+
+/** The choices offered with a question: 2–10 non-empty strings, each cut to 300 characters; anything else is no choices. */
+function questionOptions(v: unknown): string[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const opts = v.filter((o): o is string => typeof o === 'string' && o.trim() !== '').map((o) => o.trim().slice(0, 300));
+  return opts.length >= 2 && opts.length <= 10 ? opts : undefined;
 }

@@ -32,7 +32,11 @@ export function runEndings(e: Ended, s: StateView, ctx: PolicyContext): Command[
   if (run.agent && outcome.ok) out.push({ type: 'agent.success', name: run.agent });
 
   if (!item) return [...out, { type: 'run.handled', runId: run.runId, handled: 'moved-away' }];
-  if (facts.question) return [...out, { type: 'item.ask', id: item.id, runId: run.runId, question: facts.question, source: 'agent' }];
+  if (facts.question)
+    return [
+      ...out,
+      { type: 'item.ask', id: item.id, runId: run.runId, question: facts.question, ...(facts.questionOptions ? { options: facts.questionOptions } : {}), source: 'agent' },
+    ];
   if (kind === 'rate_limited') {
     const until = clampWait(outcome.retryAt, ctx.now, 5 * 60_000);
     // Subscription and usage limits belong to the account, so they hold for every agent of that runtime.
