@@ -116,8 +116,8 @@ class OutputPanel {
     }
     if (reopen || run.runId !== this.feed.runId) {
       const item = this.orch.store.get(this.storyId);
-      await this.feed.open(runView(run), item ? { id: item.id, name: item.name } : undefined);
-    } else this.feed.updateRun(runView(run));
+      await this.feed.open(runView(run, this.orch.agents()), item ? { id: item.id, name: item.name } : undefined);
+    } else this.feed.updateRun(runView(run, this.orch.agents()));
   }
 
   dispose(): void {
