@@ -151,6 +151,8 @@ class SupervisedRun implements RunHandle {
   private childExited = false;
   private spawnError?: string;
   private known: { pid?: number; sessionId?: string; replied?: boolean } = {};
+  /** The status file may have changed since it was last read (it is read only then, not on every new record). */
+  private statusDirty = true;
 
   constructor(private readonly o: RunOptions) {
     this.runId = o.runId;
@@ -159,23 +161,31 @@ class SupervisedRun implements RunHandle {
     this.child = o.child;
     this.done = new Promise((r) => (this.resolveDone = r));
     this.tail = TranscriptTail.after(o.transcript, o.fromSeq);
-    const names = new Set([path.basename(o.transcript), path.basename(statusFileFor(o.transcript))]);
+    const transcriptName = path.basename(o.transcript);
+    const statusName = path.basename(statusFileFor(o.transcript));
     try {
       this.watcher = fs.watch(path.dirname(o.transcript), (_e, name) => {
-        if (!name || names.has(String(name))) this.schedule(15);
+        // New records alone need only the tail read; the status file is read when it (or an unnamed entry) changed.
+        if (!name || String(name) === statusName) this.statusDirty = true;
+        if (!name || String(name) === statusName || String(name) === transcriptName) this.schedule(15);
       });
       this.watcher.on('error', () => this.watcher?.close()); // the interval below carries on alone
     } catch {
       this.watcher = undefined;
     }
-    this.interval = setInterval(() => this.schedule(0), o.pollMs);
+    this.interval = setInterval(() => {
+      this.statusDirty = true;
+      this.schedule(0);
+    }, o.pollMs);
     this.child?.once('exit', () => {
       this.childExited = true;
+      this.statusDirty = true;
       this.schedule(0);
     });
     this.child?.once('error', (err) => {
       this.spawnError = err.message;
       this.childExited = true;
+      this.statusDirty = true;
       this.schedule(0);
     });
     this.schedule(0); // signals are delivered after the caller has had the chance to subscribe
@@ -200,6 +210,7 @@ class SupervisedRun implements RunHandle {
       this.o.logger.warn(`run ${this.runId}: the stop request could not be written (${(err as Error).message}); the supervisor stops it as orphaned`);
     }
     if (this.supervisorAlive()) process.kill(this.supervisor!.pid, 'SIGTERM');
+    this.statusDirty = true;
     this.schedule(0); // without a supervisor, the next poll ends the run with this request
   }
 
@@ -237,6 +248,7 @@ class SupervisedRun implements RunHandle {
       this.pollOnce();
     } catch {
       // An unreadable file now may be readable on the next look, unless nobody is left to write it.
+      this.statusDirty = true;
       if (!this.supervisorAlive()) this.lost(undefined);
     } finally {
       this.polling = false;
@@ -248,6 +260,14 @@ class SupervisedRun implements RunHandle {
   }
 
   private pollOnce(): void {
+    if (!this.statusDirty) {
+      // Only the transcript grew (a streaming agent): read the new records, nothing else.
+      const { records, more } = this.tail.read();
+      if (records.length) this.emit({ kind: 'records', records });
+      if (more) this.schedule(0);
+      return;
+    }
+    this.statusDirty = false;
     // The status first: whatever it says was written after the records that led to it.
     const st = readStatus(this.transcript);
     if (st?.runId !== this.runId) return this.supervisorAlive() ? undefined : this.lost(undefined);
@@ -266,7 +286,10 @@ class SupervisedRun implements RunHandle {
       this.known.replied = true;
       this.emit({ kind: 'replied' });
     }
-    if (more) return this.schedule(0);
+    if (more) {
+      this.statusDirty = true; // the outcome, if any, is acted on once every record before it is read
+      return this.schedule(0);
+    }
     if (st.outcome) return this.finish(st.outcome);
     if (!this.supervisorAlive()) this.lost(st);
   }
