@@ -82,7 +82,7 @@ describeIf('contract: the real Codex CLI calls the MCP tools', function () {
     // Codex hands the model the tool's structured result (after a "Wall time" line).
     assert.match(outputs[0].output, /\{"story":1,"index":0,"done":true,"left":1\}/);
     assert.match(outputs[1].output, /\{"id":2,"file":"2_story_follow_up_found_by_the_agent\.md","stage":"backlog"\}/);
-    assert.match(outputs[2].output, /\{"story":1,"blocked":true\}/);
+    assert.match(outputs[2].output, /\{"story":1,"blocked":true,"options":\["formal","casual"\]\}/);
     const transcript = await assertMcpEffects(o, repo.dir, r, 'codex-1');
     // codex's mcp_tool_call items read as tool_use mcp__huskies__<tool> / tool_result in the transcript
     const recs = transcript
