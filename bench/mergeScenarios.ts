@@ -19,17 +19,7 @@ export interface Outcome {
   userChangesLost: number;
 }
 
-/** mulberry32: a small seeded generator, so that a run can be repeated. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from '../src/core/util/prng';
 
 const FILES = 8;
 const lines = (tag: string) => Array.from({ length: 6 }, (_, i) => `${tag} line ${i}`);

@@ -1,18 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { applyBoardDelta, BOARD_STAGES, BoardDeltaError, boardView, DEFAULT_SHOWN, diffBoard, sameJson } from '../../src/protocol/boardDelta';
 import type { BoardDelta, BoardState, CardView, Stage } from '../../src/protocol/messages';
+import { mulberry32 } from '../../src/core/util/prng';
 
-/** mulberry32: a small seeded PRNG, so a failing sequence can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function card(id: number, stage: Stage, extra: Partial<CardView> = {}): CardView {
   return { id, type: 'story', name: `story ${id}`, stage, fileName: `${id}_story.md`, criteriaDone: 0, criteriaTotal: 3, blocked: false, ...extra };

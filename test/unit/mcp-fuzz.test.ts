@@ -8,18 +8,9 @@ import { McpService } from '../../src/core/mcp/service';
 import type { McpDeps } from '../../src/core/mcp/types';
 import type { McpSession } from '../../src/core/mcp/tokens';
 import { nullLogger } from '../../src/core/util/log';
+import { mulberry32 } from '../../src/core/util/prng';
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const KEYS = [
   'index',

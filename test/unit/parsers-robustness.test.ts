@@ -4,6 +4,7 @@ import { createParser, type ParserRuntime } from '../../src/core/agents/parsers'
 import type { AgentMessage } from '../../src/core/model/agentMessage';
 import { maskMessage } from '../../src/core/agents/mask';
 import { exit, FIXTURES, fixtureLines } from './parsers-helpers';
+import { mulberry32 } from '../../src/core/util/prng';
 
 const NOW = Date.UTC(2026, 10, 21, 13, 0, 0);
 const RUNTIMES: ParserRuntime[] = ['claude', 'codex', 'gemini', 'command', 'sim'];
@@ -74,17 +75,7 @@ function nonThrowing(runtime: ParserRuntime, lines: string[]): AgentMessage[] {
   return out;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function mutate(value: unknown, rand: () => number): unknown {
   if (Array.isArray(value)) return value.map((v) => mutate(v, rand));

@@ -3,18 +3,9 @@
 import * as assert from 'node:assert/strict';
 import { readFastFrontMatter } from '../../src/core/store/frontMatterFast';
 import { parseItem, readFrontMatterByLibrary, readFrontMatterValues } from '../../src/core/store/itemFile';
+import { mulberry32 } from '../../src/core/util/prng';
 
-/** A small deterministic generator (mulberry32), so a failure names a seed that reproduces it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const KEYS = ['name', 'agent', 'qa', 'depends_on', 'blocked', 'blocked_reason', 'review_hold', 'created', 'x-y', '_k', 'null', 'True', 'no', 'on', '__proto__', 'a1'];
 const SCALARS = [

@@ -3,6 +3,7 @@
 // their results of varied size), so a benchmark can ask for "30 agents × 200 messages/s".
 //   HUSKIES_SIM_RATE     messages per second (default 200)
 //   HUSKIES_SIM_SECONDS  how long (default 10); exactly round(rate × seconds) messages are printed
+import { mulberry32 } from '../../util/prng';
 
 export interface StreamPlan {
   rate: number;
@@ -26,17 +27,7 @@ export type StreamBlock = { role: 'assistant'; block: Record<string, unknown> } 
 const WORDS = 'the orchestrator reads each story file and the agent edits the code then runs the tests before it commits its work on the branch'.split(' ');
 const TOOLS = ['Read', 'Bash', 'Edit', 'Grep', 'Write'];
 
-/** A small deterministic generator (mulberry32), so two runs of the sim print the same mix. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function words(r: () => number, chars: number): string {
   let s = '';
