@@ -1,18 +1,15 @@
 // How one transcript record looks as a row of the output panel: one element per record, with
 // data-kind and data-seq, long bodies folded and capped (the transcript file keeps them whole).
 import type { AgentMessage, TranscriptRecord } from '../src/protocol/messages';
+import { el, formatCost, formatDuration } from './dom';
+
+// The formatting the board uses too, for the header and the rows.
+export { el, formatCost, formatDuration };
 
 /** Longest tool input/result/thinking text put in the DOM; the transcript file has it all. */
 const MAX_BODY_CHARS = 20_000;
 /** Tool names kept to label results: bounded like the rows. */
 const MAX_TOOL_NAMES = 2000;
-
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 type Kind = AgentMessage['kind'];
 type Of<K extends Kind> = Extract<AgentMessage, { kind: K }>;
@@ -24,19 +21,6 @@ function oneLine(s: string, max = 100): string {
 
 function capped(s: string): string {
   return s.length > MAX_BODY_CHARS ? `${s.slice(0, MAX_BODY_CHARS)}\n… (${(s.length - MAX_BODY_CHARS).toLocaleString()} more characters in the transcript)` : s;
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
-
-export function formatCost(usd: number): string {
-  if (usd > 0 && usd < 0.01) return '<$0.01';
-  return `$${usd.toFixed(2)}`;
 }
 
 export function n(v: number): string {
