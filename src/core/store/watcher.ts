@@ -23,6 +23,9 @@ export interface WatchHandlers {
 }
 
 const IGNORED = /(^|[/\\])\.[^/\\]*\.tmp$|\.swp$|~$/;
+const REQUESTS = 'requests';
+/** Runtime state a leader writes, re-read by a follower. */
+const STATE_FILES = new Set(['runs.json', 'timers.json', 'agents_state.json']);
 /** Events this close together are one batch: a folder of files moved at once is one rescan. */
 const WORK_BATCH_MS = 3;
 /** After this long with no change under work/, one full rescan catches an event that was lost. */
@@ -38,6 +41,7 @@ export class HuskiesWatcher {
   private workTimer?: NodeJS.Timeout;
   private settleTimer?: NodeJS.Timeout;
   private stageWatchers = new Map<string, fs.FSWatcher>();
+  private dirWatchers = new Map<string, fs.FSWatcher>();
   private closed = false;
   /** The changed paths of the batch being gathered; undefined once a full rescan is asked for. */
   private workPaths: Set<string> | undefined = new Set();
@@ -51,29 +55,11 @@ export class HuskiesWatcher {
 
   async start(): Promise<void> {
     const dir = path.join(this.root, '.huskies');
-    const w = watch(
-      [
-        path.join(dir, 'project.toml'),
-        path.join(dir, 'agents.toml'),
-        path.join(dir, 'requests'),
-        path.join(dir, 'runs.json'),
-        path.join(dir, 'timers.json'),
-        path.join(dir, 'agents_state.json'),
-      ],
-      {
-        ignoreInitial: true,
-        followSymlinks: false, // a story that is a link never makes us watch a file outside the project
-        depth: 2,
-        ignored: (p: string) => IGNORED.test(p),
-        // No delay on removals (the default holds each back 100 ms to pair it with a re-add): a rescan reads the path as it is.
-        atomic: false,
-      },
-    );
-    w.on('all', (ev, p) => this.route(ev, p));
-    w.on('error', (err) => {
-      this.logger.warn(`watcher: ${(err as Error).message}`);
-      this.workChanged(undefined);
-    });
+    // The config and state files and the request queue: fs.watch on .huskies/ (not recursive) names
+    // the entry that changed. chokidar, asked for single files, re-listed .huskies/ with its logs and
+    // worktrees on every atomic write of runs.json: thousands of listings a minute with 30 agents.
+    this.watchDir(dir, (name) => this.route(name));
+    this.watchDir(path.join(dir, REQUESTS), () => this.on.requests());
     // The work folder itself: its stage folders appearing or going (their files are watched below).
     const ww = watch(path.join(dir, 'work'), { ignoreInitial: true, depth: 0, followSymlinks: false });
     ww.on('all', (ev, p) => {
@@ -87,10 +73,12 @@ export class HuskiesWatcher {
     });
     const hw = watch(this.root, { ignoreInitial: true, depth: 0 });
     hw.on('addDir', (p) => {
-      if (path.basename(p) === '.huskies') this.on.huskiesCreated();
+      if (path.basename(p) !== '.huskies') return;
+      this.watchDir(dir, (name) => this.route(name));
+      this.on.huskiesCreated();
     });
     hw.on('error', (err) => this.logger.warn(`watcher: ${(err as Error).message}`));
-    this.watchers = [w, ww, hw];
+    this.watchers = [ww, hw];
     await Promise.all(this.watchers.map((x) => new Promise<void>((r) => x.once('ready', () => r()))));
     this.watchStageFolders();
   }
@@ -123,12 +111,34 @@ export class HuskiesWatcher {
     this.stageWatchers.delete(dir);
   }
 
-  private route(ev: string, p: string): void {
-    const rel = path.relative(path.join(this.root, '.huskies'), p).split(path.sep);
-    if (rel[0] === 'work') this.workChanged(ev === 'add' || ev === 'change' || ev === 'unlink' ? p : undefined);
-    else if (rel[0] === 'project.toml' || rel[0] === 'agents.toml') this.on.config();
-    else if (rel[0] === 'requests') this.on.requests();
-    else this.on.state();
+  /** One fs.watch on a folder (re-opened when it appears later); `on` gets the changed entry's name. */
+  private watchDir(dir: string, on: (name: string | undefined) => void): void {
+    if (this.closed || this.dirWatchers.has(dir)) return;
+    try {
+      const w = fs.watch(dir, (_ev, name) => {
+        const n = name ? name.toString() : undefined;
+        if (n === undefined || !IGNORED.test(n)) on(n);
+      });
+      w.on('error', (err) => {
+        this.logger.warn(`watcher: ${dir}: ${err.message}`);
+        this.dirWatchers.get(dir)?.close();
+        this.dirWatchers.delete(dir);
+      });
+      this.dirWatchers.set(dir, w);
+    } catch {
+      // Not there (yet): .huskies/ names it when it appears.
+    }
+  }
+
+  /** An entry of .huskies/ changed (undefined: the OS did not say which). */
+  private route(name: string | undefined): void {
+    if (name === undefined || name === REQUESTS) {
+      // The request queue may have just been made: watch it, and serve what is in it already.
+      this.watchDir(path.join(this.root, '.huskies', REQUESTS), () => this.on.requests());
+      this.on.requests();
+    }
+    if (name === undefined || name === 'project.toml' || name === 'agents.toml') this.on.config();
+    if (name === undefined || STATE_FILES.has(name)) this.on.state();
   }
 
   /** Gathers a batch of changed files (undefined: a folder or anything else, so all) and reports it soon. */
@@ -153,6 +163,8 @@ export class HuskiesWatcher {
     if (this.settleTimer) clearTimeout(this.settleTimer);
     this.closed = true;
     for (const dir of [...this.stageWatchers.keys()]) this.unwatchStageFolder(dir);
+    for (const w of this.dirWatchers.values()) w.close();
+    this.dirWatchers.clear();
     await Promise.all(this.watchers.map((w) => w.close()));
     this.watchers = [];
   }
