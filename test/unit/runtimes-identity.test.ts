@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readGitIdentity } from '../../src/core/git/identity';
+import { IdentityCache, readGitIdentity, type GitIdentity } from '../../src/core/git/identity';
 
 describe('git identity: readGitIdentity', function () {
   this.timeout(10_000);
@@ -51,5 +51,39 @@ describe('git identity: readGitIdentity', function () {
     git(repo, 'config', 'user.name', 'Only A Name');
     assert.equal(await readGitIdentity(repo, env), undefined);
     assert.equal(await readGitIdentity(path.join(dir, 'missing'), env), undefined);
+  });
+});
+
+describe('git identity: IdentityCache', () => {
+  const ada: GitIdentity = { name: 'Ada', email: 'ada@example.org' };
+
+  it('a burst of launches shares one read; after the time to live the next one reads again', async () => {
+    let t = 0;
+    let reads = 0;
+    let who: GitIdentity | undefined = ada;
+    const cache = new IdentityCache(
+      async () => {
+        reads++;
+        return who;
+      },
+      10_000,
+      () => t,
+    );
+    const burst = await Promise.all(Array.from({ length: 30 }, () => cache.get('/repo')));
+    assert.equal(reads, 1);
+    assert.ok(burst.every((x) => x === ada));
+    who = { name: 'Ada L.', email: 'ada@work.example' };
+    t = 9_999;
+    assert.equal(await cache.get('/repo'), ada);
+    t = 10_000;
+    assert.deepEqual(await cache.get('/repo'), who);
+    assert.equal(reads, 2);
+    await cache.get('/other');
+    assert.equal(reads, 3, 'each repository has its own entry');
+  });
+
+  it('a failed read is an unknown identity, not a rejection', async () => {
+    const cache = new IdentityCache(() => Promise.reject(new Error('no git')));
+    assert.equal(await cache.get('/repo'), undefined);
   });
 });

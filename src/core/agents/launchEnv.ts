@@ -4,7 +4,7 @@
 import type { AgentSpec } from '../config/config';
 import type { Spawner } from '../ports/spawner';
 import type { Logger } from '../util/log';
-import { readGitIdentity } from '../git/identity';
+import { cachedGitIdentity } from '../git/identity';
 import { which, type LaunchContext } from './runtimes';
 import { InProcessSpawner } from './inProcessSpawner';
 import { SupervisedSpawner } from './supervisor/spawner';
@@ -31,7 +31,7 @@ export async function launchContext(root: string, o: LaunchEnv): Promise<Omit<La
     programOverride: o.programOverride as LaunchContext['programOverride'],
     baseEnv: o.env ?? process.env,
     isRoot,
-    gitIdentity: await readGitIdentity(root).catch(() => undefined),
+    gitIdentity: await cachedGitIdentity(root),
   };
 }
 

@@ -22,3 +22,33 @@ export async function readGitIdentity(root: string, env: NodeJS.ProcessEnv = pro
   const [name, email] = await Promise.all([configValue(root, 'user.name', env), configValue(root, 'user.email', env)]);
   return name !== undefined && email !== undefined ? { name, email } : undefined;
 }
+
+/**
+ * The identity of a repository, read at most once per `ttlMs`: a burst of agent launches (30 at
+ * start-up) shares one read instead of spawning git twice each. A change of the user's config is
+ * seen after at most `ttlMs`.
+ */
+export class IdentityCache {
+  private entries = new Map<string, { at: number; value: Promise<GitIdentity | undefined> }>();
+
+  constructor(
+    private readonly read: (root: string) => Promise<GitIdentity | undefined> = (root) => readGitIdentity(root),
+    private readonly ttlMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(root: string): Promise<GitIdentity | undefined> {
+    const hit = this.entries.get(root);
+    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
+    const value = this.read(root).catch(() => undefined);
+    this.entries.set(root, { at: this.now(), value });
+    return value;
+  }
+}
+
+const shared = new IdentityCache();
+
+/** readGitIdentity through a process-wide IdentityCache. */
+export function cachedGitIdentity(root: string): Promise<GitIdentity | undefined> {
+  return shared.get(root);
+}
