@@ -1,31 +1,24 @@
-// The facade behind api.ts: what a user can do (start, stop, follow up, answer, move, create,
-// acknowledge) as commands to the one writer — or, when another process drives the project, as
-// requests to it — and what a user can see (snapshot, transcripts, live output, events).
+// The facade behind api.ts, one thin method per user action: what a user can do (start, stop, follow up,
+// answer, move, create, pause, schedule) as commands to the one writer or requests to the process that
+// drives the project, and what a user can see. The longer logic is in schedule.ts and reads.ts.
 import { EventEmitter } from 'node:events';
-import * as path from 'node:path';
 import type { Command, ScheduledTimer, Source, TimerSpec, Trigger, TriggerSpec } from '../model/commands';
-import { randomBytes } from 'node:crypto';
 import type { HuskiesEvent } from '../model/events';
 import { NotFoundError, NotInitializedError, NotTrustedError, RefusedError } from '../model/errors';
 import type { RunRecord } from '../model/run';
 import type { Stage } from '../model/stage';
 import type { ItemType, WorkItem } from '../model/workItem';
 import { Orchestrator, type OrchestratorOptions } from '../orchestrator';
-import { canStartAgent } from '../pipeline/stageRules';
 import { preflight, type Preflight } from '../agents/preflight';
-import { readAfter, readBefore } from '../agents/transcript';
 import type { LiveListener } from '../agents/liveHub';
-import { dependencyWait, stackParent } from '../policies/waits';
 import { buildSnapshot, type Snapshot } from './snapshot';
-import { fileAt, storyChanges, type StoryChanges } from '../git/storyDiff';
-import { ProjectStatsReader, type ProjectStats } from '../stats/projectStats';
+import { fileAt, type StoryChanges } from '../git/storyDiff';
+import type { ProjectStats } from '../stats/projectStats';
+import * as reads from './reads';
+import * as schedule from './schedule';
+import type { Controls } from './schedule';
 
-/** What `controls()` returns: the project's pause and notes, and the stories paused or noted. */
-export interface Controls {
-  paused?: { since: number; reason: string; source: string };
-  notes: readonly { at: number; text: string; source: string }[];
-  stories: { id: number; paused: boolean; pausedReason?: string; note?: string }[];
-}
+export type { Controls };
 
 export class Huskies extends EventEmitter {
   readonly o: Orchestrator;
@@ -33,7 +26,8 @@ export class Huskies extends EventEmitter {
   private changedTimer?: NodeJS.Timeout;
   private lastChanged = 0;
   private disposed = false;
-  private statsReader?: ProjectStatsReader;
+  /** A command here, or a request to the process that drives the project. */
+  private readonly send: schedule.Send = (c) => schedule.sendCommand(this.o, c);
 
   constructor(opts: OrchestratorOptions) {
     super();
@@ -51,18 +45,10 @@ export class Huskies extends EventEmitter {
   }
   /** Read-only views for the board and tests. */
   get store() {
-    const s = this.o.state;
-    return { get: (id: number) => s.item(id), all: () => s.items(), itemsById: () => s.itemsById() };
+    return reads.storeView(this.o);
   }
   get registry() {
-    const s = this.o.state;
-    return {
-      get: (id: string) => s.run(id),
-      all: () => s.runs(),
-      forStory: (id: number) => s.runsForStory(id),
-      latest: (id: number) => s.latestRun(id),
-      active: () => s.activeRuns(),
-    };
+    return reads.registryView(this.o);
   }
   get hub() {
     return this.o.hub;
@@ -112,10 +98,7 @@ export class Huskies extends EventEmitter {
     if (!item) throw new NotFoundError(`There is no story ${id}.`);
     const active = this.o.state.activeRun(id);
     if (active) throw new RefusedError(`Story ${id} already has an agent ${active.status === 'queued' ? 'queued' : 'running'} (${active.agent || 'unassigned'}).`);
-    // with stack_on_parents a story whose one open parent is coded starts from the parent's branch
-    const stackOn = item.frontMatter.stacked_on === undefined ? stackParent(item, this.o.state, this.o.config.project.stackOnParents) : undefined;
-    const why =
-      canStartAgent(item, this.o.state.itemsById() as Map<number, WorkItem>, stackOn !== undefined) ?? (stackOn === undefined ? dependencyWait(item, this.o.state) : undefined);
+    const { why, stackOn } = reads.startCheck(this.o, item);
     if (why) throw new RefusedError(why.startsWith('Story') ? why : `Story ${id} ${why}.`);
     if (opts.agent && !this.o.agents().some((a) => a.name === opts.agent)) throw new RefusedError(`There is no agent named "${opts.agent}" in .huskies/agents.toml.`);
     this.budget();
@@ -226,82 +209,55 @@ export class Huskies extends EventEmitter {
   }
 
   /** Pauses the project (no id) or one story: no new agent starts there; running agents finish. */
-  async pause(id?: number, reason?: string, source: Source = 'user'): Promise<void> {
-    await this.send({ type: 'control.pause', ...(id !== undefined ? { id } : {}), reason: reason ?? '', source });
+  pause(id?: number, reason?: string, source: Source = 'user'): Promise<void> {
+    return schedule.pause(this.send, id, reason, source);
   }
 
   /** Lifts a pause of the project (no id) or of one story. */
-  async resume(id?: number, source: Source = 'user'): Promise<void> {
-    await this.send({ type: 'control.resume', ...(id !== undefined ? { id } : {}), source });
+  resume(id?: number, source: Source = 'user'): Promise<void> {
+    return schedule.resume(this.send, id, source);
   }
 
   /** A note for the project (no id) or a story: kept in the state, the audit log and on the board. */
-  async note(text: string, id?: number, source: Source = 'user'): Promise<void> {
-    if (!text.trim()) throw new RefusedError('A note needs some text.');
-    await this.send({ type: 'control.note', ...(id !== undefined ? { id } : {}), text, source });
+  note(text: string, id?: number, source: Source = 'user'): Promise<void> {
+    return schedule.note(this.send, text, id, source);
   }
 
   /** The pauses and notes in force: the project's, and each story's (from its front matter). */
   controls(): Controls {
-    const a = this.o.state.agentState();
-    const stories = this.o.state
-      .items()
-      .filter((i) => i.frontMatter.paused === true || typeof i.frontMatter.note === 'string')
-      .map((i) => ({
-        id: i.id,
-        paused: i.frontMatter.paused === true,
-        ...(typeof i.frontMatter.paused_reason === 'string' ? { pausedReason: i.frontMatter.paused_reason } : {}),
-        ...(typeof i.frontMatter.note === 'string' ? { note: i.frontMatter.note } : {}),
-      }));
-    return { ...(a.paused ? { paused: a.paused } : {}), notes: a.notes ?? [], stories };
+    return schedule.controls(this.o);
   }
 
   /** Adds a scheduled timer (one-shot at a time, an interval or a cron expression); `at`/`cron` are read in the project's time zone unless the spec names one. */
-  async addTimer(spec: TimerSpec, source: Source = 'user'): Promise<ScheduledTimer> {
-    if (!this.o.initialized) throw new NotInitializedError();
-    const id = `t-${randomBytes(4).toString('hex')}`;
-    await this.send({ type: 'timer.add', timer: { ...spec, id, timezone: spec.timezone ?? this.o.config.project.timezone }, source });
-    const t = this.o.state.scheduled().find((x) => x.id === id);
-    if (!t) throw new NotFoundError('The timer was added but cannot be read back.');
-    return t;
+  addTimer(spec: TimerSpec, source: Source = 'user'): Promise<ScheduledTimer> {
+    return schedule.addTimer(this.o, this.send, spec, source);
   }
 
   /** The scheduled timers, soonest first (the resume timers of rate-limited runs are in the snapshot). */
   timers(): ScheduledTimer[] {
-    return [...this.o.state.scheduled()].sort((a, b) => (a.nextAt ?? Infinity) - (b.nextAt ?? Infinity));
+    return schedule.timers(this.o);
   }
 
-  async cancelTimer(id: string, source: Source = 'user'): Promise<void> {
-    await this.send({ type: 'timer.cancel', timerId: id, source });
+  cancelTimer(id: string, source: Source = 'user'): Promise<void> {
+    return schedule.cancelTimer(this.send, id, source);
   }
 
   /** Adds a trigger: an action for every stage change that matches (once: for the first only). */
-  async addTrigger(spec: TriggerSpec, source: Source = 'user'): Promise<Trigger> {
-    if (!this.o.initialized) throw new NotInitializedError();
-    const id = `g-${randomBytes(4).toString('hex')}`;
-    await this.send({ type: 'trigger.add', trigger: { ...spec, id }, source });
-    const t = this.o.state.triggers().find((x) => x.id === id);
-    if (!t) throw new NotFoundError('The trigger was added but cannot be read back.');
-    return t;
+  addTrigger(spec: TriggerSpec, source: Source = 'user'): Promise<Trigger> {
+    return schedule.addTrigger(this.o, this.send, spec, source);
   }
 
   triggers(): Trigger[] {
-    return [...this.o.state.triggers()];
+    return schedule.triggers(this.o);
   }
 
-  async cancelTrigger(id: string, source: Source = 'user'): Promise<void> {
-    await this.send({ type: 'trigger.cancel', triggerId: id, source });
+  cancelTrigger(id: string, source: Source = 'user'): Promise<void> {
+    return schedule.cancelTrigger(this.send, id, source);
   }
 
   /** Lets a drained agent take work again; false when it was not drained. */
-  async acknowledgeAgent(name: string, source: Source = 'user'): Promise<boolean> {
-    try {
-      await this.send({ type: 'agent.acknowledge', name, source });
-      return true;
-    } catch (err) {
-      if (err instanceof RefusedError && /was not drained/.test(err.message)) return false;
-      throw err;
-    }
+  acknowledgeAgent(name: string, source: Source = 'user'): Promise<boolean> {
+    return schedule.acknowledgeAgent(this.send, name, source);
   }
 
   /** Masks every known secret (environment and agents.toml env) in text shown to a user. */
@@ -334,28 +290,21 @@ export class Huskies extends EventEmitter {
 
   /** Cost per day and per agent, stories done per day and time in each stage over the last 30 days (in the project's time zone), from its logs. */
   stats(): Promise<ProjectStats> {
-    this.statsReader ??= new ProjectStatsReader({ usage: path.join(this.o.huskiesDir, 'token_usage.jsonl'), audit: path.join(this.o.huskiesDir, 'audit.log') });
-    return this.statsReader.stats(this.o.clock.now(), this.o.config.project.timezone);
+    return reads.projectStats(this.o);
   }
 
   /** The last `limit` records of a run's transcript before `beforeSeq` (or its end). */
   readTranscript(runId: string, beforeSeq: number | undefined, limit = 500) {
-    const run = this.o.state.run(runId);
-    if (!run) return Promise.resolve({ records: [], hasOlder: false });
-    return readBefore(run.transcript, beforeSeq, limit);
+    return reads.readTranscript(this.o, runId, beforeSeq, limit);
   }
 
   readTranscriptAfter(runId: string, afterSeq: number, limit = 5000) {
-    const run = this.o.state.run(runId);
-    if (!run) return Promise.resolve([]);
-    return readAfter(run.transcript, afterSeq, limit);
+    return reads.readTranscriptAfter(this.o, runId, afterSeq, limit);
   }
 
   /** The files a story changed: its worktree or branch against the merge base, or its merge commit once merged. */
-  async storyChanges(id: number): Promise<StoryChanges> {
-    const item = this.o.state.item(id);
-    if (!item) throw new NotFoundError(`There is no story ${id}.`);
-    return storyChanges(this.o.root, item, { baseBranch: this.o.config.project.baseBranch, runs: this.o.state.runsForStory(id) });
+  storyChanges(id: number): Promise<StoryChanges> {
+    return reads.storyChanges(this.o, id);
   }
 
   /** A file's content at a commit (undefined when it is not there); size-bounded, the path checked. */
@@ -385,21 +334,6 @@ export class Huskies extends EventEmitter {
   private budget(): void {
     const stop = this.o.policyContext().budgetStop;
     if (stop) throw new RefusedError(stop);
-  }
-
-  /** A command here, or a request to the process that drives the project. */
-  private async send(c: Command): Promise<{ runId?: string; itemId?: number }> {
-    if (this.o.follower) {
-      const r = await this.o.requests.send(c);
-      if (!r.ok) throw new RefusedError(r.refusal ?? 'refused');
-      await this.o.state.load(); // what the leader wrote
-      return { runId: r.runId, itemId: r.itemId };
-    }
-    if (!this.o.leads()) throw new RefusedError('This process cannot change the project (read-only, or no project here).');
-    const events = await this.o.pipeline.require(c);
-    const queued = events.find((e) => e.type === 'run.queued');
-    const created = events.find((e) => e.type === 'item.created');
-    return { runId: queued?.type === 'run.queued' ? queued.run.runId : undefined, itemId: created?.type === 'item.created' ? created.item.id : undefined };
   }
 
   private async enqueue(c: Command): Promise<RunRecord> {
