@@ -118,10 +118,6 @@ export function worktreeFor(root: string, item: Pick<WorkItem, 'id' | 'slug'>): 
   return { dir: path.join(root, '.huskies', 'worktrees', name), branch: `huskies/${name}` };
 }
 
-async function branchExists(root: string, branch: string): Promise<boolean> {
-  return (await withGit(root, 'branch', (g) => g.branchLocal())).all.includes(branch);
-}
-
 async function registeredWorktrees(root: string): Promise<Set<string>> {
   // simple-git has no worktree commands: the porcelain listing is read here
   const out = await git(root, ['worktree', 'list', '--porcelain']);
@@ -173,19 +169,45 @@ export function ensureWorktree(root: string, item: Pick<WorkItem, 'id' | 'slug'>
 
 async function ensureWorktreeNow(root: string, item: Pick<WorkItem, 'id' | 'slug'>, baseBranch?: string, from?: string): Promise<Worktree> {
   const { dir, branch } = worktreeFor(root, item);
-  const head = await headCommit(root);
+  // Few git calls, each a process spawned by a host that may be running 30 agents: the head and the
+  // local branches in one listing, the registered worktrees in another, then the add.
+  const refs = await localRefs(root);
+  const head = refs.get('HEAD');
   if (!head) throw new GitError('The repository has no commits yet: make a first commit before starting agents.', '', null);
-  const baseRef = from && (await branchExists(root, from)) ? from : (baseBranch ?? (await currentBranch(root)) ?? 'HEAD');
+  // Without a base branch, the commit checked out in the repository (its HEAD means the worktree's own inside it).
+  const baseRef = from && refs.has(`refs/heads/${from}`) ? from : (baseBranch ?? head);
+  const baseCommit = baseRef === head ? head : refs.get(`refs/heads/${baseRef}`);
   const registered = await registeredWorktrees(root);
   const real = await fs.realpath(dir).catch(() => dir);
   if (registered.has(path.resolve(dir)) || registered.has(real)) {
     return { dir, branch, base: await mergeBase(dir, baseRef, head), created: false };
   }
-  await git(root, ['worktree', 'prune']);
   await fs.mkdir(path.dirname(dir), { recursive: true });
-  if (await branchExists(root, branch)) await git(root, ['worktree', 'add', dir, branch]);
-  else await git(root, ['worktree', 'add', '-b', branch, dir, baseRef]);
-  return { dir, branch, base: await mergeBase(dir, baseRef, head), created: true };
+  const exists = refs.has(`refs/heads/${branch}`);
+  const add = () => git(root, exists ? ['worktree', 'add', dir, branch] : ['worktree', 'add', '-b', branch, dir, baseRef]);
+  // A registration left by a folder deleted by hand makes the add fail: prune it and try once more.
+  await add().catch(async () => {
+    await git(root, ['worktree', 'prune']);
+    await add();
+  });
+  // A new branch starts at the base itself; an existing one shares some history with it.
+  const base = !exists && baseCommit ? baseCommit : await mergeBase(dir, baseRef, head);
+  return { dir, branch, base, created: true };
+}
+
+/** HEAD and the local branches with their commits, from one `git show-ref` (empty before the first commit). */
+async function localRefs(root: string): Promise<Map<string, string>> {
+  const out = await git(root, ['show-ref', '--head', '--heads']).catch((err: unknown) => {
+    // Exit 1 with nothing on stderr: there are no refs yet (no commit). Anything else is a real failure.
+    if (err instanceof GitError && err.code === 1 && !err.stderr.trim()) return '';
+    throw err;
+  });
+  const refs = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp > 0) refs.set(line.slice(sp + 1).trim(), line.slice(0, sp));
+  }
+  return refs;
 }
 
 async function mergeBase(dir: string, baseRef: string, fallback: string): Promise<string> {
