@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import type { TranscriptRecord } from '../../model/agentMessage';
 
 const NL = 0x0a;
+/** One read buffer for every tail in this process (reads are synchronous): no new zero-filled buffer per read. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
 
 function parse(line: string): TranscriptRecord | undefined {
   try {
@@ -50,7 +52,8 @@ export class TranscriptTail {
       }
       const n = Math.min(maxBytes, size - this.offset);
       if (n <= 0) return { records: [], more: false };
-      const buf = Buffer.alloc(n);
+      if (scratch.length < n) scratch = Buffer.allocUnsafe(n);
+      const buf = scratch;
       const got = fs.readSync(fd, buf, 0, n, this.offset);
       this.offset += got;
       const data = this.partial.length ? Buffer.concat([this.partial, buf.subarray(0, got)]) : buf.subarray(0, got);
