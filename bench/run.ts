@@ -14,6 +14,8 @@
 //     older pages; 10 agents streaming into 10 output feeds and fake webviews: messages/s and write → applied latency.
 //  9. The board replica (bench/board.ts, --board-only): on N stories, snapshot bytes without and with Archived, the
 //     whole state sent before, one hand move's delta, and median ms per change of buildBoardState + diff.
+// 11. A click with N supervised agents streaming (bench/click.ts, --click-only): Start and Stop on a story, call → answer,
+//     during start-up and once all stream.
 // 10. A story moved by hand (bench/handmove.ts, --handmove-only): rename → item.moved event → changed → board state,
 //     p50/p95/max with 200 and 10,000 stories, and a burst of 50 moves.
 // Usage: npm run bench [-- --mb 40] [-- --agents 30 --agent-mb 4] [-- --soak-only --soak-trials 5] [-- --merge-only] [-- --mcp-only --mcp-clients 30 --mcp-calls 200] [-- --store-only --stories 10000 --store-runs 5] [-- --stream-only --agents 30 --rate 200 --seconds 120 --supervised] [-- --ui-only --trials 10 --only p8,p3,click,p1,p6] [-- --output-only --output-agents 10 --output-rate 100 --output-seconds 10 --output-records 100000] [-- --board-only --stories 10000 --board-changes 20] [-- --handmove-only --handmove-moves 40 --handmove-sizes 200,10000]
@@ -36,6 +38,7 @@ import { mcpBench } from './mcp';
 import { storeBench } from './store';
 import { handmoveBench } from './handmove';
 import { streamBench } from './stream';
+import { clickBench } from './click';
 import { outputBench } from './output';
 
 const arg = (name: string, d: number) => {
@@ -211,6 +214,7 @@ function uiBench(): Promise<void> {
   if (process.argv.includes('--handmove-only')) return handmoveBench();
   if (process.argv.includes('--board-only')) return boardBench();
   if (process.argv.includes('--stream-only')) return streamBench();
+  if (process.argv.includes('--click-only')) return clickBench();
   if (process.argv.includes('--ui-only')) return uiBench();
   if (process.argv.includes('--output-only')) return outputBench();
   const only = process.argv.includes('--ingest') ? 'ingest' : process.argv.includes('--agents-only') ? 'agents' : 'all';

@@ -23,7 +23,7 @@ const ms = (ns: number) => (ns / 1e6).toFixed(1);
 const SUPERVISOR = path.join(REPO_ROOT, 'dist', 'supervisor.js');
 
 /** The sim and the supervisor as they are now (the bench must not measure a stale build). */
-function build(): void {
+export function buildSimAndSupervisor(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
   const common = { bundle: true, platform: 'node' as const, format: 'cjs' as const, target: 'node20', logLevel: 'warning' as const };
@@ -112,7 +112,7 @@ function checkTranscript(file: string): TranscriptCheck {
 }
 
 export async function streamBench(): Promise<void> {
-  build();
+  buildSimAndSupervisor();
   const n = arg('agents', 30);
   const rate = arg('rate', 200);
   const seconds = arg('seconds', 120);
