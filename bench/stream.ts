@@ -5,6 +5,8 @@
 // piped into a bare split + JSON.parse loop as a baseline. Prints numbers, asserts nothing.
 //   --agents 30 --rate 200 --seconds 120 [--warmup 20] [--supervised] [--baseline-seconds 30] [--no-baseline]
 //   [--profile file.cpuprofile]: a CPU profile of the measured window only (open it in Chrome's DevTools)
+//   [--follow 3 | --follow all]: how many runs an output panel follows live in the measured window (default 3;
+//   all: one subscriber to every run, as `huskies run` does). Runs nobody follows are not parsed by the host.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +14,8 @@ import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Huskies as Orchestrator } from '../src/core/api';
 import { buildBoardState } from '../src/extension/boardModel';
+import type { LiveBatch } from '../src/core/agents/liveHub';
+import { lastSeqOf } from '../src/core/agents/transcript';
 import { gitRepoDir, makeRepo, REPO_ROOT, SIM_AGENT, waitFor } from '../test/fixtures/repo';
 
 const arg = (name: string, d: number) => {
@@ -143,11 +147,12 @@ export async function streamBench(): Promise<void> {
       boardNs += d;
       boardMaxNs = Math.max(boardMaxNs, d);
     });
-    o.subscribe('*', (b) => {
+    const onBatch = (b: LiveBatch) => {
       live += b.records.length;
       streaming.add(b.runId);
       if (b.resyncAfterSeq !== undefined) resyncs++;
-    });
+    };
+    const all = o.subscribe('*', onBatch);
     global.gc?.();
     const rssStart = process.memoryUsage().rss;
     const tStart = Date.now();
@@ -157,6 +162,15 @@ export async function streamBench(): Promise<void> {
     const startSecs = (Date.now() - tStart) / 1000;
     await new Promise((r) => setTimeout(r, warmup * 1000));
     const running = o.registry.all().filter((r) => r.status === 'running').length;
+    const followAll = process.argv[process.argv.indexOf('--follow') + 1] === 'all';
+    const follow = followAll ? n : arg('follow', 3);
+    if (!followAll) {
+      // Like output panels open on `follow` runs: the rest are written to disk and not read by the host.
+      all.dispose();
+      for (const r of o.registry.active().slice(0, follow)) o.subscribe(r.runId, onBatch);
+    }
+    const activeRuns = o.registry.active();
+    const written = () => activeRuns.reduce((sum, r) => sum + lastSeqOf(r.transcript), 0);
     global.gc?.();
     const { rss: rssWarm, heapUsed: heapWarm } = process.memoryUsage();
     const profile = process.argv[process.argv.indexOf('--profile') + 1];
@@ -169,6 +183,7 @@ export async function streamBench(): Promise<void> {
     const h = monitorEventLoopDelay({ resolution: 10 });
     h.enable();
     const live0 = live;
+    const written0 = written();
     const boards0 = boards;
     const boardNs0 = boardNs;
     const tw = Date.now();
@@ -184,6 +199,7 @@ export async function streamBench(): Promise<void> {
     }
     const secs = (Date.now() - tw) / 1000;
     const msgs = live - live0;
+    const wrote = written() - written0;
     const rssEnd = process.memoryUsage().rss;
     global.gc?.();
     const { rss: rssEndGc, heapUsed: heapEnd } = process.memoryUsage();
@@ -195,7 +211,9 @@ export async function streamBench(): Promise<void> {
 
     console.log(`\n# Stream: ${n} simulated agents × ${rate} messages/s through the orchestrator (${supervised ? 'supervised runs, as in VS Code' : 'runs in this process'})`);
     console.log(`all ${n} agents streaming ${startSecs.toFixed(1)} s after start; after a further ${warmup} s warm-up ${running}/${n} ran; measured over ${secs.toFixed(0)} s`);
-    console.log(`messages/s: asked ${n * rate}, achieved ${(msgs / secs).toFixed(0)} (live records delivered; ${resyncs} resync markers)`);
+    console.log(
+      `messages/s: asked ${n * rate}, written ${(wrote / secs).toFixed(0)}; followed live: ${follow} runs, ${(msgs / secs).toFixed(0)}/s delivered (${resyncs} resync markers)`,
+    );
     console.log(`event-loop lag ${lagLine(h)}`);
     console.log(
       `board builds on 'changed': ${b.count} (${(b.count / secs).toFixed(1)}/s), ${(b.ns / 1e6 / Math.max(1, b.count)).toFixed(2)} ms each, max ${ms(boardMaxNs)} ms, ${((b.ns / 1e9 / secs) * 100).toFixed(1)}% of the time`,

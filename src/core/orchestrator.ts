@@ -81,7 +81,8 @@ export class Orchestrator {
     this.pipeline = new Pipeline(this.state, audit, this.bus, () => ({ now: this.clock.now(), logsDir: this.logsDir, newRunId }), this.logger);
     this.requests = new RequestQueue(this.huskiesDir);
     this.leadership = new Leadership(this.huskiesDir, opts.owner ?? 'huskies', this.logger);
-    this.spawner = opts.spawner ?? defaultSpawner(opts, this.logger);
+    // Records nobody follows live stay on disk unparsed (the output panel reads them from there).
+    this.spawner = opts.spawner ?? defaultSpawner(opts, this.logger, (runId) => this.hub.wants(runId));
     const request = (c: Command) => this.request(c);
     this.policies = new PolicyRunner(this.bus, this.state, () => this.policyContext(), request, this.logger);
     this.mcp = new McpService(mcpDeps(this));

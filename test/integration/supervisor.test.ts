@@ -126,6 +126,31 @@ describe('supervisor: runs that outlive their host', function () {
     assert.deepEqual(fs.readdirSync(path.dirname(l.transcript)).sort(), [`${l.runId}.jsonl`, `${l.runId}.status.json`], 'only the transcript and the status stay');
   });
 
+  it('records nobody follows stay on disk unparsed (only the newest seq is told); once followed they come one by one', async () => {
+    let wanted = false;
+    const l = launchOf(STEPPER);
+    const h = new SupervisedSpawner({ supervisorPath, pollMs: 200, wantsRecords: (id) => (assert.equal(id, l.runId), wanted) }).launch(l);
+    const f = follow(h);
+    const { pid } = await f.started();
+    const upTo = () => Math.max(0, ...f.signals.map((s) => (s.kind === 'records' ? (s.upTo ?? 0) : 0)));
+    await waitFor(() => linesOnDisk(l) >= 1, 'ready on disk');
+    for (let i = 2; i <= 4; i++) {
+      process.kill(pid, 'SIGUSR1'); // one at a time: signals sent together may arrive as one
+      await waitFor(() => linesOnDisk(l) >= i, `record ${i} on disk`);
+    }
+    await waitFor(() => upTo() === 4, 'the newest seq told');
+    assert.deepEqual(f.records(), [], 'no record parsed nor told while nobody follows the run');
+    wanted = true;
+    const told = upTo();
+    process.kill(pid, 'SIGUSR1');
+    await waitFor(() => f.records().length >= 1, 'a followed record');
+    process.kill(pid, 'SIGUSR2');
+    await h.done;
+    const onDisk = await readAfter(l.transcript, told);
+    assert.deepEqual(f.records(), onDisk, 'every record after the last seq told, once, in order');
+    assert.deepEqual(texts(onDisk).slice(0, 2), ['line 4', 'bye']);
+  });
+
   it('keeps env and secrets off the disk and masks the secret in what the agent prints', async () => {
     const l = launchOf(`console.log('key=' + process.env.MY_API_KEY)`);
     const h = spawner().launch(l);

@@ -80,6 +80,19 @@ describe('liveHub', () => {
     ]);
   });
 
+  it('wants a run while someone follows it or every run', () => {
+    hub = new LiveHub(10);
+    assert.equal(hub.wants('r'), false);
+    const one = hub.subscribe('r', () => undefined);
+    assert.equal(hub.wants('r'), true);
+    assert.equal(hub.wants('other'), false);
+    const all = hub.subscribe('*', () => undefined);
+    assert.equal(hub.wants('other'), true);
+    one.dispose();
+    all.dispose();
+    assert.equal(hub.wants('r'), false);
+  });
+
   it('a disposed subscription gets nothing more', () => {
     hub = new LiveHub(10);
     const got: LiveBatch[] = [];

@@ -87,4 +87,25 @@ describe('transcriptTail: following an appended transcript', () => {
       }
     }
   });
+
+  it('unparsed (nobody follows the run live): no records, lastSeq from the newest whole line, torn lines passed over', () => {
+    fs.writeFileSync(file, [1, 2, 3].map((s) => line(rec(s))).join('') + line(rec(4)).slice(0, 9));
+    const t = TranscriptTail.after(file, 0);
+    assert.deepEqual(t.read(undefined, false), { records: [], more: false });
+    assert.equal(t.lastSeq, 3);
+    // the rest of the torn line, a line that does not parse, then whole ones: read one by one again
+    fs.appendFileSync(file, line(rec(4)).slice(9) + '{"torn\n' + line(rec(5)));
+    assert.deepEqual(
+      drain(t).map((r) => r.seq),
+      [4, 5],
+    );
+    fs.appendFileSync(file, line(rec(6)) + '{"torn\n');
+    t.read(undefined, false);
+    assert.equal(t.lastSeq, 6, 'a torn last line is passed over for the one before it');
+    fs.appendFileSync(file, line(rec(7)));
+    assert.deepEqual(
+      drain(t).map((r) => r.seq),
+      [7],
+    );
+  });
 });

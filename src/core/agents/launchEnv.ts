@@ -43,7 +43,7 @@ export function builtInAgents(o: LaunchEnv): AgentSpec[] {
   ];
 }
 
-export function defaultSpawner(o: LaunchEnv, logger: Logger): Spawner {
-  if (o.supervisorPath) return new SupervisedSpawner({ supervisorPath: o.supervisorPath, nodePath: o.nodePath ?? process.execPath, mask: maskMessage, logger });
+export function defaultSpawner(o: LaunchEnv, logger: Logger, wantsRecords?: (runId: string) => boolean): Spawner {
+  if (o.supervisorPath) return new SupervisedSpawner({ supervisorPath: o.supervisorPath, nodePath: o.nodePath ?? process.execPath, mask: maskMessage, logger, wantsRecords });
   return new InProcessSpawner({ mask: maskMessage });
 }

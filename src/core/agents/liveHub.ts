@@ -50,6 +50,12 @@ export class LiveHub {
     return { dispose: () => this.subs.delete(sub) };
   }
 
+  /** Someone follows this run live (a panel on it, or a follower of every run). */
+  wants(runId: string): boolean {
+    for (const sub of this.subs) if (sub.runId === '*' || sub.runId === runId) return true;
+    return false;
+  }
+
   publish(runId: string, records: TranscriptRecord[]): void {
     if (records.length === 0 || this.subs.size === 0) return;
     // A record is copied only when its message is cut (records are not changed after they are written).

@@ -260,7 +260,7 @@ export class AgentPool {
     let lastSeq = run.lastSeq;
     const sub = handle.onSignal((s) => {
       if (s.kind === 'records') {
-        lastSeq = s.records[s.records.length - 1]?.seq ?? lastSeq;
+        lastSeq = s.records[s.records.length - 1]?.seq ?? s.upTo ?? lastSeq;
         this.d.hub.publish(run.runId, s.records);
       } else if (s.kind === 'started') void this.d.request({ type: 'run.started', runId: run.runId, pid: s.pid, pidStart: s.startTime, supervisorPid: s.supervisorPid });
       else if (s.kind === 'session') void this.d.request({ type: 'run.session', runId: run.runId, sessionId: s.sessionId });

@@ -29,8 +29,11 @@ export type RunSignal =
   | { kind: 'session'; sessionId: string }
   /** The model answered at least once: there is a conversation worth resuming. */
   | { kind: 'replied' }
-  /** Records already appended to the transcript, in order. */
-  | { kind: 'records'; records: TranscriptRecord[] };
+  /**
+   * Records already appended to the transcript, in order. `upTo`: the newest seq written, when the
+   * records were not read one by one (nobody follows the run live, so they stay on disk only).
+   */
+  | { kind: 'records'; records: TranscriptRecord[]; upTo?: number };
 
 export interface RunHandle {
   readonly runId: string;

@@ -25,6 +25,8 @@ export interface SupervisedSpawnerOptions {
   /** Masks the reasons this host writes itself (a lost supervisor's last words); the supervisor masks the run. */
   mask?: MaskFn;
   logger?: Logger;
+  /** Whether anyone follows a run's records live; when not, they are left on disk unparsed. Default: always. */
+  wantsRecords?: (runId: string) => boolean;
 }
 
 interface Identity {
@@ -116,7 +118,16 @@ export class SupervisedSpawner implements Spawner {
   }
 
   private common(runId: string, transcript: string, fromSeq: number) {
-    return { runId, transcript, fromSeq, pollMs: this.opts.pollMs ?? 1000, mask: this.opts.mask, logger: this.opts.logger ?? nullLogger };
+    const wants = this.opts.wantsRecords;
+    return {
+      runId,
+      transcript,
+      fromSeq,
+      pollMs: this.opts.pollMs ?? 1000,
+      mask: this.opts.mask,
+      logger: this.opts.logger ?? nullLogger,
+      wanted: wants ? () => wants(runId) : () => true,
+    };
   }
 }
 
@@ -128,6 +139,7 @@ interface RunOptions {
   pollMs: number;
   mask?: MaskFn;
   logger: Logger;
+  wanted: () => boolean;
   /** Only for a run this host launched. */
   child?: ChildProcess;
 }
@@ -262,9 +274,7 @@ class SupervisedRun implements RunHandle {
   private pollOnce(): void {
     if (!this.statusDirty) {
       // Only the transcript grew (a streaming agent): read the new records, nothing else.
-      const { records, more } = this.tail.read();
-      if (records.length) this.emit({ kind: 'records', records });
-      if (more) this.schedule(0);
+      if (this.readTail()) this.schedule(0);
       return;
     }
     this.statusDirty = false;
@@ -276,8 +286,7 @@ class SupervisedRun implements RunHandle {
       this.known.pid = st.pid;
       this.emit({ kind: 'started', pid: st.pid, startTime: st.startTime, supervisorPid: st.supervisorPid });
     }
-    const { records, more } = this.tail.read();
-    if (records.length) this.emit({ kind: 'records', records });
+    const more = this.readTail();
     if (st.sessionId && st.sessionId !== this.known.sessionId) {
       this.known.sessionId = st.sessionId;
       this.emit({ kind: 'session', sessionId: st.sessionId });
@@ -292,6 +301,16 @@ class SupervisedRun implements RunHandle {
     }
     if (st.outcome) return this.finish(st.outcome);
     if (!this.supervisorAlive()) this.lost(st);
+  }
+
+  /** Reads what the transcript gained and tells it; true when there is more to read now. */
+  private readTail(): boolean {
+    const before = this.tail.lastSeq;
+    const wanted = this.o.wanted();
+    const { records, more } = this.tail.read(undefined, wanted);
+    if (records.length) this.emit({ kind: 'records', records });
+    else if (this.tail.lastSeq > before) this.emit({ kind: 'records', records: [], upTo: this.tail.lastSeq });
+    return more;
   }
 
   private supervisorAlive(): boolean {
@@ -319,11 +338,8 @@ class SupervisedRun implements RunHandle {
     }
     this.o.logger.warn(`run ${this.runId}: ${outcome.reason}`);
     // Only the supervisor appended to the transcript, so what is there now is all there is.
-    let more = true;
-    while (more) {
-      const r = this.tail.read();
-      if (r.records.length) this.emit({ kind: 'records', records: r.records });
-      more = r.more;
+    while (this.readTail()) {
+      /* until the end of the transcript */
     }
     const base: RunStatus = st && st.runId === this.runId ? st : { runId: this.runId, supervisorPid: this.supervisor?.pid ?? 0, lastSeq: 0 };
     try {
