@@ -3,6 +3,7 @@
 // (and the board visible) it asks the host for numbers every few seconds, never otherwise.
 import type { ChartsView, WebviewMessage } from '../src/protocol/messages';
 import { chartSpecs, layoutBars, type Box, type ChartSpec } from './chartScale';
+import { onMessage } from './vscodeApi';
 
 /** How often an open Charts section asks for fresh numbers. */
 export const CHARTS_REFRESH_MS = 5_000;
@@ -177,9 +178,8 @@ export class ChartsPanel {
 export function mountCharts(parent: HTMLElement, post: (m: WebviewMessage) => void): ChartsPanel {
   const panel = new ChartsPanel(post);
   parent.append(panel.el);
-  window.addEventListener('message', (e: MessageEvent) => {
-    const m = e.data as { type?: unknown; data?: unknown } | null;
-    if (typeof m === 'object' && m !== null && m.type === 'charts') panel.receive(m.data);
+  onMessage((m) => {
+    if (m.type === 'charts') panel.receive(m.data);
   });
   return panel;
 }

@@ -21,16 +21,18 @@ export function post(msg: WebviewMessage): void {
   vscode().postMessage(msg);
 }
 
-const HOST_TYPES: ReadonlySet<string> = new Set<HostMessage['type']>([
-  'boardSnapshot',
-  'boardDelta',
-  'output',
-  'outputAppend',
-  'outputRun',
-  'outputOlder',
-  'outputEmpty',
-  'moveRefused',
-]);
+/** Every host message type: a Record, so that a type added to HostMessage and missing here fails the type check. */
+const HOST_TYPES: Readonly<Record<HostMessage['type'], true>> = {
+  boardSnapshot: true,
+  boardDelta: true,
+  output: true,
+  outputAppend: true,
+  outputRun: true,
+  outputOlder: true,
+  outputEmpty: true,
+  moveRefused: true,
+  charts: true,
+};
 
 /** Calls handler for every message from the host; anything not shaped like a HostMessage is dropped. Returns an unsubscribe function. */
 export function onMessage(handler: (m: HostMessage) => void): () => void {
@@ -38,7 +40,7 @@ export function onMessage(handler: (m: HostMessage) => void): () => void {
     const data: unknown = e.data;
     if (typeof data !== 'object' || data === null) return;
     const type = (data as { type?: unknown }).type;
-    if (typeof type !== 'string' || !HOST_TYPES.has(type)) return;
+    if (typeof type !== 'string' || !Object.hasOwn(HOST_TYPES, type)) return;
     handler(data as HostMessage);
   };
   window.addEventListener('message', listener);
