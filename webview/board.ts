@@ -6,7 +6,7 @@ import type { AgentView, BoardState, HostMessage, Stage } from '../src/protocol/
 import { AGENT_SLOTS, agentState, needsAttention } from './agents';
 import { cardMessage } from './cardMessages';
 import { agentNames, isFilterActive, parseFilter, type BoardFilter } from './boardFilter';
-import { isStage, layoutFor, readChoices, writeChoices, type SectionChoices } from './boardLayout';
+import { agentsCollapsedFor, isStage, layoutFor, readChoices, writeChoices, type SectionChoices } from './boardLayout';
 import { el, setData, setHidden, setText, setTickText, countdownText, formatDuration } from './dom';
 import { CardDrag } from './drag';
 import { ControlsPanel } from './controls';
@@ -48,6 +48,8 @@ class Board {
   private readonly agentList: HTMLElement;
   private readonly agents = new Map<string, SlotEntry>();
   private agentsCollapsed: boolean;
+  /** The user's own open/closed choice for the agents strip; undefined until they make one. */
+  private agentsChoice: boolean | undefined;
   private readonly stages: StagesView;
   private readonly filterBar: FilterBar;
   private choices: SectionChoices;
@@ -66,7 +68,8 @@ class Board {
   constructor(parent: HTMLElement) {
     const saved = getState<SavedState>();
     this.choices = readChoices(saved);
-    this.agentsCollapsed = saved.agentsCollapsed === true;
+    this.agentsChoice = typeof saved.agentsCollapsed === 'boolean' ? saved.agentsCollapsed : undefined;
+    this.agentsCollapsed = this.agentsChoice === true;
     const filter = parseFilter(saved.filter);
 
     this.root = el('div');
@@ -262,6 +265,11 @@ class Board {
   private renderAgents(agents: AgentView[], ctx: RenderCtx): void {
     setHidden(this.agentsSection, agents.length === 0);
     setText(this.agentsTitle, `Agents (${agents.length})`);
+    const collapsed = agentsCollapsedFor(this.agentsChoice, agents.length);
+    if (collapsed !== this.agentsCollapsed) {
+      this.agentsCollapsed = collapsed;
+      this.applyAgentsCollapsed();
+    }
     // Shown in the section header, so a collapsed strip still says when an agent needs a look.
     const attention = agents.filter((a) => needsAttention(a, ctx.now)).length;
     setHidden(this.agentsAlert, attention === 0);
@@ -331,13 +339,13 @@ class Board {
   }
 
   private saveState(): void {
-    setState<SavedState>({ ...writeChoices(this.choices), agentsCollapsed: this.agentsCollapsed, filter: this.stages.currentFilter });
+    setState<SavedState>({ ...writeChoices(this.choices), agentsCollapsed: this.agentsChoice, filter: this.stages.currentFilter });
   }
 
   private onClick(e: MouseEvent): void {
     const target = e.target as HTMLElement;
     if (target.closest('.agents-toggle')) {
-      this.agentsCollapsed = !this.agentsCollapsed;
+      this.agentsChoice = this.agentsCollapsed = !this.agentsCollapsed;
       this.applyAgentsCollapsed();
       this.saveState();
       return;

@@ -95,3 +95,11 @@ export function writeChoices(choices: SectionChoices): Required<SavedSections> {
 export function stageHeading(stage: Stage, total: number, shown: number | undefined, filtering: boolean): string {
   return filtering && shown !== undefined ? `${STAGE_TITLES[stage]} (${shown} / ${total})` : `${STAGE_TITLES[stage]} (${total})`;
 }
+
+/** More agents than this and the strip starts closed (its header still counts them and their problems). */
+export const AGENTS_OPEN_MAX = 6;
+
+/** Whether the agents strip is closed: the user's choice if they made one, else closed for a long list. */
+export function agentsCollapsedFor(choice: boolean | undefined, count: number): boolean {
+  return choice ?? count > AGENTS_OPEN_MAX;
+}
