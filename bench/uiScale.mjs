@@ -6,7 +6,21 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { sleep } from '../scripts/codeServer.mjs';
 import { storyFile } from './uiLib.mjs';
-import { ROWS, cardSel, growTranscript, moveStoryFile, openBoardPanel, outputFrame, outputRows, readRecords, showCard, timeClick, transcripts, waitRunning } from './uiSteps.mjs';
+import {
+  ROWS,
+  cardSel,
+  growTranscript,
+  moveStoryFile,
+  openBoardPanel,
+  openBreakdown,
+  outputFrame,
+  outputRows,
+  readRecords,
+  showCard,
+  timeClick,
+  transcripts,
+  waitRunning,
+} from './uiSteps.mjs';
 
 const ACTIVE = ['queued', 'running', 'waiting'];
 
@@ -51,6 +65,7 @@ async function benchP6({ page, workspace, log, report, fmtStats, messages }, boa
   log(`P6: ${file} now holds ${grown.records.toLocaleString()} records (${(grown.bytes / 1048576).toFixed(1)} MB, written in ${Date.now() - t} ms)`);
   const first = [];
   const rows = [];
+  const parts = [];
   for (let i = 0; i < 1; i++) {
     await showCard(board, 2);
     const t0 = Date.now();
@@ -62,9 +77,15 @@ async function benchP6({ page, workspace, log, report, fmtStats, messages }, boa
     first.push(t1 - t0);
     rows.push(seqs.length);
     log(`P6 trial ${i + 1}: first rows after ${t1 - t0} ms; ${seqs.length} rows in the DOM (seq ${seqs[0]}…${seqs[seqs.length - 1]})`);
+    const b = await openBreakdown(out, t0);
+    log(`P6 trial ${i + 1}: ${b.text}`);
+    parts.push(b);
   }
   report(`P6 ${messages.toLocaleString()}-message transcript: click → first rows`, fmtStats(first));
   report(`P6 ${messages.toLocaleString()}-message transcript: DOM rows`, fmtStats(rows, 'rows'));
+  report('P6 of which VS Code makes the panel and its frame (click → page start)', fmtStats(parts.map((p) => p.panel)));
+  report('P6 of which the page script runs (page start → ready)', fmtStats(parts.map((p) => p.script)));
+  report('P6 of which the host sends the first page and it is shown (ready → first rows)', fmtStats(parts.map((p) => p.host)));
 }
 
 /** P1: 10 agents streaming; the output panel of one of them records when each row appears. */

@@ -169,3 +169,20 @@ export async function outputRows(frame) {
 export async function outputFrame(page, { timeout = 60_000 } = {}) {
   return frameWith(page, ROWS, { timeout });
 }
+
+/**
+ * Where the time from a click (`t0`, epoch ms) to the output panel's first rows went, from the
+ * panel's own User Timing marks: VS Code making the panel and its frame (click → page start), the
+ * page's script (→ huskies:ready), and the host's first page and its rendering (→ huskies:first-rows).
+ */
+export async function openBreakdown(out, t0) {
+  const m = await out.evaluate(() => ({
+    origin: performance.timeOrigin,
+    ready: performance.getEntriesByName('huskies:ready')[0]?.startTime,
+    rows: performance.getEntriesByName('huskies:first-rows')[0]?.startTime,
+  }));
+  const panel = Math.round(m.origin - t0);
+  const script = m.ready === undefined ? NaN : Math.round(m.ready);
+  const host = m.rows === undefined || m.ready === undefined ? NaN : Math.round(m.rows - m.ready);
+  return { panel, script, host, text: `VS Code's panel and frame ${panel} ms, page script ${script} ms, first page from the host and shown ${host} ms` };
+}
