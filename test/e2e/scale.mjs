@@ -168,8 +168,7 @@ export const scaleTests = [
         .waitFor({ state: 'attached', timeout: 120_000 })
         .catch(() => {});
       if (!(await tab.count())) throw new Error('no "Huskies Board" editor tab after the reload: the board panel was not restored');
-      const boards = await frameWith(page, cardSel(100), { timeout: 120_000 }).catch(() => undefined);
-      if (!boards) throw new Error('the board panel came back without card #100');
+      // The output panel was the active editor: it comes back first.
       const out = await outputFrame(page, { timeout: 120_000 }).catch(() => undefined);
       if (!out) throw new Error('no output panel rows after the reload: the output panel was not restored');
       // The transcript of story 100's run, as it was a moment after the reload.
@@ -191,6 +190,13 @@ export const scaleTests = [
       if (gaps.length) throw new Error(`records missing in the output panel before seq ${gaps.slice(0, 5).join(', ')}`);
       if (new Set(seqs).size !== seqs.length) throw new Error('a record is shown twice');
       if (seqs.length > MAX_ROWS) throw new Error(`${seqs.length} rows in the DOM (at most ${MAX_ROWS})`);
+      // The board panel, in the background until its tab is shown, comes back with its filter (#100, set above).
+      await tab.first().click();
+      const boards = await frameWith(page, cardSel(100), { timeout: 120_000 }).catch(() => undefined);
+      if (!boards) throw new Error('the board panel came back without card #100');
+      const filter = await boards.evaluate(() => document.querySelector('#filter-text')?.value);
+      log(`board panel back with card #100 and the filter "${filter}"`);
+      if (filter !== '#100') throw new Error(`the board's filter is "${filter}" after the reload, not "#100"`);
     },
   },
   {
