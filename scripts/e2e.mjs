@@ -4,7 +4,7 @@
 // the scenarios of test/e2e/huskies.e2e.mjs and ends with the line "N passed, M failed".
 //
 // Usage: node scripts/e2e.mjs [--no-rig] [--no-build] [--vsix FILE] [--folder DIR] [--keep]
-//                             [--smoke] [--screenshot FILE] [--grep TEXT] [--skip 'TEXT|TEXT'] [--heavy] [--port N] [--headed]
+//                             [--smoke] [--screenshot FILE] [--grep TEXT] [--skip 'TEXT|TEXT'] [--port N] [--headed]
 //   --no-build      use an existing .vsix (--vsix, default .vscode-test/e2e/huskies-vscode.vsix)
 //   --folder DIR    use this project folder instead of a fresh sample project in a temp dir
 //   --smoke         the short demo scenario (start story 1, wait for QA); used by scripts/demo.sh
@@ -175,8 +175,6 @@ async function main() {
     const mod = await import('../test/e2e/huskies.e2e.mjs');
     let list = SMOKE ? mod.smokeTests : mod.tests;
     if (opt('--grep')) list = list.filter((t) => t.name.includes(opt('--grep')));
-    // The 30-agent scenarios run only when asked for: they need minutes and more than two cores.
-    if (!flag('--heavy')) list = list.filter((t) => !t.heavy);
     if (opt('--skip'))
       list = list.filter(
         (t) =>

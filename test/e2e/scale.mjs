@@ -114,8 +114,6 @@ export const scaleTests = [
   },
   {
     name: 'scale: 30 agents streaming, a click on a card answers (printed: click → answer ms)',
-    // 30 agents at once: run with --heavy (not yet reliable on a 2-core machine, see the README)
-    heavy: true,
     needs: ['board lists the backlog stories'],
     async run({ page, workspace, log }) {
       const ids = scaleUp(workspace);
@@ -150,8 +148,6 @@ export const scaleTests = [
   },
   {
     name: 'scale: a window reload restores the board panel and the output panel, no record lost',
-    // 30 agents at once: run with --heavy (not yet reliable on a 2-core machine, see the README)
-    heavy: true,
     needs: ['scale: 30 agents streaming, a click on a card answers (printed: click → answer ms)'],
     async run({ page, workspace, server, log }) {
       const board = await showCard(await frameWith(page, cardSel(199)), 100);
@@ -201,8 +197,6 @@ export const scaleTests = [
   },
   {
     name: 'scale: the 30 stories moved back to the backlog by hand: their agents stop',
-    // 30 agents at once: run with --heavy (not yet reliable on a 2-core machine, see the README)
-    heavy: true,
     async run({ page, workspace, log }) {
       let moved = 0;
       for (let i = 0; i < AGENTS; i++) {
