@@ -21,10 +21,12 @@ describe('extension manifest', () => {
     for (const id of Object.values(CommandIds)) assert.equal(contributed.get(id), 'Huskies', id);
   });
 
-  it('keeps .huskies/worktrees out of the file watcher and search: 30 worktrees would swamp both', () => {
+  it('keeps .huskies/worktrees and .huskies/logs out of the file watcher and search: 30 worktrees, and transcripts written 40 times a second each, would swamp both', () => {
     const d = manifest.contributes.configurationDefaults ?? {};
     assert.equal(d['files.watcherExclude']?.['**/.huskies/worktrees/**'], true);
     assert.equal(d['search.exclude']?.['**/.huskies/worktrees'], true);
+    assert.equal(d['files.watcherExclude']?.['**/.huskies/logs/**'], true);
+    assert.equal(d['search.exclude']?.['**/.huskies/logs'], true);
   });
 
   it('the board cards’ context menu offers every card action, each only on a card that sets its context key, in both board views', () => {
