@@ -249,11 +249,12 @@ class OutputPanel {
 }
 
 function main(): void {
-  registerToolkit();
   const panel = new OutputPanel(document.body);
   onMessage((m) => panel.handle(m));
   performance.mark('huskies:ready');
   post({ type: 'ready' });
+  // After ready: the host reads the first page meanwhile; buttons made before this upgrade in place.
+  registerToolkit();
 }
 
 main();
