@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { ROOT, RIG, assertRig, launchChromium, onCleanup, removeDir, runCleanups, startCodeServer } from '../scripts/codeServer.mjs';
 import { openWorkbench } from '../test/e2e/workbench.mjs';
 import { fmtStats, makeBenchProject } from './uiLib.mjs';
+import { killWorkspaceAgents } from '../scripts/agentCleanup.mjs';
 import { benchActivation } from './uiActivation.mjs';
 import { benchScale } from './uiScale.mjs';
 
@@ -73,6 +74,10 @@ async function main() {
 
   const workspace = makeBenchProject(join(tmp, 'bench'), { agents: AGENTS, rate: RATE, extra: 50 });
   log(`bench project: ${workspace} (${AGENTS} streaming agents at ${RATE} msg/s each)`);
+  onCleanup(() => {
+    const n = killWorkspaceAgents(workspace);
+    if (n) log(`killed ${n} agent processes left streaming in the bench project`);
+  });
   const server = await startCodeServer({ runDir: join(tmp, 'run'), workspace, vsix, log });
   const chrome = await launchChromium({ headless: !flag('--headed'), stateDir: join(tmp, 'chromium') });
   onCleanup(() => chrome.close().catch(() => {}));

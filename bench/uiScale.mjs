@@ -98,7 +98,13 @@ async function benchP1({ page, workspace, log, report, fmtStats, rate }, board, 
   const out = await outputFrame(page, { timeout: 120_000 });
   await out.evaluate((sel) => {
     window.__seen = {};
+    window.__got = {};
     window.__t0 = Date.now();
+    // When each record reached the page (before it is rendered): splits the latency into transport and rendering.
+    window.addEventListener('message', (e) => {
+      const now = Date.now();
+      for (const r of e.data?.type === 'outputAppend' ? e.data.records : []) window.__got[r.seq] ??= now;
+    });
     const note = (n) => {
       if (n.nodeType !== 1) return;
       const now = Date.now();
@@ -109,7 +115,7 @@ async function benchP1({ page, workspace, log, report, fmtStats, rate }, board, 
     return document.querySelectorAll(sel).length;
   }, ROWS);
   await sleep(20_000);
-  const { seen, t0 } = await out.evaluate(() => ({ seen: window.__seen, t0: window.__t0 }));
+  const { seen, got, t0 } = await out.evaluate(() => ({ seen: window.__seen, got: window.__got, t0: window.__t0 }));
   // The run's transcript: the one whose init record names story `id`'s worktree.
   const file = transcripts(workspace).find((t) => new RegExp(`[/\\\\]${id}_[^/\\\\"]*"`).test(readFileSync(t.path, 'utf8').slice(0, 4000)));
   if (!file) throw new Error(`P1: no transcript names story ${id}'s worktree`);
@@ -120,6 +126,9 @@ async function benchP1({ page, workspace, log, report, fmtStats, rate }, board, 
     .map(([s, t]) => t - recs.get(Number(s)));
   log(`P1: ${Object.keys(seen).length} rows appeared in 20 s; ${lat.length} of them records written after that of ${file.path}`);
   report(`P1 ${ids.length} agents × ${rate} msg/s: record written → row on screen`, fmtStats(lat));
+  const fresh = Object.keys(seen).filter((s) => recs.get(Number(s)) >= t0 && got[s] !== undefined);
+  report(`P1 of which written → message in the page`, fmtStats(fresh.map((s) => got[s] - recs.get(Number(s)))));
+  report(`P1 of which message in the page → row`, fmtStats(fresh.map((s) => seen[s] - got[s])));
   await page.keyboard.press('Control+W');
 }
 

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, relative } from 'node:path';
 import { ROOT, RIG, assertRig, launchChromium, onCleanup, removeDir, runCleanups, startCodeServer } from './codeServer.mjs';
 import { createSampleProject } from './sample-project.mjs';
+import { killWorkspaceAgents } from './agentCleanup.mjs';
 
 const args = process.argv.slice(2);
 const flag = (f) => args.includes(f);
@@ -153,6 +154,12 @@ async function main() {
     if (!existsSync(vsix)) throw new Error(`no .vsix at ${vsix}`);
     const workspace = opt('--folder') ? resolve(opt('--folder')) : join(tmp, 'greeter');
     if (!opt('--folder')) await timed('sample project', async () => createSampleProject(workspace));
+    // The sample project's agents go with it (a --folder of the user's own is left alone).
+    if (!opt('--folder'))
+      onCleanup(() => {
+        const n = killWorkspaceAgents(workspace);
+        if (n) log(`killed ${n} agent processes left running in the sample project`);
+      });
     server = await timed('start code-server + install the .vsix', () =>
       startCodeServer({ runDir: join(tmp, 'run'), workspace, vsix, port: Number(opt('--port', 0)) || undefined, log: (m) => log(`code-server: ${m}`) }),
     );
