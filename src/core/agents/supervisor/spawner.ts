@@ -179,7 +179,7 @@ class SupervisedRun implements RunHandle {
       this.watcher = fs.watch(path.dirname(o.transcript), (_e, name) => {
         // New records alone need only the tail read; the status file is read when it (or an unnamed entry) changed.
         if (!name || String(name) === statusName) this.statusDirty = true;
-        if (!name || String(name) === statusName || String(name) === transcriptName) this.schedule(15);
+        if (!name || String(name) === statusName || String(name) === transcriptName) this.schedule(2);
       });
       this.watcher.on('error', () => this.watcher?.close()); // the interval below carries on alone
     } catch {
