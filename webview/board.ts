@@ -47,7 +47,7 @@ class Board {
   private readonly agentsAlert: HTMLElement;
   private readonly agentList: HTMLElement;
   private readonly agents = new Map<string, SlotEntry>();
-  private agentsCollapsed: boolean;
+  private agentsCollapsed = false;
   /** The user's own open/closed choice for the agents strip; undefined until they make one. */
   private agentsChoice: boolean | undefined;
   private readonly stages: StagesView;
@@ -69,7 +69,6 @@ class Board {
     const saved = getState<SavedState>();
     this.choices = readChoices(saved);
     this.agentsChoice = typeof saved.agentsCollapsed === 'boolean' ? saved.agentsCollapsed : undefined;
-    this.agentsCollapsed = this.agentsChoice === true;
     const filter = parseFilter(saved.filter);
 
     this.root = el('div');
@@ -265,11 +264,7 @@ class Board {
   private renderAgents(agents: AgentView[], ctx: RenderCtx): void {
     setHidden(this.agentsSection, agents.length === 0);
     setText(this.agentsTitle, `Agents (${agents.length})`);
-    const collapsed = agentsCollapsedFor(this.agentsChoice, agents.length);
-    if (collapsed !== this.agentsCollapsed) {
-      this.agentsCollapsed = collapsed;
-      this.applyAgentsCollapsed();
-    }
+    this.applyAgentsCollapsed(agents.length);
     // Shown in the section header, so a collapsed strip still says when an agent needs a look.
     const attention = agents.filter((a) => needsAttention(a, ctx.now)).length;
     setHidden(this.agentsAlert, attention === 0);
@@ -332,7 +327,9 @@ class Board {
     if (!live) this.stopTicker();
   }
 
-  private applyAgentsCollapsed(): void {
+  /** Opens or closes the agents strip: the user's choice, else by the number of agents. */
+  private applyAgentsCollapsed(count = this.agents.size): void {
+    this.agentsCollapsed = agentsCollapsedFor(this.agentsChoice, count);
     this.agentsSection.classList.toggle('collapsed', this.agentsCollapsed);
     this.agentsToggle.setAttribute('aria-expanded', String(!this.agentsCollapsed));
     this.agentList.hidden = this.agentsCollapsed;
@@ -345,7 +342,7 @@ class Board {
   private onClick(e: MouseEvent): void {
     const target = e.target as HTMLElement;
     if (target.closest('.agents-toggle')) {
-      this.agentsChoice = this.agentsCollapsed = !this.agentsCollapsed;
+      this.agentsChoice = !this.agentsCollapsed;
       this.applyAgentsCollapsed();
       this.saveState();
       return;
