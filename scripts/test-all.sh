@@ -27,6 +27,12 @@ T0=$(date +%s)
 section() { printf '\n=== %s ===\n' "$*"; }
 
 finish() {
+  # What failed, repeated last: a CI log is often read from its end, and the step's own output scrolled away.
+  if [ -s "$LOGDIR/failures" ]; then
+    echo
+    echo "=== what failed ==="
+    cat "$LOGDIR/failures"
+  fi
   echo
   echo "Test run took $(( $(date +%s) - T0 )) s."
   echo "Total: $PASSED passed, $FAILED failed, $SKIPPED skipped"
@@ -34,7 +40,18 @@ finish() {
   exit $STATUS
 }
 # A step that stops the run counts as one failure.
-stop_failed() { echo "$1"; FAILED=$((FAILED + 1)); STATUS=1; finish; }
+stop_failed() { echo "$1"; echo "$1" >>"$LOGDIR/failures"; FAILED=$((FAILED + 1)); STATUS=1; finish; }
+
+# A check (type check, lint, format) that failed: its name and the end of its output go to the failure summary.
+check() {
+  local name=$1; shift
+  if "$@" >"$LOGDIR/check.log" 2>&1; then
+    cat "$LOGDIR/check.log"; PASSED=$((PASSED + 1))
+  else
+    cat "$LOGDIR/check.log"; FAILED=$((FAILED + 1)); STATUS=1
+    { echo "--- $name:"; tail -30 "$LOGDIR/check.log"; } >>"$LOGDIR/failures"
+  fi
+}
 
 # Adds the counts from a mocha log ("N passing", "N failing", "N pending") and its exit status:
 # mocha failing without a "failing" line (a test file that does not load, a crash) counts as one.
@@ -46,6 +63,8 @@ count_mocha() {
   if [ "$status" != 0 ]; then
     STATUS=1
     [ "${f:-0}" != 0 ] || f=1
+    # mocha's failure report: "N failing", then each failure's titles and error (capped per log).
+    { echo "--- $(basename "$log" .log) tests:"; sed -n '/^ *[0-9][0-9]* failing/,$p' "$log" | head -60; } >>"$LOGDIR/failures"
   fi
   PASSED=$((PASSED + ${p:-0})); FAILED=$((FAILED + ${f:-0})); SKIPPED=$((SKIPPED + ${s:-0}))
 }
@@ -56,13 +75,13 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 section "type check"
-if npx tsc -p . --noEmit; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); STATUS=1; fi
+check "type check" npx tsc -p . --noEmit
 
 section "lint"
-if npx eslint .; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); STATUS=1; fi
+check "lint" npx eslint .
 
 section "format check"
-if npx prettier --check .; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); STATUS=1; fi
+check "format check" npx prettier --check .
 
 section "build"
 node esbuild.mjs --log-level=warning >/dev/null || stop_failed "build failed"
@@ -85,6 +104,8 @@ if [ "$RUN_E2E" = 1 ]; then
   else
     FAILED=$((FAILED + 1)); STATUS=1
   fi
+  grep -E '✗ ' "$LOGDIR/e2e.log" | sed 's/^/--- end to end: /' >>"$LOGDIR/failures" || true
+  grep -qE '^[0-9]+ passed, [1-9]' "$LOGDIR/e2e.log" && ! grep -qE '✗ ' "$LOGDIR/e2e.log" && tail -20 "$LOGDIR/e2e.log" >>"$LOGDIR/failures"
 fi
 
 finish

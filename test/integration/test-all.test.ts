@@ -15,6 +15,8 @@ interface Script {
   /** What `npx mocha` prints and its exit status, for the unit and the integration run. */
   unit?: { out: string; status: number };
   integration?: { out: string; status: number };
+  /** What `npx eslint .` prints and its exit status (passes silently when unset). */
+  lint?: { out: string; status: number };
 }
 
 const PASSING = { out: '  3 passing (1s)\n', status: 0 };
@@ -34,7 +36,8 @@ function runTestAll(dir: string, script: Script, env: NodeJS.ProcessEnv = {}): {
   fs.mkdirSync(bin);
   const unit = script.unit ?? PASSING;
   const integration = script.integration ?? PASSING;
-  for (const [name, w] of Object.entries({ 'unit.out': unit.out, 'integration.out': integration.out })) fs.writeFileSync(path.join(bin, name), w);
+  for (const [name, w] of Object.entries({ 'unit.out': unit.out, 'integration.out': integration.out, 'lint.out': script.lint?.out ?? '' }))
+    fs.writeFileSync(path.join(bin, name), w);
   const tool = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
   tool('npm', `[ "$1" = ci ] && { mkdir -p node_modules; exit ${script.npmCi ?? 0}; }; exit 0`);
   tool('node', `[ "$1" = esbuild.mjs ] && exit ${script.build ?? 0}; exit 0`);
@@ -45,6 +48,7 @@ function runTestAll(dir: string, script: Script, env: NodeJS.ProcessEnv = {}): {
       'case "$*" in',
       `  *mocha*test/unit*) cat "${bin}/unit.out"; exit ${unit.status} ;;`,
       `  *mocha*test/integration*) cat "${bin}/integration.out"; exit ${integration.status} ;;`,
+      `  *eslint*) cat "${bin}/lint.out"; exit ${script.lint?.status ?? 0} ;;`,
       'esac',
       'exit 0',
     ].join('\n'),
@@ -78,6 +82,18 @@ describe('npm test: scripts/test-all.sh counts and exit status (integration)', f
     const r = runTestAll(dir, { integration: { out: '  5 passing (2s)\n  2 failing\n  1 pending\n', status: 2 } });
     assert.equal(r.lastLine, 'Total: 11 passed, 2 failed, 1 skipped', r.out);
     assert.notEqual(r.status, 0);
+  });
+
+  it("ends with what failed: the failing tests' titles and errors, and a failing check by name, just above the Total line", () => {
+    const report =
+      '  5 passing (2s)\n  1 failing\n\n  1) merge queue (integration)\n       lands two stories in order:\n     AssertionError: expected 2 got 1\n      at Context.<anonymous> (test/integration/merge.test.ts:40:12)\n';
+    const r = runTestAll(dir, { integration: { out: report, status: 1 }, lint: { out: 'src/a.ts\n  3:1  error  no-unused-vars\n', status: 1 } });
+    const tail = r.out.slice(r.out.lastIndexOf('=== what failed ==='));
+    assert.ok(tail.startsWith('=== what failed ==='), r.out);
+    assert.match(tail, /--- lint:\n[\s\S]*3:1 {2}error {2}no-unused-vars/);
+    assert.match(tail, /--- integration tests:\n {2}1 failing[\s\S]*1\) merge queue \(integration\)\n {7}lands two stories in order:\n {5}AssertionError: expected 2 got 1/);
+    assert.equal(r.lastLine, 'Total: 10 passed, 2 failed, 0 skipped', r.out);
+    assert.doesNotMatch(runTestAll(fs.mkdtempSync(path.join(dir, 'ok-')), {}).out, /what failed/);
   });
 
   it('mocha fails without a summary (a test file that does not load): one failure', () => {
