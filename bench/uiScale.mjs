@@ -54,7 +54,7 @@ async function benchP3({ workspace, log, report, fmtStats, trials }, board) {
 }
 
 /** P6: story 2 (sim: success) runs once; its transcript grows to `messages` records and is opened. */
-async function benchP6({ page, workspace, log, report, fmtStats, messages }, board) {
+async function benchP6({ page, workspace, log, report, fmtStats, messages, trials }, board) {
   const f = storyFile(workspace, 2);
   writeFileSync(f.path, readFileSync(f.path, 'utf8').replace(/^---\n/, '---\nsim: success\n'));
   moveStoryFile(workspace, 2, '2_current');
@@ -66,7 +66,13 @@ async function benchP6({ page, workspace, log, report, fmtStats, messages }, boa
   const first = [];
   const rows = [];
   const parts = [];
-  for (let i = 0; i < 1; i++) {
+  for (let i = 0; i < trials; i++) {
+    // Each trial opens a new panel: the last one closed, the board panel shown again.
+    if (i > 0) {
+      await page.keyboard.press('Control+W');
+      board = await openBoardPanel(page, 2, { timeout: 120_000 });
+      await sleep(1000);
+    }
     await showCard(board, 2);
     const t0 = Date.now();
     await board.evaluate((sel) => document.querySelector(`${sel} [data-action="output"]`)?.click(), cardSel(2));
@@ -74,18 +80,22 @@ async function benchP6({ page, workspace, log, report, fmtStats, messages }, boa
     const t1 = Date.now();
     await sleep(500);
     const seqs = await outputRows(out);
-    first.push(t1 - t0);
     rows.push(seqs.length);
-    log(`P6 trial ${i + 1}: first rows after ${t1 - t0} ms; ${seqs.length} rows in the DOM (seq ${seqs[0]}…${seqs[seqs.length - 1]})`);
     const b = await openBreakdown(out, t0);
+    first.push(b.shown);
+    log(
+      `P6 trial ${i + 1}: first rows painted ${b.shown} ms after the click (this bench's polling found them after ${t1 - t0} ms); ${seqs.length} rows in the DOM (seq ${seqs[0]}…${seqs[seqs.length - 1]})`,
+    );
     log(`P6 trial ${i + 1}: ${b.text}`);
     parts.push(b);
   }
-  report(`P6 ${messages.toLocaleString()}-message transcript: click → first rows`, fmtStats(first));
+  report(`P6 ${messages.toLocaleString()}-message transcript: click → first rows painted`, fmtStats(first));
   report(`P6 ${messages.toLocaleString()}-message transcript: DOM rows`, fmtStats(rows, 'rows'));
   report('P6 of which VS Code makes the panel and its frame (click → page start)', fmtStats(parts.map((p) => p.panel)));
   report('P6 of which the page script runs (page start → ready)', fmtStats(parts.map((p) => p.script)));
-  report('P6 of which the host sends the first page and it is shown (ready → first rows)', fmtStats(parts.map((p) => p.host)));
+  report('P6 of which the script and style are loaded (page start → loaded)', fmtStats(parts.map((p) => p.loaded)));
+  report('P6 of which the first page goes into the DOM (ready → first rows)', fmtStats(parts.map((p) => p.host)));
+  report('P6 of which the first paint (first rows → first-contentful-paint)', fmtStats(parts.map((p) => p.paint)));
 }
 
 /** P1: 10 agents streaming; the output panel of one of them records when each row appears. */

@@ -101,6 +101,12 @@ class OutputPanel {
     }
   }
 
+  /** The run and the newest seq on screen after the document's first page, for `ready`. */
+  shows(): { runId: string; lastSeq: number } | undefined {
+    const runId = this.header.runId;
+    return runId && this.root.dataset.state === 'ready' ? { runId, lastSeq: this.window.lastSeq ?? 0 } : undefined;
+  }
+
   // ---- whole view ----
 
   private replace(run: RunView, records: TranscriptRecord[], hasOlder: boolean, story?: { id: number; name: string }): void {
@@ -248,13 +254,28 @@ class OutputPanel {
   }
 }
 
+/** The first page the host put in the document (see webviewHtml's data), if any. */
+function firstPage(): HostMessage | undefined {
+  const text = document.getElementById('huskies-data')?.textContent;
+  if (!text) return undefined;
+  try {
+    const m = JSON.parse(text) as HostMessage;
+    return m?.type === 'output' && Array.isArray(m.records) ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function main(): void {
   const panel = new OutputPanel(document.body);
   onMessage((m) => panel.handle(m));
   performance.mark('huskies:ready');
-  post({ type: 'ready' });
-  // After ready: the host reads the first page meanwhile; buttons made before this upgrade in place.
-  registerToolkit();
+  // Paint the document's first page now; the host goes on after its last seq instead of sending it again.
+  const first = firstPage();
+  if (first) panel.handle(first);
+  post({ type: 'ready', shows: panel.shows() });
+  // After the first paint (the rows first); buttons made before this upgrade in place.
+  requestAnimationFrame(() => setTimeout(registerToolkit, 0));
 }
 
 main();

@@ -40,7 +40,7 @@ export interface FeedOptions {
 
 export const FEED_INTERVAL_MS = 34;
 export const FEED_PAGE = 400;
-export const FEED_FIRST_PAGE = 200;
+export const FEED_FIRST_PAGE = 100;
 
 export class OutputFeed {
   private readonly timer: FeedTimer;
@@ -97,6 +97,28 @@ export class OutputFeed {
       if (gen === this.gen) this.onLive(b);
     });
     await this.snapshot(gen);
+  }
+
+  /**
+   * Goes on from what the webview already shows (the first page its document carried, up to `shownSeq`):
+   * subscribes, reads what came after from disk (a fresh tail when too much did), then live records.
+   */
+  async resume(run: RunView, story: { id: number; name: string } | undefined, shownSeq: number): Promise<void> {
+    this.stop();
+    const gen = ++this.gen;
+    this.run = run;
+    this.story = story;
+    this.lastSeq = shownSeq;
+    // The header the document carried may be older than the run: the first message brings it up to date.
+    this.sentRunJson = '';
+    this.pendingRun = run;
+    this.reading = true;
+    this.resyncAgain = true;
+    this.sub = this.src.subscribe(run.runId, (b) => {
+      if (gen === this.gen) this.onLive(b);
+    });
+    await this.drain(gen);
+    if (gen === this.gen && !this.disposed) this.schedule();
   }
 
   /** Back to the live tail with a fresh first page (the webview had paged far back). */

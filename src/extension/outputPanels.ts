@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { Huskies as Orchestrator, Snapshot } from '../core/api';
 import { parseWebviewMessage, type HostMessage } from '../protocol/messages';
 import { runView } from './boardModel';
-import { OutputFeed } from './outputFeed';
+import { FEED_FIRST_PAGE, OutputFeed } from './outputFeed';
 import { html, webviewOptions } from './webviews';
 
 /** One editor panel per story showing its latest run's output live, caught up from the transcript. */
@@ -32,7 +32,7 @@ export class OutputPanels implements vscode.Disposable {
       vscode.ViewColumn.Active,
       webviewOptions(this.extensionUri),
     );
-    this.adopt(panel, storyId).pin(runId);
+    this.adopt(panel, storyId, runId);
   }
 
   /** A panel VS Code restored after a window reload: it catches up from the transcript on disk. */
@@ -46,10 +46,10 @@ export class OutputPanels implements vscode.Disposable {
     this.adopt(panel, storyId);
   }
 
-  private adopt(panel: vscode.WebviewPanel, storyId: number): OutputPanel {
+  private adopt(panel: vscode.WebviewPanel, storyId: number, runId?: string): OutputPanel {
     const o = this.orch()!;
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'huskies.svg');
-    const p = new OutputPanel(panel, this.extensionUri, o, storyId);
+    const p = new OutputPanel(panel, this.extensionUri, o, storyId, runId);
     this.panels.set(storyId, p);
     panel.onDidDispose(() => {
       p.dispose();
@@ -73,26 +73,50 @@ export class OutputPanels implements vscode.Disposable {
 class OutputPanel {
   private ready = false;
   private readonly feed: OutputFeed;
-  /** A run chosen from the story's history; unset, the panel follows the latest run. */
-  private pinned?: string;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     private readonly orch: Orchestrator,
     private readonly storyId: number,
+    /** A run chosen from the story's history; unset, the panel follows the latest run. */
+    private pinned?: string,
   ) {
-    panel.webview.html = html(panel.webview, extensionUri, 'output', 'output.css', `Agent output #${storyId}`);
     this.feed = new OutputFeed(orch, (m: HostMessage) => void panel.webview.postMessage(m));
     panel.webview.onDidReceiveMessage((raw) => {
       const msg = parseWebviewMessage(raw);
       if (!msg) return;
       if (msg.type === 'ready') {
         this.ready = true;
-        void this.refresh(true); // a reloaded webview starts from a fresh snapshot
+        void this.refresh(true, undefined, msg.shows); // a reloaded webview starts again from what it shows
       } else if (msg.type === 'loadOlder') void this.feed.loadOlder(msg.runId, msg.beforeSeq);
       else if (msg.type === 'jumpToLatest') void this.feed.jumpToLatest(msg.runId);
     });
+    void this.load(extensionUri);
+  }
+
+  /**
+   * The page's document carries the run's tail page, so the rows paint as soon as its script runs,
+   * without waiting for a message round trip; `ready` then says up to which seq it shows.
+   */
+  private async load(extensionUri: vscode.Uri): Promise<void> {
+    const run = this.runToShow();
+    let first: HostMessage | undefined;
+    if (run) {
+      const page = await this.orch.readTranscript(run.runId, undefined, FEED_FIRST_PAGE).catch(() => undefined);
+      if (page) first = { type: 'output', run: runView(run, this.orch.agents()), records: page.records, hasOlder: page.hasOlder, story: this.storyRef() };
+    }
+    this.panel.webview.html = html(this.panel.webview, extensionUri, 'output', 'output.css', `Agent output #${this.storyId}`, first);
+  }
+
+  private runToShow(snap?: Snapshot) {
+    const pinned = this.pinned ? this.orch.registry.get(this.pinned) : undefined;
+    return pinned?.storyId === this.storyId ? pinned : (snap ?? this.orch.snapshot()).latestRun.get(this.storyId);
+  }
+
+  private storyRef(): { id: number; name: string } | undefined {
+    const item = this.orch.store.get(this.storyId);
+    return item ? { id: item.id, name: item.name } : undefined;
   }
 
   reveal(): void {
@@ -105,19 +129,21 @@ class OutputPanel {
     void this.refresh(true);
   }
 
-  /** Follows the story's run (or the pinned one); `reopen` starts again from a fresh snapshot. */
-  async refresh(reopen = false, snap?: Snapshot): Promise<void> {
+  /**
+   * Follows the story's run (or the pinned one); `reopen` starts again from a fresh snapshot, or from
+   * what the page `shows` when that is the run to follow.
+   */
+  async refresh(reopen = false, snap?: Snapshot, shows?: { runId: string; lastSeq: number }): Promise<void> {
     if (!this.ready) return;
-    const pinned = this.pinned ? this.orch.registry.get(this.pinned) : undefined;
-    const run = pinned?.storyId === this.storyId ? pinned : (snap ?? this.orch.snapshot()).latestRun.get(this.storyId);
+    const run = this.runToShow(snap);
     if (!run) {
       if (reopen || this.feed.runId !== undefined) this.feed.empty(`No agent has run on story ${this.storyId} yet.`);
       return;
     }
-    if (reopen || run.runId !== this.feed.runId) {
-      const item = this.orch.store.get(this.storyId);
-      await this.feed.open(runView(run, this.orch.agents()), item ? { id: item.id, name: item.name } : undefined);
-    } else this.feed.updateRun(runView(run, this.orch.agents()));
+    const view = runView(run, this.orch.agents());
+    if (reopen && shows?.runId === run.runId) await this.feed.resume(view, this.storyRef(), shows.lastSeq);
+    else if (reopen || run.runId !== this.feed.runId) await this.feed.open(view, this.storyRef());
+    else this.feed.updateRun(view);
   }
 
   dispose(): void {

@@ -1,4 +1,5 @@
 // The board (sidebar view and editor panel): it renders the orchestrator's state and keeps none of its own.
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { Huskies as Orchestrator } from '../core/api';
 import { parseWebviewMessage, type HostMessage, type WebviewMessage } from '../protocol/messages';
@@ -6,9 +7,43 @@ import { BoardFeed } from './boardFeed';
 import { buildBoardState } from './boardModel';
 import { makeNonce, webviewHtml } from './webviewHtml';
 
-export function html(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, css: string, title: string): string {
+const assets = new Map<string, { mtimeMs: number; text: string }>();
+
+/** A file of the extension's own (a webview bundle, a style sheet), read once and again only when it changed. */
+function assetText(file: string): string | undefined {
+  try {
+    const { mtimeMs } = fs.statSync(file);
+    const hit = assets.get(file);
+    if (hit?.mtimeMs === mtimeMs) return hit.text;
+    const text = fs.readFileSync(file, 'utf8');
+    assets.set(file, { mtimeMs, text });
+    return text;
+  } catch {
+    return undefined; // loaded by URI instead
+  }
+}
+
+/**
+ * A webview's document: its script and style sheet are put in it (no fetch through the webview's
+ * service worker before the page can run; the source map is still found by its full URI).
+ */
+export function html(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, css: string, title: string, data?: unknown): string {
   const uri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...p)).toString();
-  return webviewHtml({ cspSource: webview.cspSource, scriptUri: uri('dist', 'webview', `${script}.js`), styleUris: [uri('media', css)], title, nonce: makeNonce() });
+  const scriptText = assetText(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${script}.js`).fsPath)?.replace(
+    /^\/\/# sourceMappingURL=([\w.-]+\.map)\s*$/m,
+    (_, map: string) => `//# sourceMappingURL=${uri('dist', 'webview', map)}`,
+  );
+  const styleText = assetText(vscode.Uri.joinPath(extensionUri, 'media', css).fsPath);
+  return webviewHtml({
+    cspSource: webview.cspSource,
+    scriptUri: uri('dist', 'webview', `${script}.js`),
+    styleUris: [uri('media', css)],
+    scriptText,
+    styleTexts: styleText === undefined ? undefined : [styleText],
+    title,
+    nonce: makeNonce(),
+    data,
+  });
 }
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {

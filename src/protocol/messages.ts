@@ -271,7 +271,11 @@ export type HostMessage =
 
 // ---- webview → host ----
 export type WebviewMessage =
-  | { type: 'ready' }
+  /**
+   * The page is listening. An output page that painted the first page its document carried says which
+   * run and up to which seq it shows: the host goes on from there instead of sending the page again.
+   */
+  | { type: 'ready'; shows?: { runId: string; lastSeq: number } }
   /** The stages whose cards this board shows (expanded sections): the host sends only their cards, and counts for all. */
   | { type: 'boardView'; stages: Stage[] }
   /** The board saw a gap in the delta sequence: it asks for a fresh snapshot. */
@@ -329,12 +333,19 @@ function isStoryId(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 && v < 1e9;
 }
 
+function isShows(v: unknown): v is { runId: string; lastSeq: number } {
+  if (typeof v !== 'object' || v === null) return false;
+  const { runId, lastSeq } = v as Record<string, unknown>;
+  return typeof runId === 'string' && RUN_ID.test(runId) && typeof lastSeq === 'number' && Number.isInteger(lastSeq) && lastSeq >= 0;
+}
+
 /** Returns the message when it is well-formed, otherwise undefined. */
 export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   const m = raw as Record<string, unknown>;
   switch (m.type) {
     case 'ready':
+      return isShows(m.shows) ? { type: 'ready', shows: { runId: m.shows.runId, lastSeq: m.shows.lastSeq } } : { type: 'ready' };
     case 'resync':
     case 'requestCharts':
     case 'newStory':

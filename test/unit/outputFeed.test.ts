@@ -308,6 +308,38 @@ describe('OutputFeed', () => {
     assert.equal(src.listenerCount('r1'), 1);
   });
 
+  it('resumes after what the page already shows (the first page its document carried): no page sent again, none lost or doubled', async () => {
+    const { clock, src, posted, feed, seqs } = setup({ page: 10 });
+    src.write('r1', 25); // the document carried 16…25
+    src.write('r1', 5); // written while the page loaded: on disk only
+    const resuming = feed.resume(run('r1', { lastSeq: 30 }), { id: 1, name: 'A story' }, 25);
+    src.publish('r1', 3); // live while the disk is read
+    await src.finishReads();
+    await resuming;
+    src.publish('r1', 2);
+    clock.advance(100);
+    assert.equal(posted.filter((p) => p.m.type === 'output').length, 0, 'the page is not sent again');
+    assert.deepEqual(src.reads_, [{ after: 25, limit: 5000 }]);
+    assert.deepEqual(seqs('r1'), range(26, 35));
+    const firstAppend = posted[0].m;
+    assert.ok(firstAppend.type === 'outputAppend' && firstAppend.run?.lastSeq === 30, 'the header the document carried is brought up to date');
+  });
+
+  it('resumes with a fresh tail page when the page it shows is too far behind', async () => {
+    const { src, posted, feed } = setup({ page: 10, catchUpMax: 20 });
+    src.write('r1', 100);
+    const resuming = feed.resume(run('r1'), undefined, 40);
+    await src.finishReads();
+    await resuming;
+    await src.finishReads();
+    const out = posted.find((p) => p.m.type === 'output')?.m;
+    assert.ok(out?.type === 'output', 'a fresh snapshot');
+    assert.deepEqual(
+      out.records.map((r) => r.seq),
+      range(91, 100),
+    );
+  });
+
   it('says why when there is no run, and stops following the previous one', async () => {
     const { clock, src, posted, feed } = setup();
     const opening = feed.open(run('r1'));

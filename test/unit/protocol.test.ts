@@ -5,6 +5,8 @@ describe('protocol: parseWebviewMessage', () => {
   it('accepts every well-formed webview message', () => {
     const valid = [
       { type: 'ready' },
+      { type: 'ready', shows: { runId: 'run-12_a.b', lastSeq: 0 } },
+      { type: 'ready', shows: { runId: 'r1', lastSeq: 98_765 } },
       { type: 'newStory' },
       { type: 'initProject' },
       { type: 'startAgent', storyId: 1 },
@@ -107,6 +109,23 @@ describe('protocol: parseWebviewMessage', () => {
     assert.deepEqual(Object.keys(older!), ['type', 'runId', 'beforeSeq']);
     assert.deepEqual(parseWebviewMessage({ type: 'jumpToLatest', runId: 'r1', afterSeq: 3 }), { type: 'jumpToLatest', runId: 'r1' });
     assert.deepEqual(parseWebviewMessage({ type: 'requestCharts', days: 1e9, file: '/etc/passwd' }), { type: 'requestCharts' });
+    assert.deepEqual(parseWebviewMessage({ type: 'ready', shows: { runId: 'r1', lastSeq: 4, file: '/etc/passwd' } }), { type: 'ready', shows: { runId: 'r1', lastSeq: 4 } });
+  });
+
+  it('an output page\'s ready with a malformed "shows" is a plain ready (the host sends the page again)', () => {
+    for (const shows of [
+      null,
+      3,
+      'r1',
+      { runId: '../x', lastSeq: 1 },
+      { runId: 'r1', lastSeq: -1 },
+      { runId: 'r1', lastSeq: 1.5 },
+      { runId: 'r1' },
+      { lastSeq: 2 },
+      { runId: 'r'.repeat(129), lastSeq: 2 },
+    ]) {
+      assert.deepEqual(parseWebviewMessage({ type: 'ready', shows }), { type: 'ready' }, JSON.stringify(shows));
+    }
   });
 
   it('is not fooled by prototype pollution attempts', () => {

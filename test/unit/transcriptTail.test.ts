@@ -88,6 +88,19 @@ describe('transcriptTail: following an appended transcript', () => {
     }
   });
 
+  it('readAfter with a limit (a catch-up) reads backwards from the end and returns the oldest `limit` after the seq, in order', async () => {
+    const recs = Array.from({ length: 60 }, (_, i) => rec(i + 1, (i % 9 === 4 ? 'é€😀'.repeat(12_000) : 'ü'.repeat(i * 11)) + ` #${i + 1}`));
+    // a torn line in the middle (a crash, then the writer went on)
+    fs.writeFileSync(file, recs.slice(0, 30).map(line).join('') + '{"seq":31,"ts":1,"ms\n' + recs.slice(30).map(line).join(''));
+    const fwd = (after: number, limit: number) => recs.filter((r) => r.seq > after).slice(0, limit);
+    for (const after of [0, 1, 29, 30, 31, 45, 59, 60, 99]) {
+      for (const limit of [1, 5, 20, 1000]) {
+        assert.deepEqual(await readAfter(file, after, limit), fwd(after, limit), `after ${after}, limit ${limit}`);
+      }
+    }
+    assert.deepEqual(await readAfter(path.join(dir, 'missing.jsonl'), 3, 10), []);
+  });
+
   it('unparsed (nobody follows the run live): no records, lastSeq from the newest whole line, torn lines passed over', () => {
     fs.writeFileSync(file, [1, 2, 3].map((s) => line(rec(s))).join('') + line(rec(4)).slice(0, 9));
     const t = TranscriptTail.after(file, 0);

@@ -81,6 +81,38 @@ describe('webviewHtml', () => {
     assert.doesNotMatch(html, /\sstyle="/i, 'no inline style attributes');
   });
 
+  it('carries start-up data as a non-executed JSON block that no text inside can end or turn into markup', () => {
+    const evil = { text: '</script><script>alert(1)</script><!-- <SCRIPT>', 'é€😀': '\u2028\u2029', n: 3 };
+    const html = webviewHtml(opts({ data: evil }));
+    const blocks = html.match(/<script type="application\/json" id="huskies-data">([\s\S]*?)<\/script>/);
+    assert.ok(blocks, 'one JSON block');
+    assert.deepEqual(JSON.parse(blocks[1]), evil, 'the page reads back exactly what the host put in');
+    assert.doesNotMatch(blocks[1], /</, 'no "<" inside the block, so nothing in the data can close it');
+    const scripts = html.match(/<script\b[^>]*>/g) ?? [];
+    assert.equal(scripts.length, 2, 'the data block and the nonce-carrying script only');
+    assert.equal(scripts.filter((t) => /nonce=/.test(t)).length, 1);
+    assert.doesNotMatch(webviewHtml(opts()), /huskies-data/, 'no block without data');
+  });
+
+  it('puts the script and the style sheets in the document with their nonces; text that could end its element early is loaded by URI instead', () => {
+    const html = webviewHtml(opts({ nonce: 'ZZZZyyyyXXXXwwww1234', scriptText: 'main("a < b");', styleTexts: ['body { color: red; }'] }));
+    const styleNonce = /style-src [^;]*'nonce-([^']+)'/.exec(html)![1];
+    assert.match(html, /<script nonce="ZZZZyyyyXXXXwwww1234">\nmain\("a < b"\);\n<\/script>/);
+    assert.match(html, new RegExp(`<style nonce="${styleNonce}">\\nbody \\{ color: red; \\}\\n</style>`));
+    assert.doesNotMatch(html, /<link |src=/, 'nothing to fetch');
+    assert.equal(policy(html).get('script-src')!.join(' '), "'nonce-ZZZZyyyyXXXXwwww1234'", 'still no unsafe-inline');
+    // A template's comment marker ("<!--…-->", as the toolkit's runtime has) is harmless and stays inline.
+    assert.match(webviewHtml(opts({ scriptText: 'f(`<!--${a}:${b}-->`, "<script")' })), /<script nonce="[^"]+">\nf\(/);
+    for (const bad of ['x = "</script><script>alert(1)"', 'x = "</SCRIPT >"', 'x = "<!-- <script>"; y = "-->"', 'x = "<!--"; y = "<SCRIPT/"']) {
+      const h = webviewHtml(opts({ scriptText: bad }));
+      assert.doesNotMatch(h, /alert|SCRIPT|<!--/, bad);
+      assert.match(h, /<script nonce="[^"]+" src="https:[^"]*board\.js"><\/script>/, bad);
+    }
+    const h = webviewHtml(opts({ styleTexts: ['a{}', 'b{} </style><script>alert(1)</script>'] }));
+    assert.doesNotMatch(h, /alert|<style/);
+    assert.match(h, /<link rel="stylesheet" href="https:[^"]*board\.css">/);
+  });
+
   it('makes a fresh script nonce per call and keeps the style nonce distinct from it', () => {
     const a = webviewHtml(opts());
     const b = webviewHtml(opts());

@@ -92,10 +92,23 @@ function parseRecord(line: string): TranscriptRecord | undefined {
   }
 }
 
-/** Records with seq > afterSeq, at most `limit`. */
+/**
+ * Records with seq > afterSeq, at most `limit` (the oldest of them). A catch-up near the end of a long
+ * transcript reads backwards from the end to afterSeq; with more than `limit` records after it, or with
+ * no limit, the file is read forwards from the start.
+ */
 export async function readAfter(file: string, afterSeq: number, limit = Infinity): Promise<TranscriptRecord[]> {
   const out: TranscriptRecord[] = [];
   if (!fs.existsSync(file)) return out;
+  if (Number.isFinite(limit)) {
+    const newestFirst: TranscriptRecord[] = [];
+    scanBackward(file, (line) => {
+      const r = seqOf(line) > afterSeq ? parseRecord(line) : undefined;
+      if (r && r.seq > afterSeq) newestFirst.push(r);
+      return seqOf(line) > afterSeq && newestFirst.length <= limit;
+    });
+    if (newestFirst.length <= limit) return newestFirst.reverse();
+  }
   const rl = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
   for await (const line of rl) {
     const r = parseRecord(line);
@@ -108,6 +121,12 @@ export async function readAfter(file: string, afterSeq: number, limit = Infinity
     }
   }
   return out;
+}
+
+/** A line's seq: peeked when the line starts the writer's way, else parsed; NaN for a torn line. */
+function seqOf(line: string): number {
+  const peeked = peekSeq(line);
+  return Number.isNaN(peeked) ? (parseRecord(line)?.seq ?? Infinity) : peeked;
 }
 
 /** A record line's seq without parsing it (the writer starts every line with `{"seq":N,`); NaN when it does not. */
@@ -144,39 +163,41 @@ export async function readBefore(file: string, beforeSeq: number | undefined, li
  * so a 100 MB transcript's tail costs what the tail costs. Lines at or after beforeSeq are skipped unparsed.
  */
 export function readTail(file: string, limit: number, beforeSeq = Infinity): { records: TranscriptRecord[]; hasOlder: boolean } {
+  const found: TranscriptRecord[] = []; // newest first
+  scanBackward(file, (line) => {
+    if (peekSeq(line) >= beforeSeq) return true;
+    const r = parseRecord(line);
+    if (r && r.seq < beforeSeq) found.push(r);
+    return found.length < limit;
+  });
+  const page = found.reverse();
+  return { records: page, hasOlder: page.length > 0 && page[0].seq > 1 };
+}
+
+/** Hands the file's non-empty lines to `take`, last line first, until `take` returns false or the start is reached. */
+function scanBackward(file: string, take: (line: string) => boolean): void {
+  if (!fs.existsSync(file)) return;
   const fd = fs.openSync(file, 'r');
   try {
-    const size = fs.fstatSync(fd).size;
-    let pos = size;
+    let pos = fs.fstatSync(fd).size;
     // Bytes of the (partial) first line of what has been read so far; decoded only once whole,
     // so a multi-byte character cut by a chunk boundary stays intact.
     let carry = Buffer.alloc(0);
-    const found: TranscriptRecord[] = []; // newest first
-    const take = (line: string): void => {
-      const peeked = peekSeq(line);
-      if (peeked >= beforeSeq) return;
-      const r = parseRecord(line);
-      if (r && r.seq < beforeSeq) found.push(r);
-    };
     const chunk = Buffer.alloc(64 * 1024);
-    while (pos > 0 && found.length < limit) {
+    while (pos > 0) {
       const n = Math.min(chunk.length, pos);
       pos -= n;
       fs.readSync(fd, chunk, 0, n, pos);
       const buf = carry.length ? Buffer.concat([chunk.subarray(0, n), carry]) : chunk.subarray(0, n);
       let end = buf.length;
-      for (let i = buf.length - 1; i >= 0 && found.length < limit; i--) {
-        if (buf[i] === 0x0a) {
-          if (end > i + 1) take(buf.toString('utf8', i + 1, end));
-          end = i;
-        }
+      for (let i = buf.length - 1; i >= 0; i--) {
+        if (buf[i] !== 0x0a) continue;
+        if (end > i + 1 && !take(buf.toString('utf8', i + 1, end))) return;
+        end = i;
       }
-      if (found.length >= limit) break;
       carry = Buffer.from(buf.subarray(0, end));
     }
-    if (pos === 0 && found.length < limit && carry.length) take(carry.toString('utf8'));
-    const page = found.reverse();
-    return { records: page, hasOlder: page.length > 0 && page[0].seq > 1 };
+    if (carry.length) take(carry.toString('utf8'));
   } finally {
     fs.closeSync(fd);
   }
