@@ -1,7 +1,7 @@
 // The one module that touches @vscode/webview-ui-toolkit: it registers the components the
 // webviews use and creates them. The toolkit is no longer maintained upstream; keeping every
 // tag name behind these helpers keeps a later swap to plain elements a one-file change.
-import { provideVSCodeDesignSystem, vsCodeButton, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
+import { provideVSCodeDesignSystem, vsCodeButton } from '@vscode/webview-ui-toolkit';
 
 let registered = false;
 
@@ -11,7 +11,7 @@ export function registerToolkit(): void {
   registered = true;
   // Not vsCodeBadge: its template carries a style attribute, which the CSP (no 'unsafe-inline')
   // reports on first use; a plain span with the --vscode-badge-* colors does the same job.
-  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeProgressRing());
+  provideVSCodeDesignSystem().register(vsCodeButton());
 }
 
 export interface ButtonOptions {
@@ -37,9 +37,14 @@ export function makeButton(label: string, opts: ButtonOptions = {}): HTMLElement
   return b;
 }
 
-/** An indeterminate spinner, sized by CSS (class "spinner"). */
+/**
+ * The mark of a running agent: a still dot, sized and colored by CSS (class "spinner"). Not an
+ * animated ring: with 30 agents, 30 rings (and the output header's) repaint the window at 60 frames
+ * a second, which on a small machine delays every click and every line of output.
+ */
 export function makeSpinner(): HTMLElement {
-  const s = document.createElement('vscode-progress-ring');
+  const s = document.createElement('span');
   s.className = 'spinner';
+  s.setAttribute('aria-hidden', 'true');
   return s;
 }

@@ -170,7 +170,7 @@ function questionOptions(fm: Record<string, unknown>): string[] | undefined {
 export function statusText(snap: Pick<Snapshot, 'running' | 'queued' | 'initialized'> & Partial<Pick<Snapshot, 'projectPaused'>>): string {
   if (!snap.initialized) return '$(circle-outline) Huskies';
   if (snap.projectPaused) return `$(debug-pause) Huskies: paused${snap.running ? `, ${snap.running} finishing` : ''}`;
-  if (snap.running > 0) return `$(sync~spin) Huskies: ${snap.running} running${snap.queued ? `, ${snap.queued} queued` : ''}`;
+  if (snap.running > 0) return `$(pulse) Huskies: ${snap.running} running${snap.queued ? `, ${snap.queued} queued` : ''}`;
   if (snap.queued > 0) return `$(clock) Huskies: ${snap.queued} queued`;
   return '$(check) Huskies: idle';
 }

@@ -319,8 +319,8 @@ describe('boardModel: statusText', () => {
   it('says what is running and queued', () => {
     assert.equal(statusText({ initialized: false, running: 3, queued: 1 }), '$(circle-outline) Huskies');
     assert.equal(statusText({ initialized: true, running: 0, queued: 0 }), '$(check) Huskies: idle');
-    assert.equal(statusText({ initialized: true, running: 2, queued: 0 }), '$(sync~spin) Huskies: 2 running');
-    assert.equal(statusText({ initialized: true, running: 2, queued: 5 }), '$(sync~spin) Huskies: 2 running, 5 queued');
+    assert.equal(statusText({ initialized: true, running: 2, queued: 0 }), '$(pulse) Huskies: 2 running');
+    assert.equal(statusText({ initialized: true, running: 2, queued: 5 }), '$(pulse) Huskies: 2 running, 5 queued');
     assert.equal(statusText({ initialized: true, running: 0, queued: 4 }), '$(clock) Huskies: 4 queued');
   });
 });
