@@ -233,6 +233,38 @@ describe('git', () => {
       assert.deepEqual(listedWorktrees(root), [root]);
     });
 
+    it('a burst of worktrees (agents starting together) reads the refs and the worktree list once, and each branch starts where its base says', async () => {
+      const root = repo();
+      const head = gitIn(root, 'rev-parse', 'HEAD').trim();
+      gitIn(root, 'branch', 'huskies/3_story-3'); // a branch left behind by an earlier run
+      const trace = path.join(tempDir(), 'git-trace.txt');
+      const saved = process.env.GIT_TRACE;
+      process.env.GIT_TRACE = trace;
+      let made;
+      try {
+        made = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((id) => ensureWorktree(root, { id, slug: `story-${id}` })));
+      } finally {
+        if (saved === undefined) delete process.env.GIT_TRACE;
+        else process.env.GIT_TRACE = saved;
+      }
+      const ran = fs.readFileSync(trace, 'utf8');
+      const count = (re: RegExp) => ran.split('\n').filter((l) => re.test(l)).length;
+      assert.equal(count(/built-in: git show-ref/), 1, ran);
+      assert.equal(count(/built-in: git worktree list/), 1, ran);
+      assert.equal(count(/built-in: git worktree add/), 8, ran);
+      for (const wt of made) {
+        assert.equal(wt.created, true);
+        assert.equal(gitIn(wt.dir, 'rev-parse', 'HEAD').trim(), head, wt.branch);
+        assert.equal(wt.base, head);
+      }
+      // After the burst the view is gone: the next call sees what changed meanwhile.
+      commitIn(root, 'moved-on.txt');
+      const later = await ensureWorktree(root, { id: 9, slug: 'story-9' });
+      assert.equal(later.base, gitIn(root, 'rev-parse', 'HEAD').trim());
+      assert.equal(gitIn(later.dir, 'rev-parse', 'HEAD').trim(), later.base);
+      assert.equal((await ensureWorktree(root, { id: 1, slug: 'story-1' })).created, false);
+    });
+
     it('creates a worktree for a slug full of odd characters', async () => {
       const root = repo();
       const wt = await ensureWorktree(root, { id: 9, slug: 'Ünïcode & spaces; $(rm -rf /) ../../..' });

@@ -137,22 +137,47 @@ export interface Worktree {
 const repoLocks = new Map<string, Promise<unknown>>();
 
 /**
+ * What a burst of worktree creations knows of a repository: its refs and registered worktrees, read once
+ * for the burst (30 agents starting at once) rather than twice per worktree. It lives only while the
+ * repository's queue runs nothing but worktree creations, and for at most VIEW_MAX_AGE_MS.
+ */
+interface RepoView {
+  refs: Map<string, string>;
+  worktrees: Set<string>;
+  at: number;
+}
+const repoViews = new Map<string, RepoView>();
+const VIEW_MAX_AGE_MS = 10_000;
+
+function repoKey(repo: string): string {
+  const root = path.resolve(repo);
+  try {
+    return fsSync.realpathSync.native(root);
+  } catch {
+    return root; // not there (yet): its resolved path is the key
+  }
+}
+
+/**
  * Runs fn after every earlier call for the same repository: git's own lock files make concurrent worktree changes
  * fail. Every worktree added or removed (stories' and merges') goes through here, keyed by the real path.
+ * Any task but a worktree creation (`keepsView`) forgets what a burst of creations had read.
  */
-export function serialized<T>(repo: string, fn: () => Promise<T>): Promise<T> {
-  let root = path.resolve(repo);
-  try {
-    root = fsSync.realpathSync.native(root);
-  } catch {
-    /* not there (yet): its resolved path is the key */
-  }
+export function serialized<T>(repo: string, fn: () => Promise<T>, keepsView = false): Promise<T> {
+  const root = repoKey(repo);
   const prev = repoLocks.get(root) ?? Promise.resolve();
-  const next = prev.catch(() => undefined).then(fn);
+  const next = prev
+    .catch(() => undefined)
+    .then(() => {
+      if (!keepsView) repoViews.delete(root);
+      return fn();
+    });
   repoLocks.set(root, next);
   void next
     .finally(() => {
-      if (repoLocks.get(root) === next) repoLocks.delete(root);
+      if (repoLocks.get(root) !== next) return;
+      repoLocks.delete(root);
+      repoViews.delete(root);
     })
     .catch(() => undefined);
   return next;
@@ -164,35 +189,53 @@ export function serialized<T>(repo: string, fn: () => Promise<T>): Promise<T> {
  * `from` (a parent story's branch, for a stacked story); `base` is where the story's own commits begin.
  */
 export function ensureWorktree(root: string, item: Pick<WorkItem, 'id' | 'slug'>, baseBranch?: string, from?: string): Promise<Worktree> {
-  return serialized(path.resolve(root), () => ensureWorktreeNow(root, item, baseBranch, from));
+  return serialized(path.resolve(root), () => ensureWorktreeNow(root, item, baseBranch, from), true);
+}
+
+/** The refs and worktrees of the burst under way, or read now (and kept for the rest of the burst). */
+async function repoView(root: string): Promise<RepoView> {
+  const key = repoKey(root);
+  const kept = repoViews.get(key);
+  if (kept && Date.now() - kept.at < VIEW_MAX_AGE_MS) return kept;
+  const view = { refs: await localRefs(root), worktrees: await registeredWorktrees(root), at: Date.now() };
+  repoViews.set(key, view);
+  return view;
 }
 
 async function ensureWorktreeNow(root: string, item: Pick<WorkItem, 'id' | 'slug'>, baseBranch?: string, from?: string): Promise<Worktree> {
   const { dir, branch } = worktreeFor(root, item);
-  // Few git calls, each a process spawned by a host that may be running 30 agents: the head and the
-  // local branches in one listing, the registered worktrees in another, then the add.
-  const refs = await localRefs(root);
-  const head = refs.get('HEAD');
-  if (!head) throw new GitError('The repository has no commits yet: make a first commit before starting agents.', '', null);
-  // Without a base branch, the commit checked out in the repository (its HEAD means the worktree's own inside it).
-  const baseRef = from && refs.has(`refs/heads/${from}`) ? from : (baseBranch ?? head);
-  const baseCommit = baseRef === head ? head : refs.get(`refs/heads/${baseRef}`);
-  const registered = await registeredWorktrees(root);
-  const real = await fs.realpath(dir).catch(() => dir);
-  if (registered.has(path.resolve(dir)) || registered.has(real)) {
-    return { dir, branch, base: await mergeBase(dir, baseRef, head), created: false };
+  // Few git calls, each a process spawned by a host that may be running 30 agents: the head, the local
+  // branches and the registered worktrees are read once per burst of creations (repoView), then the add.
+  const view = await repoView(root);
+  try {
+    const { refs, worktrees: registered } = view;
+    const head = refs.get('HEAD');
+    if (!head) throw new GitError('The repository has no commits yet: make a first commit before starting agents.', '', null);
+    // Without a base branch, the commit checked out in the repository (its HEAD means the worktree's own inside it).
+    const baseRef = from && refs.has(`refs/heads/${from}`) ? from : (baseBranch ?? head);
+    const baseCommit = baseRef === head ? head : refs.get(`refs/heads/${baseRef}`);
+    const real = await fs.realpath(dir).catch(() => dir);
+    if (registered.has(path.resolve(dir)) || registered.has(real)) {
+      return { dir, branch, base: await mergeBase(dir, baseRef, head), created: false };
+    }
+    await fs.mkdir(path.dirname(dir), { recursive: true });
+    const exists = refs.has(`refs/heads/${branch}`);
+    // A new branch starts at the commit read for the burst, so `base` is exactly where it starts.
+    const add = () => git(root, exists ? ['worktree', 'add', dir, branch] : ['worktree', 'add', '-b', branch, dir, baseCommit ?? baseRef]);
+    // A registration left by a folder deleted by hand makes the add fail: prune it and try once more.
+    await add().catch(async () => {
+      await git(root, ['worktree', 'prune']);
+      await add();
+    });
+    // A new branch starts at the base itself; an existing one shares some history with it.
+    const base = !exists && baseCommit ? baseCommit : await mergeBase(dir, baseRef, head);
+    if (!exists && baseCommit) refs.set(`refs/heads/${branch}`, baseCommit);
+    registered.add(path.resolve(dir));
+    return { dir, branch, base, created: true };
+  } catch (err) {
+    repoViews.delete(repoKey(root)); // what failed may have been what the view said: read it again next time
+    throw err;
   }
-  await fs.mkdir(path.dirname(dir), { recursive: true });
-  const exists = refs.has(`refs/heads/${branch}`);
-  const add = () => git(root, exists ? ['worktree', 'add', dir, branch] : ['worktree', 'add', '-b', branch, dir, baseRef]);
-  // A registration left by a folder deleted by hand makes the add fail: prune it and try once more.
-  await add().catch(async () => {
-    await git(root, ['worktree', 'prune']);
-    await add();
-  });
-  // A new branch starts at the base itself; an existing one shares some history with it.
-  const base = !exists && baseCommit ? baseCommit : await mergeBase(dir, baseRef, head);
-  return { dir, branch, base, created: true };
 }
 
 /** HEAD and the local branches with their commits, from one `git show-ref` (empty before the first commit). */
