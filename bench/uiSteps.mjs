@@ -119,6 +119,26 @@ export function transcripts(ws) {
   return names.map((f) => ({ path: join(dir, f), mtime: statSync(join(dir, f)).mtimeMs })).sort((a, b) => b.mtime - a.mtime);
 }
 
+/**
+ * Waits until every story's run streams: its transcript was written in the last 2 s. "Running" in the
+ * status bar comes first, while worktrees are still being made.
+ */
+export async function waitStreaming(ws, ids, { timeout = 600_000, log = () => {} } = {}) {
+  const t0 = Date.now();
+  for (;;) {
+    const now = Date.now();
+    const fresh = new Set(
+      transcripts(ws)
+        .filter((t) => now - t.mtime < 2000)
+        .map((t) => Number(/(\d+)-[^/]*\.jsonl$/.exec(t.path)?.[1])),
+    );
+    const streaming = ids.filter((id) => fresh.has(id)).length;
+    if (streaming === ids.length) return log(`all ${ids.length} agents streaming after ${Math.round((now - t0) / 1000)} s more`);
+    if (now - t0 > timeout) throw new Error(`${streaming} of ${ids.length} agents stream after ${timeout / 1000} s`);
+    await sleep(500);
+  }
+}
+
 /** The records of a transcript file (a torn last line is skipped). */
 export function readRecords(file) {
   const out = [];

@@ -21,6 +21,7 @@ import {
   showCard,
   timeClick,
   transcripts,
+  waitStreaming,
   waitRunning,
 } from '../../bench/uiSteps.mjs';
 import { SEL, runCommand, openWorkbench } from './workbench.mjs';
@@ -51,26 +52,6 @@ function scaleUp(ws) {
 }
 
 const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/**
- * Waits until every story's run streams: its transcript was written in the last 2 s. "Running" in the
- * status bar comes first, while worktrees are still being made; the clicks are timed once all stream.
- */
-async function waitStreaming(ws, ids, { timeout, log }) {
-  const t0 = Date.now();
-  for (;;) {
-    const now = Date.now();
-    const fresh = new Set(
-      transcripts(ws)
-        .filter((t) => now - t.mtime < 2000)
-        .map((t) => Number(/(\d+)-[^/]*\.jsonl$/.exec(t.path)?.[1])),
-    );
-    const streaming = ids.filter((id) => fresh.has(id)).length;
-    if (streaming === ids.length) return log(`all ${ids.length} agents streaming after ${Math.round((now - t0) / 1000)} s more`);
-    if (now - t0 > timeout) throw new Error(`${streaming} of ${ids.length} agents stream after ${timeout / 1000} s`);
-    await sleep(500);
-  }
-}
 
 export const scaleTests = [
   {
