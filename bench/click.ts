@@ -3,6 +3,9 @@
 // every slot is taken) and Stop again, timed from the call to its answer, both while the agents'
 // worktrees are still being made (start-up) and once all of them stream. Prints numbers, asserts nothing.
 //   --agents 30 --rate 20 --clicks 10
+//   --host-mb 300: this process holds that much more memory, as an editor's extension host does (a
+//                  process start from it costs more: its page tables are copied)
+//   --launcher:    git and other short-lived programs start from the helper process, as in VS Code
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Huskies as Orchestrator } from '../src/core/api';
@@ -32,7 +35,13 @@ export async function clickBench(): Promise<void> {
     agentsToml: `[[agent]]\nname = "sim"\nruntime = "sim"\nenv = { ${env} }\n`,
     projectToml: `max_coders = ${n}\nmax_retries = 0\n`,
   });
-  const o = new Orchestrator({ root: repo.dir, simAgentPath: SIM_AGENT, supervisorPath: path.join(REPO_ROOT, 'dist', 'supervisor.js') });
+  const hostMb = arg('host-mb', 0);
+  const ballast = hostMb > 0 ? Buffer.alloc(hostMb * 1024 * 1024, 1) : undefined; // touched: resident
+  const launcher = process.argv.includes('--launcher');
+  console.log(
+    `host memory: +${hostMb} MB (rss ${Math.round(process.memoryUsage().rss / 1048576)} MB); programs started ${launcher ? 'from the launcher process' : 'by this process'}`,
+  );
+  const o = new Orchestrator({ root: repo.dir, simAgentPath: SIM_AGENT, supervisorPath: path.join(REPO_ROOT, 'dist', 'supervisor.js'), launcher });
   const TARGET = 999;
   const lag = monitorEventLoopDelay({ resolution: 10 });
   try {
@@ -64,5 +73,6 @@ export async function clickBench(): Promise<void> {
     lag.disable();
     await o.dispose({ stopAgents: true });
     repo.cleanup();
+    if (ballast) ballast[0] = 0; // held to the end
   }
 }

@@ -23,4 +23,9 @@ export interface OrchestratorOptions extends LaunchEnv {
   owner?: string;
   /** How agent programs are started (default: under a supervisor that outlives the host). */
   spawner?: Spawner;
+  /**
+   * Start git and other short-lived programs from a small helper process (util/launcher): for a host
+   * with a large memory (an editor's extension host), where each start blocks its event loop.
+   */
+  launcher?: boolean;
 }

@@ -110,6 +110,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       supervisorPath: context.asAbsolutePath(path.join('dist', 'supervisor.js')),
       logger,
       owner: 'vscode',
+      // git and the other short-lived programs start from a small helper: a start from the extension
+      // host (hundreds of MB) blocks its event loop for 15-30 ms each, 100+ times when 30 agents start.
+      launcher: true,
       trusted: vscode.workspace.isTrusted,
       programOverride: setting ? { claude: setting } : undefined,
     });

@@ -17,6 +17,7 @@ import type { ProjectStats } from '../stats/projectStats';
 import * as reads from './reads';
 import * as schedule from './schedule';
 import type { Controls } from './schedule';
+import { useLauncher } from '../util/launcher';
 
 export type { Controls };
 
@@ -26,12 +27,14 @@ export class Huskies extends EventEmitter {
   private changedTimer?: NodeJS.Timeout;
   private lastChanged = 0;
   private disposed = false;
+  private readonly launcher?: { dispose(): void };
   /** A command here, or a request to the process that drives the project. */
   private readonly send: schedule.Send = (c) => schedule.sendCommand(this.o, c);
 
   constructor(opts: OrchestratorOptions) {
     super();
     this.setMaxListeners(50);
+    this.launcher = opts.launcher ? useLauncher(opts.nodePath) : undefined;
     this.o = new Orchestrator(opts);
     this.o.bus.on('*', (e) => this.onEvent(e));
     this.o.onRefresh(() => this.changed());
@@ -321,6 +324,7 @@ export class Huskies extends EventEmitter {
     this.disposed = true;
     if (this.changedTimer) clearTimeout(this.changedTimer);
     await this.o.dispose(opts);
+    this.launcher?.dispose();
     this.removeAllListeners();
   }
 

@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CheckRepoActions, simpleGit, type SimpleGit } from 'simple-git';
 import type { WorkItem } from '../model/workItem';
+import { launcherInUse, runFile } from '../util/launcher';
 
 export class GitError extends Error {
   constructor(
@@ -78,7 +79,22 @@ function toGitError(err: unknown, cwd: string, command: string, failure: Failure
 
 /** Runs git with these arguments in cwd and returns its standard output. */
 export function git(cwd: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<string> {
+  if (launcherInUse()) return gitFromLauncher(cwd, args, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   return withGit(cwd, args[0] ?? '', (g) => g.raw(args), opts.timeoutMs);
+}
+
+/** git() when this process starts programs from a launcher (see util/launcher): the same answers and errors. */
+async function gitFromLauncher(cwd: string, args: string[], timeoutMs: number): Promise<string> {
+  const command = args[0] ?? '';
+  const r = await runFile('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, timeoutMs });
+  if (r.code === 0) return r.stdout;
+  if (r.timedOut) throw new GitError(`git ${command} timed out after ${timeoutMs} ms`, r.stderr, r.code);
+  if (r.failure?.code === 'ENOENT') {
+    if (!fsSync.existsSync(cwd)) throw new GitError(`git ${command} failed: the folder ${cwd} does not exist`, '', null);
+    throw new GitError('git is not installed or not on PATH', '', null);
+  }
+  const tail = r.stderr.trim().split('\n').slice(-3).join(' ');
+  throw new GitError(`git ${command} failed: ${tail || r.failure?.message.trim() || `exit code ${r.code}`}`, r.stderr, r.code);
 }
 
 export async function isGitRepo(dir: string): Promise<boolean> {

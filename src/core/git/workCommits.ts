@@ -2,10 +2,10 @@
 // in a temporary index (HEAD, with the given stories' files replaced by what is on disk now), the branch moves
 // by compare-and-swap, and the user's index is brought in line for those files only, under git's own index
 // lock: nothing else the user has staged or changed is ever staged, committed or touched. No hook runs.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { runFile } from '../util/launcher';
 import { GitError, currentBranch, git } from './git';
 import { readGitIdentity } from './identity';
 import { commitOf, gitDirOf, operationInProgress, treeOf, zList } from './mergeGit';
@@ -37,24 +37,13 @@ interface IndexEntry {
 }
 
 /** Runs git in cwd with extra environment variables (GIT_INDEX_FILE, for one); an argument list, never a shell. */
-function run(cwd: string, args: string[], env: Readonly<Record<string, string>> = {}): Promise<string> {
+async function run(cwd: string, args: string[], env: Readonly<Record<string, string>> = {}): Promise<string> {
   const command = args[0] ?? '';
-  return new Promise((resolve, reject) => {
-    const opts = {
-      cwd,
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...env },
-      timeout: 60_000,
-      killSignal: 'SIGKILL' as const,
-      maxBuffer: 64 * 1024 * 1024,
-      windowsHide: true,
-    };
-    execFile('git', args, opts, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      if (err.code === 'ENOENT') return reject(new GitError('git is not installed or not on PATH', '', null));
-      const tail = stderr.trim().split('\n').slice(-3).join(' ');
-      reject(new GitError(`git ${command} failed: ${tail || err.message.trim()}`, stderr, typeof err.code === 'number' ? err.code : null));
-    });
-  });
+  const r = await runFile('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...env }, timeoutMs: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  if (r.code === 0) return r.stdout;
+  if (r.failure?.code === 'ENOENT') throw new GitError('git is not installed or not on PATH', '', null);
+  const tail = r.stderr.trim().split('\n').slice(-3).join(' ');
+  throw new GitError(`git ${command} failed: ${tail || (r.timedOut ? 'timed out after 60000 ms' : (r.failure?.message.trim() ?? `exit code ${r.code}`))}`, r.stderr, r.code);
 }
 
 /** Where the project's story folders are, seen from the repository's top (posix, no trailing slash). */
