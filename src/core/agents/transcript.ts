@@ -103,9 +103,11 @@ export async function readAfter(file: string, afterSeq: number, limit = Infinity
   if (Number.isFinite(limit)) {
     const newestFirst: TranscriptRecord[] = [];
     scanBackward(file, (line) => {
-      const r = seqOf(line) > afterSeq ? parseRecord(line) : undefined;
+      const seq = seqOf(line); // once per line: a line that does not start the writer's way is parsed here
+      if (!(seq > afterSeq)) return false;
+      const r = parseRecord(line);
       if (r && r.seq > afterSeq) newestFirst.push(r);
-      return seqOf(line) > afterSeq && newestFirst.length <= limit;
+      return newestFirst.length <= limit;
     });
     if (newestFirst.length <= limit) return newestFirst.reverse();
   }
