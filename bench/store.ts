@@ -130,7 +130,7 @@ export async function storeBench(): Promise<void> {
         const s = o.snapshot();
         snap.push(ms(t));
         counts = STAGES.map((st) => `${st} ${s.items.filter((i) => i.stage === st).length}`).join(', ') + `; waits ${s.waits.size}`;
-        const ctx = { ...o.o.policyContext(), autoAssign: true, stopped: undefined, budgetStop: undefined };
+        const ctx = { ...o.o.standing.policyContext(), autoAssign: true, stopped: undefined, budgetStop: undefined };
         const passes: number[] = [];
         let queued = 0;
         for (let k = 0; k < 50; k++) {

@@ -1,7 +1,7 @@
 // The composition root: builds the state store, the config, the one-writer pipeline, the
 // policies, the pool, the watcher and the tick, and wires them together. It holds no policy.
 import * as path from 'node:path';
-import { ConfigStore, type AgentSpec, type HuskiesConfig } from './config/config';
+import { ConfigStore, type HuskiesConfig } from './config/config';
 import type { Command } from './model/commands';
 import { FileStateStore } from './state/fileStateStore';
 import { AuditLog } from './pipeline/audit';
@@ -10,13 +10,10 @@ import { Pipeline, type RequestResult } from './pipeline/pipeline';
 import { RequestQueue } from './pipeline/requests';
 import { Leadership } from './pipeline/leadership';
 import { PolicyRunner } from './policies/runner';
-import type { PolicyContext } from './policies/types';
-import { whyStopped } from './policies/stopped';
-import { budgetStop } from './policies/budget';
+import { Standing } from './policies/standing';
 import { AgentPool } from './agents/pool';
 import { LiveHub } from './agents/liveHub';
-import type { HuskiesWatcher } from './store/watcher';
-import { systemClock, type Clock, type TimerHandle } from './ports/clock';
+import { systemClock, type Clock } from './ports/clock';
 import type { Spawner } from './ports/spawner';
 import { nullLogger, type Logger } from './util/log';
 import { newRunId } from './util/ids';
@@ -27,7 +24,8 @@ import type { OrchestratorOptions } from './options';
 import { QaWorker } from './gates/qaWorker';
 import { MergeWorker } from './git/mergeWorker';
 import { MoveCommitter } from './git/moveCommitter';
-import { moveCommitDeps, onTick, poolDeps, qaDeps, reloadConfig, rescan, schedulerDeps, startUp, startWatching } from './lifecycle';
+import { Lifecycle } from './lifecycle';
+import { moveCommitDeps, poolDeps, qaDeps, schedulerDeps } from './wiring';
 import { Scheduler } from './schedule/scheduler';
 import { McpService } from './mcp/service';
 import { mcpDeps } from './mcp/wiring';
@@ -56,15 +54,11 @@ export class Orchestrator {
   /** The MCP endpoint agents call; it listens from the first run registered on it. */
   readonly mcp: McpService;
   readonly scheduler: Scheduler;
-  builtInAgents: AgentSpec[] = [];
-  trusted: boolean;
-  initialized = false;
   readonly leadership: Leadership;
+  /** Trusted, initialized, the agents in use, why none may start: the policies' context. */
+  readonly standing: Standing;
+  readonly life: Lifecycle;
   private refreshListeners = new Set<() => void>();
-  private watcher?: HuskiesWatcher;
-  private ticker?: TimerHandle;
-  private started = false;
-  private disposed = false;
 
   constructor(readonly opts: OrchestratorOptions) {
     this.root = path.resolve(opts.root);
@@ -72,19 +66,20 @@ export class Orchestrator {
     this.logsDir = path.join(this.huskiesDir, 'logs');
     this.logger = opts.logger ?? nullLogger;
     this.clock = opts.clock ?? systemClock;
-    this.trusted = opts.trusted ?? true;
     this.configStore = new ConfigStore(this.root, path.join(this.huskiesDir, 'config.lastgood.json'));
-    this.masker = makeMasker(() => ({ env: opts.env ?? process.env, agents: this.started ? this.agents() : [] }));
+    this.masker = makeMasker(() => ({ env: opts.env ?? process.env, agents: this.life?.started ? this.standing.agents() : [] }));
     this.state = new FileStateStore(this.root, { mask: (v) => this.masker.maskDeep(v) });
     this.bus = new EventBus(this.logger);
     const audit = new AuditLog(path.join(this.huskiesDir, 'audit.log'), (s) => this.masker.mask(s));
     this.pipeline = new Pipeline(this.state, audit, this.bus, () => ({ now: this.clock.now(), logsDir: this.logsDir, newRunId }), this.logger);
     this.requests = new RequestQueue(this.huskiesDir);
     this.leadership = new Leadership(this.huskiesDir, opts.owner ?? 'huskies', this.logger);
+    const standingDeps = { configStore: this.configStore, clock: this.clock, state: this.state, follower: () => this.follower };
+    this.standing = new Standing({ ...standingDeps, runAgents: opts.runAgents !== false, autoAssign: opts.autoAssign !== false }, opts.trusted ?? true);
     // Records nobody follows live stay on disk unparsed (the output panel reads them from there).
     this.spawner = opts.spawner ?? defaultSpawner(opts, this.logger, (runId) => this.hub.wants(runId));
     const request = (c: Command) => this.request(c);
-    this.policies = new PolicyRunner(this.bus, this.state, () => this.policyContext(), request, this.logger);
+    this.policies = new PolicyRunner(this.bus, this.state, () => this.standing.policyContext(), request, this.logger);
     this.mcp = new McpService(mcpDeps(this));
     this.pool = new AgentPool({ ...poolDeps(this, request), mcp: this.mcp });
     this.qa = new QaWorker(qaDeps(this, request));
@@ -93,6 +88,7 @@ export class Orchestrator {
     this.scheduler = new Scheduler(schedulerDeps(this));
     // timers' and triggers' tool calls go through the same dispatch as an agent's
     this.scheduler.callTool = (tool, args) => this.mcp.scheduledCall(tool, args);
+    this.life = new Lifecycle(this);
   }
 
   /** Set when another process drives this project: this one shows it and sends it requests. */
@@ -114,99 +110,44 @@ export class Orchestrator {
     return this.configStore.config;
   }
 
-  /** The configured agents, or the built-in default when agents.toml defines none. */
-  agents(): AgentSpec[] {
-    // While agents.toml is broken with no good version, nothing falls back to the built-in agent.
-    return this.config.agents.length || this.configStore.agentsUnavailable() ? this.config.agents : this.builtInAgents;
-  }
-
   /** Every change of state: here, or to the leader when another process drives the project. */
   request(c: Command): Promise<RequestResult> {
     if (this.follower || this.opts.readOnly) return Promise.resolve({ ok: false, refusal: 'This process only shows the project; another one drives it.' });
     return this.pipeline.request(c);
   }
 
-  /** Why no agent may start now. */
-  stopped(): string | undefined {
-    return whyStopped({
-      trusted: this.trusted,
-      initialized: this.initialized,
-      follower: this.follower,
-      runAgents: this.opts.runAgents !== false,
-      agentsUnavailable: this.configStore.agentsUnavailable(),
-    });
-  }
-
-  policyContext(): PolicyContext {
-    const now = this.clock.now();
-    return {
-      now,
-      config: this.config,
-      agents: this.agents(),
-      stopped: this.stopped(),
-      autoAssign: this.opts.autoAssign !== false,
-      budgetStop: budgetStop(this.config, this.state, now),
-    };
-  }
-
-  async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
-    if (!this.opts.readOnly) this.moveCommits.start();
-    await startUp(this);
-    if (this.opts.watch !== false) this.watcher = await startWatching(this);
-    this.ticker = this.clock.setInterval(() => void this.onTick(), 1000);
-    this.kick();
+  start(): Promise<void> {
+    return this.life.start();
   }
 
   rescan(): Promise<void> {
-    return this.disposed ? Promise.resolve() : rescan(this);
+    return this.life.rescan();
   }
 
   reloadConfig(): Promise<void> {
-    return reloadConfig(this);
+    return this.life.reloadConfig();
   }
 
   /** The 1 s tick. Public so tests can drive it with a fake clock. */
   onTick(): Promise<void> {
-    return this.disposed ? Promise.resolve() : onTick(this);
+    return this.life.onTick();
   }
 
   /** Whether this process drives the project (holds the lock and may write). */
   leads(): boolean {
-    return this.initialized && !this.opts.readOnly && this.leadership.holds;
+    return this.standing.initialized && !this.opts.readOnly && this.leadership.holds;
   }
 
   /** Idempotent: auto-assign and pump once soon. */
   kick(): void {
-    if (this.disposed || !this.started || !this.leads()) return;
-    this.policies.kick();
-    this.pool.pump();
-    this.qa.pump();
-    this.merges.pump();
+    this.life.kick();
   }
 
   /**
    * Stops the orchestrator. stopAgents: stop every agent's process group (they resume on the
    * next start); otherwise supervised agents go on and the next host re-attaches to them.
    */
-  async dispose(opts: { stopAgents?: boolean } = {}): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.ticker?.dispose();
-    await this.watcher?.dispose();
-    this.policies.dispose();
-    this.scheduler.dispose();
-    await this.scheduler.idle;
-    await this.qa.dispose();
-    await this.merges.dispose();
-    await this.pool.dispose({ stopAgents: opts.stopAgents ?? true });
-    await this.mcp.stop();
-    await this.moveCommits.dispose();
-    await this.pipeline.close();
-    this.leadership.release();
-    this.hub.flush();
-    this.hub.dispose();
-    this.bus.clear();
+  dispose(opts: { stopAgents?: boolean } = {}): Promise<void> {
+    return this.life.dispose(opts);
   }
 }

@@ -57,10 +57,10 @@ export class Huskies extends EventEmitter {
     return this.o.hub;
   }
   agents() {
-    return this.o.agents();
+    return this.o.standing.agents();
   }
   isInitialized(): boolean {
-    return this.o.initialized;
+    return this.o.standing.initialized;
   }
 
   async start(): Promise<void> {
@@ -70,7 +70,7 @@ export class Huskies extends EventEmitter {
   }
 
   setTrusted(trusted: boolean): void {
-    this.o.trusted = trusted;
+    this.o.standing.trusted = trusted;
     this.changed();
     this.o.kick();
   }
@@ -103,7 +103,7 @@ export class Huskies extends EventEmitter {
     if (active) throw new RefusedError(`Story ${id} already has an agent ${active.status === 'queued' ? 'queued' : 'running'} (${active.agent || 'unassigned'}).`);
     const { why, stackOn } = reads.startCheck(this.o, item);
     if (why) throw new RefusedError(why.startsWith('Story') ? why : `Story ${id} ${why}.`);
-    if (opts.agent && !this.o.agents().some((a) => a.name === opts.agent)) throw new RefusedError(`There is no agent named "${opts.agent}" in .huskies/agents.toml.`);
+    if (opts.agent && !this.o.standing.agents().some((a) => a.name === opts.agent)) throw new RefusedError(`There is no agent named "${opts.agent}" in .huskies/agents.toml.`);
     this.budget();
     const prev = this.o.state.latestRun(id);
     return this.enqueue({
@@ -195,7 +195,7 @@ export class Huskies extends EventEmitter {
   }
 
   async createStory(opts: { name: string; criteria?: string[]; description?: string; type?: ItemType; source?: Source }): Promise<WorkItem> {
-    if (!this.o.initialized) throw new NotInitializedError();
+    if (!this.o.standing.initialized) throw new NotInitializedError();
     if (!opts.name.trim()) throw new RefusedError('A story needs a title.');
     const r = await this.send({
       type: 'item.create',
@@ -279,7 +279,9 @@ export class Huskies extends EventEmitter {
   /** Checks every agent's program and login; results are shown on the board and by `huskies status`. */
   async runPreflight(): Promise<Preflight[]> {
     const env = this.o.opts.env ?? process.env;
-    this.preflights = await Promise.all(this.o.agents().map((a) => preflight(a, { env, simAgentPath: this.o.opts.simAgentPath, programOverride: this.o.opts.programOverride })));
+    this.preflights = await Promise.all(
+      this.o.standing.agents().map((a) => preflight(a, { env, simAgentPath: this.o.opts.simAgentPath, programOverride: this.o.opts.programOverride })),
+    );
     for (const p of this.preflights) if (!p.ok) this.o.logger.warn(`preflight ${p.agent}: ${p.message}`);
     this.changed();
     return this.preflights;
@@ -331,12 +333,12 @@ export class Huskies extends EventEmitter {
   // ---- inside ----
 
   private mayRunAgents(): void {
-    if (!this.o.trusted) throw new NotTrustedError();
-    if (!this.o.initialized) throw new NotInitializedError();
+    if (!this.o.standing.trusted) throw new NotTrustedError();
+    if (!this.o.standing.initialized) throw new NotInitializedError();
   }
 
   private budget(): void {
-    const stop = this.o.policyContext().budgetStop;
+    const stop = this.o.standing.policyContext().budgetStop;
     if (stop) throw new RefusedError(stop);
   }
 

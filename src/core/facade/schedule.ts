@@ -60,7 +60,7 @@ export function controls(o: Orchestrator): Controls {
 
 /** The timer gets a fresh id here, so that it can be read back once the writer has added it. */
 export async function addTimer(o: Orchestrator, send: Send, spec: TimerSpec, source: Source): Promise<ScheduledTimer> {
-  if (!o.initialized) throw new NotInitializedError();
+  if (!o.standing.initialized) throw new NotInitializedError();
   const id = `t-${randomBytes(4).toString('hex')}`;
   await send({ type: 'timer.add', timer: { ...spec, id, timezone: spec.timezone ?? o.config.project.timezone }, source });
   const t = o.state.scheduled().find((x) => x.id === id);
@@ -78,7 +78,7 @@ export async function cancelTimer(send: Send, id: string, source: Source): Promi
 
 /** Like a timer, the trigger gets its id here to be read back. */
 export async function addTrigger(o: Orchestrator, send: Send, spec: TriggerSpec, source: Source): Promise<Trigger> {
-  if (!o.initialized) throw new NotInitializedError();
+  if (!o.standing.initialized) throw new NotInitializedError();
   const id = `g-${randomBytes(4).toString('hex')}`;
   await send({ type: 'trigger.add', trigger: { ...spec, id }, source });
   const t = o.state.triggers().find((x) => x.id === id);

@@ -11,7 +11,6 @@ import type { Totals } from '../agents/usageLog';
 import { whyWaiting } from '../policies/waits';
 import type { Orchestrator } from '../orchestrator';
 import { findStuck } from '../policies/stuck';
-import { helpTracker } from '../lifecycle';
 
 export interface Snapshot {
   root: string;
@@ -56,7 +55,7 @@ export function buildSnapshot(o: Orchestrator, preflight: Preflight[]): Snapshot
   const latestRun = new Map<number, RunRecord>();
   for (const r of [...runs].sort((a, b) => a.queuedAt - b.queuedAt)) latestRun.set(r.storyId, r);
   const totals = s.usage.totals();
-  const ctx = o.policyContext();
+  const ctx = o.standing.policyContext();
   const waits = new Map<number, string>();
   const items = s.items();
   for (const it of items) {
@@ -64,10 +63,10 @@ export function buildSnapshot(o: Orchestrator, preflight: Preflight[]): Snapshot
     const w = whyWaiting(it, s, ctx);
     if (w) waits.set(it.id, w);
   }
-  const paused = !o.trusted ? 'The workspace is not trusted: agents are disabled.' : (ctx.budgetStop ?? (o.follower || !o.initialized ? undefined : ctx.stopped));
+  const paused = !o.standing.trusted ? 'The workspace is not trusted: agents are disabled.' : (ctx.budgetStop ?? (o.follower || !o.standing.initialized ? undefined : ctx.stopped));
   return {
     root: o.root,
-    initialized: o.initialized,
+    initialized: o.standing.initialized,
     items,
     runs,
     latestRun,
@@ -82,8 +81,8 @@ export function buildSnapshot(o: Orchestrator, preflight: Preflight[]): Snapshot
       ...preflight.filter((p) => !p.ok).map((p) => `Agent ${p.agent}: ${p.message}`),
     ],
     configProblems: o.configStore.getDiagnostics(),
-    agents: o.agents(),
-    trusted: o.trusted,
+    agents: o.standing.agents(),
+    trusted: o.standing.trusted,
     timers: s.timers(),
     rateLimits: s.agentState().rateLimited,
     drained: s.agentState().drained,
@@ -93,7 +92,7 @@ export function buildSnapshot(o: Orchestrator, preflight: Preflight[]): Snapshot
     spentToday: s.spentOn(new Date(o.clock.now()).toISOString().slice(0, 10)),
     waits,
     paused,
-    help: o.leads() ? helpTracker(o).current() : findStuck(s, ctx).map((f) => ({ ...f, since: ctx.now })),
+    help: o.leads() ? o.life.help.current() : findStuck(s, ctx).map((f) => ({ ...f, since: ctx.now })),
     projectPaused: s.agentState().paused ? { ...s.agentState().paused! } : undefined,
     notes: [...(s.agentState().notes ?? [])],
     scheduled: [...s.scheduled()].sort((a, b) => (a.nextAt ?? Infinity) - (b.nextAt ?? Infinity)),

@@ -8,7 +8,7 @@ export function mcpDeps(o: Orchestrator): McpDeps {
     state: o.state,
     request: (c: Command) => o.request(c),
     config: () => o.config,
-    policyContext: () => o.policyContext(),
+    policyContext: () => o.standing.policyContext(),
     now: () => o.clock.now(),
     logger: o.logger,
     mask: (t) => o.masker.mask(t),

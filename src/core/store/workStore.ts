@@ -1,17 +1,15 @@
 // The work items under .huskies/work/<stage>/: scan, number, create, move and patch, with atomic
-// writes. It keeps the last scan so a rescan reports only what changed. Scans, moves and patches
+// writes (itemWrite.ts writes the files). It keeps the last scan so a rescan reports only what changed. Scans, moves and patches
 // of one store run one at a time, and a scan re-reads until the folders hold still, so a rename
 // made elsewhere never shows as a story in two places, a removal or a move back.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { STAGES, STAGE_FOLDERS, type Stage } from '../model/stage';
-import { ITEM_TYPES, type ItemType, type StrayFile, type WorkItem } from '../model/workItem';
-import { MAX_ITEM_BYTES, MAX_ITEM_NUMBER, decodeItemBytes, parseFileName, parseItem, readItemFile, patchFrontMatter, setCriterion, renderNewItem } from './itemFile';
-import { SYMLINK_PROBLEM, isIgnored, readEntry, type ItemCache } from './entryRead';
+import type { StrayFile, WorkItem } from '../model/workItem';
+import { MAX_ITEM_NUMBER, parseFileName } from './itemFile';
+import { isIgnored, readEntry, type ItemCache } from './entryRead';
+import { createItem, patchItemFile, type NewItem } from './itemWrite';
 import { scanPaths } from './pathScan';
-import { writeFileAtomic } from '../util/fsAtomic';
-import { slugify } from '../util/ids';
 
 export type StoreChange =
   { kind: 'added'; item: WorkItem } | { kind: 'removed'; item: WorkItem } | { kind: 'moved'; item: WorkItem; from: Stage } | { kind: 'changed'; item: WorkItem };
@@ -240,66 +238,11 @@ export class WorkStore {
   }
 
   /**
-   * Writes a new item into the backlog. The number is claimed with a hard link, which fails
-   * if another writer took it first, so two concurrent creates never share a number.
+   * Writes a new item into the backlog (or `stage`) under the next free number, claimed so that
+   * two concurrent creates never share one.
    */
-  async create(opts: { name: string; type?: ItemType; criteria?: string[]; description?: string; stage?: Stage }): Promise<WorkItem> {
-    const name = opts.name.trim();
-    if (!name) throw new Error('A story needs a title.');
-    const type = opts.type ?? 'story';
-    if (!(ITEM_TYPES as readonly string[]).includes(type)) throw new Error(`Unknown story type "${type}" (expected one of ${ITEM_TYPES.join(', ')}).`);
-    const stage = opts.stage ?? 'backlog';
-    const dir = this.stageDir(stage);
-    const text = renderNewItem({ name, type, criteria: opts.criteria ?? [], description: opts.description });
-    // Never write a file the next scan would call invalid.
-    const check = parseItem(text, `1_${type}_${slugify(name)}.md`, dir, stage, 0).invalid;
-    if (check) throw new Error(`Cannot create the story: ${check.replace(/^1_/, '<number>_')}`);
-    await fs.mkdir(dir, { recursive: true });
-    const tmp = path.join(dir, `.new-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-    await fs.writeFile(tmp, text);
-    try {
-      for (let attempt = 0; attempt < 50; attempt++) {
-        const id = await this.nextNumber();
-        // The number itself is claimed (mkdir is atomic), so creates with different titles never share it.
-        const claim = await this.claimNumber(id);
-        if (!claim) continue;
-        try {
-          // Another writer may have claimed, written and released this number since we counted.
-          if ((await this.nextNumber()) !== id) continue;
-          const fileName = `${id}_${type}_${slugify(name)}.md`;
-          const file = path.join(dir, fileName);
-          try {
-            await fs.link(tmp, file);
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-            throw err;
-          }
-          const st = await fs.stat(file);
-          return parseItem(text, fileName, file, stage, st.mtimeMs);
-        } finally {
-          await fs.rm(claim, { recursive: true, force: true });
-        }
-      }
-      throw new Error('Could not claim a story number after 50 attempts.');
-    } finally {
-      await fs.rm(tmp, { force: true });
-    }
-  }
-
-  /** Returns the claim's path, or undefined when another writer holds this number. Stale claims (a crash) expire. */
-  private async claimNumber(id: number): Promise<string | undefined> {
-    const dir = path.join(this.huskiesDir, '.claims');
-    await fs.mkdir(dir, { recursive: true });
-    const claim = path.join(dir, String(id));
-    try {
-      await fs.mkdir(claim);
-      return claim;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const st = await fs.stat(claim).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs > 10_000) await fs.rm(claim, { recursive: true, force: true });
-      return undefined;
-    }
+  create(opts: NewItem): Promise<WorkItem> {
+    return createItem({ root: this.root, huskiesDir: this.huskiesDir, stageDir: (s) => this.stageDir(s), nextNumber: () => this.nextNumber() }, opts);
   }
 
   /**
@@ -314,7 +257,7 @@ export class WorkStore {
       if (item.stage !== to && (await fs.lstat(target).catch(() => undefined))) {
         throw new Error(`Cannot move story ${id}: ${this.rel(target)} already exists.`);
       }
-      if (patch && Object.keys(patch).length) await this.patchFile(item, patch);
+      if (patch && Object.keys(patch).length) await patchItemFile(this.root, item, patch);
       if (item.stage === to) {
         await this.scanPathsNow([item.path]);
         return this.items.get(id) ?? item;
@@ -332,36 +275,12 @@ export class WorkStore {
   patch(id: number, patch: Record<string, unknown>, criterion?: { index: number; done: boolean }): Promise<WorkItem> {
     return this.serial(async () => {
       const item = await this.fresh(id);
-      await this.patchFile(item, patch, criterion);
+      await patchItemFile(this.root, item, patch, criterion);
       await this.scanPathsNow([item.path]);
       const patched = this.items.get(id);
       if (!patched) throw new Error(`Story ${id} disappeared during the change.`);
       return patched;
     });
-  }
-
-  /** Rewrites the front matter only from a file read faithfully, and never turns a valid story invalid. */
-  private async patchFile(item: WorkItem, patch: Record<string, unknown>, criterion?: { index: number; done: boolean }): Promise<void> {
-    const file = item.path;
-    const refuse = (why: string) => new Error(`Cannot change ${this.rel(file)}: ${why}`);
-    const st = await fs.lstat(file);
-    if (st.isSymbolicLink()) throw refuse(SYMLINK_PROBLEM);
-    if (st.size > MAX_ITEM_BYTES) throw refuse(`the file is ${st.size} bytes; a story file may have at most ${MAX_ITEM_BYTES}`);
-    const bytes = await readItemFile(file, st);
-    if (!bytes) throw refuse('the file changed while it was read; try again');
-    const decoded = decodeItemBytes(bytes);
-    if ('problem' in decoded) throw refuse(decoded.problem);
-    let text: string;
-    try {
-      text = patchFrontMatter(decoded.text, patch);
-      if (criterion) text = setCriterion(text, criterion.index, criterion.done);
-    } catch (err) {
-      throw refuse((err as Error).message);
-    }
-    const before = parseItem(decoded.text, item.fileName, file, item.stage, 0).invalid;
-    const after = parseItem(text, item.fileName, file, item.stage, 0).invalid;
-    if (!before && after) throw refuse(`the change would make it invalid: ${after}`);
-    await writeFileAtomic(file, text);
   }
 
   /** The item as it is on disk now (rescans if the cached path has gone, e.g. moved by hand). */
