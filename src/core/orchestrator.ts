@@ -42,7 +42,7 @@ export class Orchestrator {
   readonly configStore: ConfigStore;
   readonly bus: EventBus;
   readonly pipeline: Pipeline;
-  readonly hub = new LiveHub(30); // live output reaches a panel within ~30 ms; each panel still gets at most ~30 messages a second
+  readonly hub = new LiveHub(30); // at most ~30 batches a second; a record after a quiet spell goes out on the next turn
   readonly pool: AgentPool;
   readonly qa: QaWorker;
   readonly merges: MergeWorker;

@@ -3,41 +3,50 @@
 import * as assert from 'node:assert/strict';
 import { LIVE_TOOL_RESULT_MAX, LiveHub, cutForLive, type LiveBatch } from '../../src/core/agents/liveHub';
 import type { AgentMessage, TranscriptRecord } from '../../src/core/model/agentMessage';
+import { FakeClock } from '../fixtures/fakeClock';
 
 const rec = (seq: number, msg: AgentMessage = { kind: 'text', text: `r${seq}` }): TranscriptRecord => ({ seq, ts: seq, msg });
 const recs = (from: number, n: number) => Array.from({ length: n }, (_, i) => rec(from + i));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('liveHub', () => {
   let hub: LiveHub;
   afterEach(() => hub?.dispose());
 
-  it('flushes after flushMs, in one ordered batch', async () => {
-    hub = new LiveHub(30);
+  it('a batch after a quiet spell goes out on the next turn; in a stream, flushMs after its first record, in order', () => {
+    const clock = new FakeClock();
+    hub = new LiveHub(30, clock);
     const got: LiveBatch[] = [];
     hub.subscribe('run-a', (b) => got.push(b));
     hub.publish('run-a', recs(1, 3));
     hub.publish('run-a', recs(4, 2));
     assert.equal(got.length, 0, 'nothing is sent synchronously');
-    await sleep(5);
-    assert.equal(got.length, 0, 'nothing before flushMs');
-    await sleep(60);
-    assert.equal(got.length, 1);
+    clock.advance(0);
+    assert.equal(got.length, 1, 'the first batch waits for no timer');
     assert.equal(got[0].runId, 'run-a');
     assert.deepEqual(
       got[0].records.map((r) => r.seq),
       [1, 2, 3, 4, 5],
     );
-    assert.equal(got[0].resyncAfterSeq, undefined);
     assert.ok(!('resyncAfterSeq' in got[0]));
 
+    clock.advance(10);
     hub.publish('run-a', recs(6, 1));
-    await sleep(60);
-    assert.equal(got.length, 2);
+    hub.publish('run-a', recs(7, 1));
+    clock.advance(29);
+    assert.equal(got.length, 1, 'a record within flushMs of the last batch waits flushMs, as in a stream');
+    clock.advance(1);
     assert.deepEqual(
-      got[1].records.map((r) => r.seq),
-      [6],
+      got.map((b) => b.records.map((r) => r.seq)),
+      [
+        [1, 2, 3, 4, 5],
+        [6, 7],
+      ],
     );
+
+    clock.advance(100);
+    hub.publish('run-a', recs(8, 1));
+    clock.advance(0);
+    assert.equal(got.length, 3, 'quiet for longer than flushMs: at once again');
   });
 
   it('flush() sends at once and an empty hub sends nothing', async () => {

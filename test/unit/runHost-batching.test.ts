@@ -117,9 +117,23 @@ describe('runHost: batched transcript writes', function () {
     await host.done;
   });
 
+  it('output after a quiet spell is written at once, not after flushMs', async () => {
+    const l = launchOf(printer(1, true));
+    const host = new RunHost(l, { mask: same, owner: selfIdentity(), flushMs: 60_000 });
+    host.onSignal((s) => {
+      if (s.kind === 'started') left.group(s.pid);
+    });
+    host.start();
+    await waitFor(async () => (await readAfter(l.transcript, 0)).length >= 1, 'the line on disk long before a minute');
+    host.stop('cancelled', 'done');
+    await host.done;
+  });
+
   it('a host that dies of an uncaught exception first writes the output it held', async () => {
-    // Five lines in one write: one chunk, held as one batch.
-    const l = launchOf(`process.stdout.write([1, 2, 3, 4, 5].map((i) => 'line ' + i + '\\n').join('')); setInterval(() => {}, 1000);`);
+    // The first write goes out at once; the next five lines, one chunk soon after, are held as one batch.
+    const l = launchOf(
+      `process.stdout.write('line 0\\n'); setTimeout(() => process.stdout.write([1, 2, 3, 4, 5].map((i) => 'line ' + i + '\\n').join('')), 200); setInterval(() => {}, 1000);`,
+    );
     const script = path.join(dir, 'host.ts');
     fs.writeFileSync(
       script,
@@ -129,7 +143,7 @@ const host = new RunHost(l, { mask: (m) => m, owner: { pid: process.pid }, flush
 host.onSignal((s) => { if (s.kind === 'started') process.stdout.write(s.pid + '\\n'); });
 host.start();
 const t = setInterval(() => {
-  if (host.unwritten < 1) return;
+  if (host.snapshot().lastSeq < 1 || host.unwritten < 1) return; // line 0 written, the rest held
   clearInterval(t);
   throw new Error('boom');
 }, 10);
@@ -147,6 +161,6 @@ const t = setInterval(() => {
     for (const pid of out.split('\n').filter(Boolean)) left.group(Number(pid));
     const onDisk = await readAfter(l.transcript, 0);
     const texts = onDisk.flatMap((r) => (r.msg.kind === 'text' ? r.msg.text.split('\n').filter(Boolean) : []));
-    assert.deepEqual(texts, ['line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
+    assert.deepEqual(texts, ['line 0', 'line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
   });
 });

@@ -1,8 +1,10 @@
 // Live fan-out of transcript records to subscribers (the output panel, the CLI): small ordered
-// batches, flushed at most every `flushMs`, bounded per subscriber. A subscriber that falls
-// too far behind gets a resync marker instead of an ever-growing buffer, and catches up from
-// the transcript on disk. Large tool results are cut here; the transcript keeps them whole.
+// batches, bounded per subscriber. A batch goes out on the next turn when the last went out at
+// least `flushMs` ago (a quiet run's record waits for no timer), else `flushMs` after its first record.
+// A subscriber that falls too far behind gets a resync marker instead of an ever-growing buffer,
+// and catches up from the transcript on disk. Large tool results are cut here; the transcript keeps them whole.
 import type { AgentMessage, TranscriptRecord } from '../model/agentMessage';
+import { systemClock, type Clock, type TimerHandle } from '../ports/clock';
 
 export interface LiveBatch {
   runId: string;
@@ -40,9 +42,13 @@ function sizeOf(r: TranscriptRecord): number {
 
 export class LiveHub {
   private subs = new Set<Sub>();
-  private timer?: NodeJS.Timeout;
+  private timer?: TimerHandle;
+  private lastFlush = -Infinity;
 
-  constructor(private readonly flushMs = 100) {}
+  constructor(
+    private readonly flushMs = 100,
+    private readonly clock: Pick<Clock, 'now' | 'setTimeout'> = systemClock,
+  ) {}
 
   subscribe(runId: string | '*', listener: LiveListener): { dispose(): void } {
     const sub: Sub = { runId, listener, pending: new Map() };
@@ -78,12 +84,15 @@ export class LiveHub {
         p.bytes = 0;
       }
     }
-    if (!this.timer) this.timer = setTimeout(() => this.flush(), this.flushMs);
+    // After a quiet spell, on the next turn (publishes made in the same turn still go out together);
+    // in a stream, after flushMs as before, so a fast stream is not flushed any more often.
+    if (!this.timer) this.timer = this.clock.setTimeout(() => this.flush(), this.clock.now() - this.lastFlush >= this.flushMs ? 0 : this.flushMs);
   }
 
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.dispose();
     this.timer = undefined;
+    this.lastFlush = this.clock.now();
     for (const sub of this.subs) {
       for (const [runId, p] of sub.pending) {
         sub.pending.delete(runId);
@@ -98,7 +107,7 @@ export class LiveHub {
   }
 
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.dispose();
     this.subs.clear();
   }
 }

@@ -25,7 +25,8 @@ export interface RunHostOptions {
   clock?: Clock;
   /**
    * How long output may wait in memory before it is written, so that a fast stream costs one write
-   * per batch (default 25 ms; 0: every chunk of output is written at once). A host that exits,
+   * per batch (default 25 ms; 0: every chunk of output is written at once). Output after a quiet
+   * spell of at least that long is written on the next turn: only a fast stream waits. A host that exits,
    * even on an uncaught exception, writes what it holds first; only a kill -9 or a power loss can
    * lose it, besides what the OS had not flushed to the disk.
    */
@@ -67,6 +68,8 @@ export class RunHost {
   private batchSession?: string;
   private batchReplied = false;
   private flushTimer?: NodeJS.Timeout;
+  /** When the last batch was written (a monotonic clock, like the timers). */
+  private lastFlushAt = -Infinity;
 
   constructor(
     readonly launch: AgentLaunch,
@@ -155,7 +158,8 @@ export class RunHost {
     const flushMs = this.opts.flushMs ?? DEFAULT_FLUSH_MS;
     if (flushMs <= 0) this.flush();
     else if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), flushMs);
+      // After a quiet spell, on the next turn; in a stream, flushMs after the first record held, as ever.
+      this.flushTimer = setTimeout(() => this.flush(), performance.now() - this.lastFlushAt >= flushMs ? 0 : flushMs);
       unflushed.add(this);
     }
   }
@@ -166,6 +170,7 @@ export class RunHost {
     this.flushTimer = undefined;
     unflushed.delete(this);
     if (!this.writer || this.batch.length === 0) return;
+    this.lastFlushAt = performance.now();
     try {
       this.writer.flush();
     } catch (err) {
