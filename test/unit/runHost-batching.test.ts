@@ -104,27 +104,27 @@ describe('runHost: batched transcript writes', function () {
     assert.ok(batches.length <= 5, `${batches.length} batches for 300 separate writes`);
   });
 
-  it('with flushMs 0 every chunk of output is written and told at once', async () => {
-    const l = launchOf(printer(5, true));
-    const host = new RunHost(l, { mask: same, owner: selfIdentity(), flushMs: 0 });
+  /** Starts a host on a program printing `lines` lines then hanging; resolves once the first is on disk. */
+  async function firstLineOnDisk(lines: number, flushMs: number): Promise<RunHost> {
+    const l = launchOf(printer(lines, true));
+    const host = new RunHost(l, { mask: same, owner: selfIdentity(), flushMs });
     host.onSignal((s) => {
       if (s.kind === 'started') left.group(s.pid);
     });
     host.start();
-    await waitFor(async () => (await readAfter(l.transcript, 0)).length >= 1, 'the first line on disk');
+    await waitFor(async () => (await readAfter(l.transcript, 0)).length >= 1, `the first line on disk (flushMs ${flushMs})`);
+    return host;
+  }
+
+  it('with flushMs 0 every chunk of output is written and told at once', async () => {
+    const host = await firstLineOnDisk(5, 0);
     assert.equal(host.unwritten, 0);
     host.stop('cancelled', 'done');
     await host.done;
   });
 
   it('output after a quiet spell is written at once, not after flushMs', async () => {
-    const l = launchOf(printer(1, true));
-    const host = new RunHost(l, { mask: same, owner: selfIdentity(), flushMs: 60_000 });
-    host.onSignal((s) => {
-      if (s.kind === 'started') left.group(s.pid);
-    });
-    host.start();
-    await waitFor(async () => (await readAfter(l.transcript, 0)).length >= 1, 'the line on disk long before a minute');
+    const host = await firstLineOnDisk(1, 60_000); // waitFor gives up after 10 s
     host.stop('cancelled', 'done');
     await host.done;
   });
