@@ -36,7 +36,7 @@ const builds = [
   {
     ...common,
     keepNames: false,
-    entryPoints: { board: 'webview/board.ts', output: 'webview/output.ts' },
+    entryPoints: { board: 'webview/board.ts', output: 'webview/output.ts', toolkit: 'webview/toolkitMain.ts' },
     outdir: 'dist/webview',
     platform: 'browser',
     format: 'iife',

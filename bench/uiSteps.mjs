@@ -200,7 +200,10 @@ export async function outputFrame(page, { timeout = 60_000 } = {}) {
 export async function openBreakdown(out, t0) {
   const m = await out.evaluate(() => {
     const at = (name) => performance.getEntriesByName(name)[0]?.startTime;
-    const res = performance.getEntriesByType('resource').filter((e) => /\.(js|css)(\?|$)/.test(e.name));
+    // What the page waited for: scripts and style sheets fetched before its first page was in the DOM
+    // (the toolkit, loaded after the first paint, is not one of them).
+    const before = performance.getEntriesByName('huskies:first-rows')[0]?.startTime ?? Infinity;
+    const res = performance.getEntriesByType('resource').filter((e) => /\.(js|css)(\?|$)/.test(e.name) && e.startTime < before);
     return {
       origin: performance.timeOrigin,
       ready: at('huskies:ready'),

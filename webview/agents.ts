@@ -3,7 +3,7 @@ import type { AgentView } from '../src/protocol/messages';
 import { agentProgram } from './cardText';
 import { countdown, el, formatClock, formatCost } from './dom';
 import type { Slot } from './slots';
-import { makeButton } from './toolkit';
+import { makeButton } from './elements';
 
 function isRateLimited(a: AgentView, now: number): boolean {
   return a.rateLimitedUntil !== undefined && a.rateLimitedUntil > now;

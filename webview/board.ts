@@ -14,7 +14,8 @@ import { FilterBar } from './filterBar';
 import { newEntry, patchSlots, type RenderCtx, type SlotEntry } from './slots';
 import { StagesView } from './stagesView';
 import { BoardReplica } from './boardReplica';
-import { makeButton, registerToolkit } from './toolkit';
+import { makeButton } from './elements';
+import { registerToolkit } from './toolkit';
 import { getState, onMessage, post, setState } from './vscodeApi';
 import { mountCharts } from './charts';
 

@@ -4,7 +4,7 @@ import { CARD_BUTTONS, actionContextKey, cardActions, type CardAction, type Card
 import { blockedText, cardRunState, mergeFailureText, optionAction, questionChoices, statusLine, waitingText, type StatusLine } from './cardText';
 import { countdown, el, formatCost, formatDuration, setData } from './dom';
 import { patchSlots, type RenderCtx, type Slot, type SlotEntry } from './slots';
-import { makeButton, makeSpinner } from './toolkit';
+import { makeButton, makeSpinner } from './elements';
 
 /** The card's buttons: the actions that apply, less those that live in the context menu only. */
 export function buttonKinds(c: CardView): CardAction[] {

@@ -3,7 +3,7 @@
 // timers and triggers with a cancel button each. Each part re-renders only when its content changed.
 import type { BoardState, HelpView, ProjectView, TimerView, TriggerView, WebviewMessage } from '../src/protocol/messages';
 import { el, formatClock, setHidden, setText } from './dom';
-import { makeButton } from './toolkit';
+import { makeButton } from './elements';
 
 export class ControlsPanel {
   readonly help: HTMLElement;

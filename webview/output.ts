@@ -7,7 +7,7 @@ import type { HostMessage, RunView, TranscriptRecord } from '../src/protocol/mes
 import { OutputHeader } from './outputHeader';
 import { el, n, RecordRenderer } from './outputRecords';
 import { OutputWindow, type WindowOps } from './outputWindow';
-import { makeButton, registerToolkit } from './toolkit';
+import { makeButton } from './elements';
 import { onMessage, post, setState } from './vscodeApi';
 
 /** Pixels from the bottom that still count as "at the bottom" for auto-scroll. */
@@ -266,6 +266,20 @@ function firstPage(): HostMessage | undefined {
   }
 }
 
+/** This script's nonce, read while it runs (the CSP allows a script carrying it). */
+const NONCE = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
+
+/** The toolkit's own script (its URI is on <body data-after-paint>): loaded once the rows are on screen. */
+function loadToolkit(): void {
+  const src = document.body.dataset.afterPaint;
+  if (!src) return;
+  const s = document.createElement('script');
+  s.nonce = NONCE;
+  s.src = src;
+  s.dataset.afterPaint = '';
+  document.body.append(s);
+}
+
 function main(): void {
   const panel = new OutputPanel(document.body);
   onMessage((m) => panel.handle(m));
@@ -275,7 +289,7 @@ function main(): void {
   if (first) panel.handle(first);
   post({ type: 'ready', shows: panel.shows() });
   // After the first paint (the rows first); buttons made before this upgrade in place.
-  requestAnimationFrame(() => setTimeout(registerToolkit, 0));
+  requestAnimationFrame(() => setTimeout(loadToolkit, 0));
 }
 
 main();

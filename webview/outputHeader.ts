@@ -2,7 +2,7 @@
 // agent, duration, tokens and cost, and why it failed or was stopped.
 import type { RunView } from '../src/protocol/messages';
 import { el, formatCost, formatDuration, n } from './outputRecords';
-import { makeSpinner } from './toolkit';
+import { makeSpinner } from './elements';
 
 export class OutputHeader {
   readonly element: HTMLElement;

@@ -106,7 +106,7 @@ class OutputPanel {
       const page = await this.orch.readTranscript(run.runId, undefined, FEED_FIRST_PAGE).catch(() => undefined);
       if (page) first = { type: 'output', run: runView(run, this.orch.agents()), records: page.records, hasOlder: page.hasOlder, story: this.storyRef() };
     }
-    this.panel.webview.html = html(this.panel.webview, extensionUri, 'output', 'output.css', `Agent output #${this.storyId}`, first);
+    this.panel.webview.html = html(this.panel.webview, extensionUri, 'output', 'output.css', `Agent output #${this.storyId}`, first, 'toolkit');
   }
 
   private runToShow(snap?: Snapshot) {

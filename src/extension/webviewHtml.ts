@@ -23,6 +23,8 @@ export interface WebviewHtmlOptions {
    * id="huskies-data">), so it can paint before its first message round trip with the host.
    */
   data?: unknown;
+  /** A script the page loads itself once it has painted (on <body data-after-paint>). */
+  afterPaintUri?: string;
 }
 
 /** JSON that cannot end the <script> element holding it ("</script>", "<!--" need a "<"). */
@@ -99,7 +101,7 @@ export function webviewHtml(opts: WebviewHtmlOptions): string {
 ${styles}
   <title>${escapeHtml(title)}</title>
 </head>
-<body>
+<body${opts.afterPaintUri === undefined ? '' : ` data-after-paint="${escapeHtml(opts.afterPaintUri)}"`}>
 ${opts.data === undefined ? '' : `  <script type="application/json" id="huskies-data">${jsonForScript(opts.data)}</script>\n`}  ${script}
 </body>
 </html>

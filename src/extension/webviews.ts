@@ -26,8 +26,9 @@ function assetText(file: string): string | undefined {
 /**
  * A webview's document: its script and style sheet are put in it (no fetch through the webview's
  * service worker before the page can run; the source map is still found by its full URI).
+ * `afterPaint` names a script of dist/webview the page loads itself once it has painted.
  */
-export function html(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, css: string, title: string, data?: unknown): string {
+export function html(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, css: string, title: string, data?: unknown, afterPaint?: string): string {
   const uri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...p)).toString();
   const scriptText = assetText(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${script}.js`).fsPath)?.replace(
     /^\/\/# sourceMappingURL=([\w.-]+\.map)\s*$/m,
@@ -43,6 +44,7 @@ export function html(webview: vscode.Webview, extensionUri: vscode.Uri, script: 
     title,
     nonce: makeNonce(),
     data,
+    afterPaintUri: afterPaint === undefined ? undefined : uri('dist', 'webview', `${afterPaint}.js`),
   });
 }
 

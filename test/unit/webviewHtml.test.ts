@@ -94,6 +94,14 @@ describe('webviewHtml', () => {
     assert.doesNotMatch(webviewHtml(opts()), /huskies-data/, 'no block without data');
   });
 
+  it('names a script for after the first paint on <body data-after-paint>, escaped, and nowhere without one', () => {
+    const html = webviewHtml(opts({ afterPaintUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/toolkit.js?a=1&b="2"' }));
+    const body = /<body([^>]*)>/.exec(html)?.[1] ?? '';
+    assert.equal(body, ' data-after-paint="https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview/toolkit.js?a=1&#38;b=&#34;2&#34;"');
+    assert.equal((html.match(/<script\b[^>]*>/g) ?? []).length, 1, 'not a script element: the page loads it itself, with its nonce');
+    assert.match(webviewHtml(opts()), /<body>/);
+  });
+
   it('puts the script and the style sheets in the document with their nonces; text that could end its element early is loaded by URI instead', () => {
     const html = webviewHtml(opts({ nonce: 'ZZZZyyyyXXXXwwww1234', scriptText: 'main("a < b");', styleTexts: ['body { color: red; }'] }));
     const styleNonce = /style-src [^;]*'nonce-([^']+)'/.exec(html)![1];
