@@ -1,5 +1,7 @@
 // Runs the policies: each event goes to each policy, and what they answer goes to the pipeline.
 // Refusals of policy commands are expected (another event got there first) and only logged.
+// Auto-assign runs after every event; a command it gave that the pipeline has not answered yet is
+// not given again (30 stories moved at once would otherwise queue 30 × 30 enqueues, all but 30 refused).
 import type { Command } from '../model/commands';
 import type { HuskiesEvent } from '../model/events';
 import type { EventBus } from '../pipeline/eventBus';
@@ -16,6 +18,8 @@ import type { PolicyContext } from './types';
 export class PolicyRunner {
   private sub?: { dispose(): void };
   private assignQueued = false;
+  /** Auto-assign's commands asked and not yet answered, by their JSON. */
+  private pending = new Set<string>();
 
   constructor(
     private readonly bus: EventBus,
@@ -40,7 +44,7 @@ export class PolicyRunner {
     queueMicrotask(() => {
       this.assignQueued = false;
       const ctx = this.context();
-      this.submit([...autoAssign(this.state, ctx), ...reviewers(this.state, ctx)]);
+      this.submit([...autoAssign(this.state, ctx), ...reviewers(this.state, ctx)], this.pending);
     });
   }
 
@@ -52,14 +56,22 @@ export class PolicyRunner {
     this.kick();
   }
 
-  private submit(cmds: Command[]): void {
+  /** Asks for each command; with `pending`, one still in flight there is not asked for again. */
+  private submit(cmds: Command[], pending?: Set<string>): void {
     for (const c of cmds) {
-      void this.request(c).then(
-        (r) => {
-          if (!r.ok) this.logger.info(`policy: ${c.type} not applied: ${r.refusal}`);
-        },
-        (err) => this.logger.error(`policy: ${c.type} failed: ${(err as Error).message}`),
-      );
+      const key = pending && JSON.stringify(c);
+      if (key !== undefined) {
+        if (pending!.has(key)) continue;
+        pending!.add(key);
+      }
+      void this.request(c)
+        .then(
+          (r) => {
+            if (!r.ok) this.logger.info(`policy: ${c.type} not applied: ${r.refusal}`);
+          },
+          (err) => this.logger.error(`policy: ${c.type} failed: ${(err as Error).message}`),
+        )
+        .finally(() => key !== undefined && pending!.delete(key));
     }
   }
 }
