@@ -9,7 +9,7 @@ import type { Stage } from '../model/stage';
 import type { WorkItem } from '../model/workItem';
 import { WorkStore } from '../store/workStore';
 import { UsageLog } from '../agents/usageLog';
-import { agentStateSchema, readJsonList, readJsonObject, runSchema, scheduledTimerSchema, timerSchema, triggerSchema, writeJson } from './jsonFiles';
+import { agentStateSchema, readJsonList, readJsonObject, runSchema, scheduledTimerSchema, timerSchema, triggerSchema, GroupWrite } from './jsonFiles';
 import { EMPTY_AGENT_STATE, type AgentStateData, type ApplyResult, type Op, type StateStore } from './types';
 
 const KEEP_ENDED = 500;
@@ -35,6 +35,7 @@ export class FileStateStore implements StateStore {
   private listeners = new Set<(ops: readonly Op[], seq: number) => void>();
   private problems: string[] = [];
   private mask: <T>(value: T) => T;
+  private readonly files: { runs: GroupWrite; timers: GroupWrite; triggers: GroupWrite; agents: GroupWrite };
   seq = 0;
 
   constructor(
@@ -49,6 +50,12 @@ export class FileStateStore implements StateStore {
     this.triggersFile = path.join(dir, 'triggers.json');
     this.usage = new UsageLog(path.join(dir, 'token_usage.jsonl'));
     this.mask = opts.mask ?? (<T>(v: T) => v);
+    this.files = {
+      runs: new GroupWrite(this.runsFile, () => ({ version: 1, runs: this.runs() })),
+      timers: new GroupWrite(this.timersFile, () => ({ version: 1, timers: this.timerList, scheduled: this.scheduledList })),
+      triggers: new GroupWrite(this.triggersFile, () => ({ version: 1, triggers: this.triggerList })),
+      agents: new GroupWrite(this.agentsFile, () => this.agents),
+    };
   }
 
   /** Problems found while loading the JSON state files (shown, never fatal). */
@@ -186,17 +193,20 @@ export class FileStateStore implements StateStore {
           break;
       }
     }
+    // The JSON files are written with group commit: changes applied while a write is under way go
+    // to disk together in the next one. `durable` says when this change is on disk.
+    const writes: Promise<void>[] = [];
     if (runsDirty) {
       this.trimEnded();
       this.reindex();
-      await writeJson(this.runsFile, { version: 1, runs: this.runs() });
+      writes.push(this.files.runs.save());
     }
-    if (timersDirty) await writeJson(this.timersFile, { version: 1, timers: this.timerList, scheduled: this.scheduledList });
-    if (triggersDirty) await writeJson(this.triggersFile, { version: 1, triggers: this.triggerList });
-    if (agentsDirty) await writeJson(this.agentsFile, this.agents);
+    if (timersDirty) writes.push(this.files.timers.save());
+    if (triggersDirty) writes.push(this.files.triggers.save());
+    if (agentsDirty) writes.push(this.files.agents.save());
     this.seq++;
     for (const l of this.listeners) l(ops, this.seq);
-    return { seq: this.seq, created };
+    return { seq: this.seq, created, durable: writes.length ? Promise.all(writes).then(() => undefined) : undefined };
   }
 
   private trimEnded(): void {

@@ -170,3 +170,32 @@ function readJson(file: string, keepAside = true): { value?: unknown; problem?: 
 export function writeJson(file: string, value: unknown): Promise<void> {
   return writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n');
 }
+
+/**
+ * One JSON state file written with group commit: each save is one atomic, fsynced write of the
+ * value as it is when the write starts, and the saves asked while a write is under way share the
+ * next one. Writes never overlap, so the file only ever moves forward.
+ */
+export class GroupWrite {
+  private tail: Promise<void> = Promise.resolve();
+  private queued?: Promise<void>;
+
+  constructor(
+    private readonly file: string,
+    private readonly value: () => unknown,
+  ) {}
+
+  /** Resolves once a write that began after this call is on disk (rejects if that write failed). */
+  save(): Promise<void> {
+    if (this.queued) return this.queued;
+    const next = this.tail
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return writeJson(this.file, this.value());
+      });
+    this.queued = next;
+    this.tail = next;
+    return next;
+  }
+}

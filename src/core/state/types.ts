@@ -45,6 +45,11 @@ export interface ApplyResult {
   seq: number;
   /** The item an item.create op wrote. */
   created?: WorkItem;
+  /**
+   * Settles when the change is on disk (state files written with group commit); undefined when it
+   * already is. The change is in memory, and seen by the next command, as soon as apply resolves.
+   */
+  durable?: Promise<void>;
 }
 
 export interface StateView {
