@@ -1,7 +1,6 @@
-// The pipeline board: one section per stage, one card per story, and a strip of agents. A replica
-// of the host's BoardState: each `board` message is a full snapshot, applied with a keyed update so
-// that only the cards and agents that changed are touched (messages can come every ~100 ms). Long
-// stages are virtualized (stageColumn.ts); stages are columns or stacked sections by width.
+// The pipeline board: one section per stage, one card per story, and a strip of agents, rendered
+// from the replica of the host's BoardState (a snapshot, then deltas) with keyed updates that touch
+// only what changed. Long stages are virtualized; stages are columns or stacked sections by width.
 import type { AgentView, BoardState, HostMessage, Stage } from '../src/protocol/messages';
 import { AGENT_SLOTS, agentState, needsAttention } from './agents';
 import { cardMessage } from './cardMessages';
