@@ -64,4 +64,26 @@ describe('pipeline: group commit', () => {
     assert.deepEqual(seen, []);
     await pipeline.close();
   });
+
+  it('an announcement that throws fails its own request only; the next ones are announced', async () => {
+    const state = new SlowDiskState([item(1, 'current'), item(2, 'current')]);
+    const bus = new EventBus(nullLogger);
+    let failAudit = true;
+    const audit = {
+      append: () => {
+        if (failAudit) {
+          failAudit = false;
+          throw new Error('EIO: audit.log');
+        }
+      },
+    };
+    const pipeline = new Pipeline(state, audit, bus, () => ({ now: 1, logsDir: '/tmp', newRunId: (id) => `${id}-r` }), nullLogger);
+    const first = pipeline.request({ type: 'run.enqueue', id: 1, source: 'user', attempt: 1 });
+    const second = pipeline.request({ type: 'run.enqueue', id: 2, source: 'user', attempt: 1 });
+    await turn();
+    for (const d of state.disk) d.write();
+    await assert.rejects(first, /EIO/);
+    assert.equal((await second).ok, true);
+    await pipeline.close();
+  });
 });

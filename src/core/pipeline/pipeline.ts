@@ -61,7 +61,8 @@ export class Pipeline {
     // A refusal was decided on what came before it: it is answered once that is on disk too.
     if ('refusal' in r) return { done: this.announced.then(() => r) };
     const done = this.announced.then(() => r.announce());
-    this.announced = done;
+    // One announcement that threw (an audit line that could not be written) fails its own request only.
+    this.announced = done.catch(() => undefined);
     return { done };
   }
 
