@@ -1,8 +1,9 @@
 // Live fan-out of transcript records to subscribers (the output panel, the CLI): small ordered
 // batches, bounded per subscriber. A batch goes out on the next turn when the last went out at
-// least `flushMs` ago (a quiet run's record waits for no timer), else `flushMs` after its first record.
-// A subscriber that falls too far behind gets a resync marker instead of an ever-growing buffer,
-// and catches up from the transcript on disk. Large tool results are cut here; the transcript keeps them whole.
+// least `flushMs` ago (a quiet run's record waits for no timer), else `flushMs` after its first
+// record. A subscriber that falls too far behind gets a resync marker instead of an ever-growing
+// buffer, and catches up from the transcript on disk. Large tool results are cut here; the
+// transcript keeps them whole.
 import type { AgentMessage, TranscriptRecord } from '../model/agentMessage';
 import { systemClock, type Clock, type TimerHandle } from '../ports/clock';
 

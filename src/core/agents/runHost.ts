@@ -26,9 +26,9 @@ export interface RunHostOptions {
   /**
    * How long output may wait in memory before it is written, so that a fast stream costs one write
    * per batch (default 25 ms; 0: every chunk of output is written at once). Output after a quiet
-   * spell of at least that long is written on the next turn: only a fast stream waits. A host that exits,
-   * even on an uncaught exception, writes what it holds first; only a kill -9 or a power loss can
-   * lose it, besides what the OS had not flushed to the disk.
+   * spell of at least that long is written on the next turn: only a fast stream waits. A host that
+   * exits, even on an uncaught exception, writes what it holds first; only a kill -9 or a power loss
+   * can lose it, besides what the OS had not flushed to the disk.
    */
   flushMs?: number;
 }

@@ -44,7 +44,7 @@ export class PolicyRunner {
     queueMicrotask(() => {
       this.assignQueued = false;
       const ctx = this.context();
-      this.submit([...autoAssign(this.state, ctx), ...reviewers(this.state, ctx)], this.pending);
+      this.submit([...autoAssign(this.state, ctx), ...reviewers(this.state, ctx)], true);
     });
   }
 
@@ -56,13 +56,13 @@ export class PolicyRunner {
     this.kick();
   }
 
-  /** Asks for each command; with `pending`, one still in flight there is not asked for again. */
-  private submit(cmds: Command[], pending?: Set<string>): void {
+  /** Asks for each command; with `once`, one still in flight from an earlier pass is not asked for again. */
+  private submit(cmds: Command[], once = false): void {
     for (const c of cmds) {
-      const key = pending && JSON.stringify(c);
+      const key = once ? JSON.stringify(c) : undefined;
       if (key !== undefined) {
-        if (pending!.has(key)) continue;
-        pending!.add(key);
+        if (this.pending.has(key)) continue;
+        this.pending.add(key);
       }
       void this.request(c)
         .then(
@@ -71,7 +71,7 @@ export class PolicyRunner {
           },
           (err) => this.logger.error(`policy: ${c.type} failed: ${(err as Error).message}`),
         )
-        .finally(() => key !== undefined && pending!.delete(key));
+        .finally(() => key !== undefined && this.pending.delete(key));
     }
   }
 }
