@@ -2,7 +2,7 @@
 // with a quick fix where one is obvious. Updated from the orchestrator's snapshot, throttled.
 import * as vscode from 'vscode';
 import type { Snapshot } from '../core/api';
-import { fixEdit, fixTitle, keyColumn, keyLine, problemSpots, type ProblemSpot, type SpotFix } from './problemSpots';
+import { diagnosticsKey, fixEdit, fixTitle, keyColumn, keyLine, problemSpots, type ProblemSpot, type SpotFix } from './problemSpots';
 
 const THROTTLE_MS = 500;
 
@@ -17,6 +17,9 @@ export class ProblemDiagnostics implements vscode.CodeActionProvider, vscode.Dis
   private timer?: NodeJS.Timeout;
   private running = false;
   private again = false;
+
+  /** What the collection holds now, as diagnosticsKey gives it. */
+  private shownKey?: string;
 
   /** The latest snapshot handed in; the next update renders it. */
   private latest?: Snapshot;
@@ -57,6 +60,10 @@ export class ProblemDiagnostics implements vscode.CodeActionProvider, vscode.Dis
         byFile.set(spot.file, [...(byFile.get(spot.file) ?? []), d]);
         if (fix) fixesByFile.set(spot.file, [...(fixesByFile.get(spot.file) ?? []), [d, fix]]);
       }
+      // Unchanged problems are not sent again: each clear and set is a message to the window.
+      const key = diagnosticsKey(byFile, fixesByFile);
+      if (key === this.shownKey) return;
+      this.shownKey = key;
       this.collection.clear();
       this.fixes.clear();
       for (const [file, ds] of fixesByFile) for (const [d, fix] of ds) this.fixes.set(fixKey(file, d), fix);

@@ -6,10 +6,10 @@ import { Huskies as Orchestrator, git, initProject, isGitRepo, redact, which, ty
 import { CommandIds } from './commandIds';
 import { BoardHub } from './webviews';
 import { OutputPanels } from './outputPanels';
-import { statusText } from './boardModel';
+import { agentsLook, LookKeeper } from './statusLook';
 import { boardActions } from './boardActions';
 import { GIT_SCHEME, GitContentProvider } from './gitContent';
-import { Notifier } from './notifier';
+import { lookTarget, Notifier } from './notifier';
 import { storyCommands, storyIdOf } from './storyCommands';
 import { controlCommands } from './controlCommands';
 import { ProblemDiagnostics } from './diagnostics';
@@ -64,8 +64,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const status = vscode.window.createStatusBarItem('agents', vscode.StatusBarAlignment.Left, 100);
   status.name = 'Huskies agents';
   status.command = CommandIds.openBoard;
-  status.text = '$(circle-outline) Huskies';
-  status.show();
+  const statusLook = new LookKeeper(lookTarget(status));
+  statusLook.apply({ text: '$(circle-outline) Huskies', tooltip: 'Huskies', visible: true });
   context.subscriptions.push(status);
 
   let initializedContext: boolean | undefined;
@@ -82,16 +82,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       // Completes the walkthrough's first step, however the project got initialized.
       void vscode.commands.executeCommand('setContext', 'huskies.initialized', snap.initialized);
     }
-    status.text = statusText(snap);
-    const today = new Date().toISOString().slice(0, 10);
-    const spent = snap.runs.filter((r) => r.endedAt && new Date(r.endedAt).toISOString().startsWith(today)).reduce((s, r) => s + (r.costUsd ?? 0), 0);
-    const running = snap.runs.filter((r) => r.status === 'running').map((r) => `#${r.storyId} ${r.agent}`);
-    const limited = Object.entries(snap.rateLimits)
-      .filter(([, r]) => r.until > Date.now())
-      .map(([k, r]) => `${k} rate-limited until ${new Date(r.until).toLocaleTimeString()}`);
-    const drained = Object.keys(snap.drained).map((n) => `${n} drained`);
-    status.tooltip = `Huskies — ${snap.running} running, ${snap.queued} queued (max ${snap.maxCoders})${running.length ? `\n${running.join('\n')}` : ''}${[...limited, ...drained].length ? `\n${[...limited, ...drained].join('\n')}` : ''}\nToday: $${Math.max(spent, snap.spentToday).toFixed(2)}${snap.paused ? `\n${snap.paused}` : ''}${snap.projectPaused ? `\nPaused: ${snap.projectPaused.reason}` : ''}\nClick to open the board.`;
-    status.backgroundColor = limited.length || drained.length ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    statusLook.apply(agentsLook(snap, Date.now()));
   };
 
   const notifyEnded = (run: RunRecord) => {

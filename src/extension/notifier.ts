@@ -3,9 +3,10 @@
 import * as vscode from 'vscode';
 import type { Snapshot } from '../core/api';
 import { helpCommand, helpLabel } from './helpActions';
-import { AttentionLedger, mergeStatus, mergeStatusText, needsUser, questionButtons, type Attention, type AttentionReason } from './attention';
+import { AttentionLedger, needsUser, questionButtons, type Attention, type AttentionReason } from './attention';
 import { CommandIds } from './commandIds';
 import { ANSWER_OPTION } from './storyCommands';
+import { LookKeeper, mergeLook, type LookTarget } from './statusLook';
 
 const ACTIONS: Record<AttentionReason, { title: string; command: string; index?: number }[]> = {
   review: [
@@ -34,28 +35,17 @@ const AT_ONCE = 3;
 export class Notifier implements vscode.Disposable {
   private readonly ledger = new AttentionLedger();
   private readonly merge: vscode.StatusBarItem;
+  private readonly mergeLook: LookKeeper;
 
   constructor() {
     this.merge = vscode.window.createStatusBarItem('merge', vscode.StatusBarAlignment.Left, 99);
     this.merge.name = 'Huskies merges';
     this.merge.command = CommandIds.openBoard;
+    this.mergeLook = new LookKeeper(lookTarget(this.merge));
   }
 
   update(snap: Snapshot): void {
-    const m = mergeStatus(snap);
-    const text = mergeStatusText(m);
-    if (text) {
-      this.merge.text = text;
-      this.merge.tooltip = [
-        m.merging.length ? `Being merged into the base branch: ${m.merging.map((n) => `#${n}`).join(', ')}` : '',
-        m.failed.length ? `Merge failed (fix up or demote): ${m.failed.map((n) => `#${n}`).join(', ')}` : '',
-        'Click to open the board.',
-      ]
-        .filter(Boolean)
-        .join('\n');
-      this.merge.backgroundColor = m.failed.length ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
-      this.merge.show();
-    } else this.merge.hide();
+    this.mergeLook.apply(mergeLook(snap));
 
     const fresh = this.ledger.next(needsUser(snap));
     if (fresh.length > AT_ONCE) {
@@ -95,4 +85,15 @@ export class Notifier implements vscode.Disposable {
 
 function label(r: AttentionReason): string {
   return r === 'review' ? 'review' : r === 'mergeFailed' ? 'merge failed' : r === 'question' ? 'question' : 'blocked';
+}
+
+/** A status bar item as the look keeper sets it. */
+export function lookTarget(item: vscode.StatusBarItem): LookTarget {
+  return {
+    setText: (text) => (item.text = text),
+    setTooltip: (tooltip) => (item.tooltip = tooltip),
+    setBackground: (id) => (item.backgroundColor = id ? new vscode.ThemeColor(id) : undefined),
+    show: () => item.show(),
+    hide: () => item.hide(),
+  };
 }

@@ -153,3 +153,16 @@ export function fixTitle(fix: SpotFix): string {
   if (fix.kind === 'removeLine') return 'Remove this repeated key';
   return `Remove #${fix.id} from depends_on`;
 }
+
+/** A diagnostic as diagnosticsKey reads it (vscode.Diagnostic has these). */
+export interface DiagnosticLike {
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  severity: number;
+  message: string;
+}
+
+/** Everything the Problems panel would show, and which diagnostics have a fix, as one string to compare. */
+export function diagnosticsKey(byFile: ReadonlyMap<string, readonly DiagnosticLike[]>, fixes: ReadonlyMap<string, readonly [DiagnosticLike, SpotFix][]>): string {
+  const one = (d: DiagnosticLike) => [d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character, d.severity, d.message];
+  return JSON.stringify([[...byFile].map(([file, ds]) => [file, ds.map(one)]), [...fixes].map(([file, fs]) => [file, fs.map(([d, fix]) => [one(d), fix])])]);
+}

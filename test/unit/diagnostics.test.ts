@@ -2,7 +2,18 @@
 // the edits of its quick fixes.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { fixEdit, fixFor, keyColumn, itemSpots, keyLine, parseProblemText, problemSpots, selfDependencySpot, type LineEdit } from '../../src/extension/problemSpots';
+import {
+  diagnosticsKey,
+  fixEdit,
+  fixFor,
+  keyColumn,
+  itemSpots,
+  keyLine,
+  parseProblemText,
+  problemSpots,
+  selfDependencySpot,
+  type LineEdit,
+} from '../../src/extension/problemSpots';
 import { parseItem } from '../../src/core/store/itemFile';
 import { checkProjectToml } from '../../src/core/config/project';
 
@@ -122,5 +133,21 @@ describe('Problems panel: problem places', () => {
   it('offers no fix for a message without an obvious one', () => {
     assert.equal(fixFor('key "max_coders" must be a positive integer'), undefined);
     assert.equal(fixFor('unknown key "zzz"'), undefined);
+  });
+});
+
+describe('Problems panel: unchanged problems are not sent again', () => {
+  const d = (line: number, message: string, severity = 0) => ({ range: { start: { line, character: 0 }, end: { line, character: 5 } }, severity, message });
+  it('gives the same key for the same diagnostics and fixes, another when anything shown changes', () => {
+    const key = (m: Map<string, ReturnType<typeof d>[]>, fixes = new Map()) => diagnosticsKey(m, fixes);
+    const base = key(new Map([['/p/a.md', [d(1, 'bad key')]]]));
+    assert.equal(key(new Map([['/p/a.md', [d(1, 'bad key')]]])), base);
+    assert.notEqual(key(new Map([['/p/a.md', [d(2, 'bad key')]]])), base, 'another line');
+    assert.notEqual(key(new Map([['/p/a.md', [d(1, 'bad key', 1)]]])), base, 'another severity');
+    assert.notEqual(key(new Map([['/p/a.md', [d(1, 'other')]]])), base, 'another message');
+    assert.notEqual(key(new Map([['/p/b.md', [d(1, 'bad key')]]])), base, 'another file');
+    assert.notEqual(key(new Map()), base, 'gone');
+    const withFix = key(new Map([['/p/a.md', [d(1, 'bad key')]]]), new Map([['/p/a.md', [[d(1, 'bad key'), { kind: 'removeLine' }]]]]));
+    assert.notEqual(withFix, base, 'a quick fix now');
   });
 });
