@@ -120,7 +120,13 @@ export class Lifecycle {
       return !st ? 'missing' : st === 'done' || st === 'archived' ? 'finished' : 'active';
     };
     const teardown = (dir: string) =>
-      teardownWorktree({ dir, components: o.config.project.components, mask: (t) => o.masker.mask(t), transcript: path.join(o.logsDir, `teardown-${path.basename(dir)}.jsonl`) });
+      teardownWorktree({
+        dir,
+        components: o.config.project.components,
+        mask: (t) => o.masker.mask(t),
+        transcript: path.join(o.logsDir, `teardown-${path.basename(dir)}.jsonl`),
+        nice: o.config.project.backgroundNice,
+      });
     const findings = await pruneAndReport(o.root, { presence, baseBranch: o.config.project.baseBranch, keepBranches: o.config.project.keepBranches, teardown });
     for (const f of findings) if (f.action !== 'kept') (f.action === 'report' ? o.logger.warn : o.logger.info)(`worktrees: ${f.message}`);
   }

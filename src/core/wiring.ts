@@ -90,7 +90,7 @@ async function prepareWorktree(o: Orchestrator, item: WorkItem, transcript: stri
     const components = o.config.project.components.filter((c) => c.setup.length > 0);
     if (wt.created && components.length) {
       progress('step', { message: 'running setup' });
-      const r = await setupWorktree({ dir: wt.dir, components, mask: (t) => o.masker.mask(t), transcript });
+      const r = await setupWorktree({ dir: wt.dir, components, mask: (t) => o.masker.mask(t), transcript, nice: o.config.project.backgroundNice });
       if (!r.ok) throw new Error(`the worktree's setup failed: ${r.summary}`);
     }
     ok = true;

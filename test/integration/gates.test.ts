@@ -138,6 +138,20 @@ describe('server gates (runGates)', function () {
     assert.equal(r.ok, true, r.summary);
   });
 
+  it('runs each command below this process’s priority (project.toml background_nice)', async () => {
+    const want = Math.max(11, os.getPriority());
+    const r = await run({ qaCommand: ['nice', 'cat /proc/self/autogroup || true'] }, { nice: 11 });
+    assert.equal(r.ok, true, r.summary);
+    const out = texts(await records());
+    assert.ok(out.includes(String(want)), `nice prints ${want}: ${out.join(' | ')}`);
+    // Each command leads its own session (so its group can be stopped): its scheduling group is its own.
+    if (fs.existsSync('/proc/self/autogroup'))
+      assert.ok(
+        out.some((l) => new RegExp(`nice ${want}$`).test(l)),
+        out.join(' | '),
+      );
+  });
+
   it('masks secrets in the transcript, the commands and the output tail', async () => {
     const secret = 'sv-9f8e7d6c5b4a3210';
     const r = await run(

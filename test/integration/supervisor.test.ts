@@ -126,6 +126,24 @@ describe('supervisor: runs that outlive their host', function () {
     assert.deepEqual(fs.readdirSync(path.dirname(l.transcript)).sort(), [`${l.runId}.jsonl`, `${l.runId}.status.json`], 'only the transcript and the status stay');
   });
 
+  it('runs the supervisor and the agent below this process’s priority, each session’s scheduling group too', async () => {
+    const l = launchOf(STEPPER, { limits: { graceMs: 3000, nice: 10 } });
+    const h = spawner().launch(l);
+    const { pid, supervisorPid } = await follow(h).started();
+    const want = Math.max(10, os.getPriority());
+    assert.equal(os.getPriority(supervisorPid!), want, 'the supervisor');
+    assert.equal(os.getPriority(pid), want, 'the agent');
+    const group = (p: number) => /nice\s+(-?\d+)/.exec(fs.readFileSync(`/proc/${p}/autogroup`, 'utf8'))?.[1];
+    if (fs.existsSync('/proc/self/autogroup')) {
+      // Each leads its own session (so the agent's group can be stopped as one): each is its own group.
+      assert.equal(Number(group(supervisorPid!)), Math.max(10, Number(group(process.pid))));
+      assert.equal(Number(group(pid)), Math.max(10, Number(group(process.pid))));
+    }
+    await waitFor(() => linesOnDisk(l) >= 1, 'ready on disk');
+    process.kill(pid, 'SIGUSR2');
+    assert.equal((await h.done).ok, true);
+  });
+
   it('records nobody follows stay on disk unparsed (only the newest seq is told); once followed they come one by one', async () => {
     let wanted = false;
     const l = launchOf(STEPPER);

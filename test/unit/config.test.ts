@@ -80,6 +80,17 @@ describe('config: parseProjectToml', () => {
     ]);
   });
 
+  it('background_nice: agents and gates run at nice 10 unless told otherwise; 0 to 19, anything else is an error', () => {
+    assert.equal(parseProjectToml('').backgroundNice, 10);
+    assert.equal(DEFAULT_PROJECT.backgroundNice, 10);
+    assert.equal(parseProjectToml('background_nice = 0').backgroundNice, 0);
+    assert.equal(parseProjectToml('background_nice = 19').backgroundNice, 19);
+    for (const bad of ['20', '-1', '2.5', '"low"']) {
+      const [p] = problemsOf(() => parseProjectToml(`background_nice = ${bad}`));
+      assert.match(p, /project\.toml:1: key "background_nice" must be a nice value from 0 \(the editor's own priority\) to 19 \(the lowest\)/);
+    }
+  });
+
   it('accepts each default_qa value', () => {
     for (const v of ['server', 'agent', 'human'] as const) assert.equal(parseProjectToml(`default_qa = "${v}"`).defaultQa, v);
   });

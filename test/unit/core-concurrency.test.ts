@@ -46,6 +46,13 @@ describe('core: concurrency and what runs record', () => {
     assert.equal(c.state.runsForStory(1).length, 1);
   });
 
+  it('launches each run at the project’s background_nice (10 unless set)', async () => {
+    const c = makeCore({ items: [item(1, 'current'), item(2, 'current')], project: { maxCoders: 1 } });
+    assert.equal((await c.spawner.nth(1)).launch!.limits.nice, 10);
+    const d = makeCore({ items: [item(1, 'current')], project: { backgroundNice: 0 } });
+    assert.equal((await d.spawner.nth(1)).launch!.limits.nice, 0);
+  });
+
   it('a timeout longer than Node can wait is kept by the pool and fires when due, not at once', async () => {
     const days = 30;
     const c = makeCore({ items: [item(1, 'current')], agents: [sim('a', { timeout: days * 86_400 })] });

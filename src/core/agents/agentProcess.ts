@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { AgentMessage, RunOutcome } from '../model/agentMessage';
 import type { StreamParser } from './parsers/types';
+import { runInBackground } from '../util/priority';
 
 export interface LaunchSpec {
   program: string;
@@ -35,6 +36,11 @@ export interface ProcessLimits {
    * no real output between them, before the run is stopped as `network`. Default 8; 0: never.
    */
   maxNetworkRetries?: number;
+  /**
+   * The nice value (1–19) the program runs at, with everything it starts: below the editor's own
+   * priority. Undefined or 0: the priority it inherits.
+   */
+  nice?: number;
 }
 
 export const DEFAULT_MAX_NETWORK_RETRIES = 8;
@@ -101,6 +107,8 @@ export class AgentProcess {
       return;
     }
     this.child = child;
+    const slower = runInBackground(child.pid, this.limits.nice);
+    if (slower) process.emitWarning(slower);
     child.on('error', (err: NodeJS.ErrnoException) => this.finishEarly(err));
     child.stdout!.setEncoding('utf8');
     child.stderr!.setEncoding('utf8');

@@ -203,6 +203,7 @@ export class AgentPool {
         timeoutMs: timeoutMs && timeoutMs <= MAX_TIMER_MS ? timeoutMs : undefined,
         inactivityMs: agent.inactivityTimeout ? agent.inactivityTimeout * 1000 : undefined,
         graceMs: this.d.graceMs,
+        nice: this.d.config().project.backgroundNice,
       },
       previousUsage: current.sessionId ? this.previousUsage(current) : undefined,
       transcript: current.transcript,

@@ -43,6 +43,7 @@ const projectSchema = z.object({
   keep_branches: t.boolean().default(false),
   commit_moves: t.boolean().default(true),
   stack_on_parents: t.boolean().default(false),
+  background_nice: t.niceValue().default(10),
   component: t.tables('component').default([]),
 });
 
@@ -79,6 +80,7 @@ function toProject(d: z.output<typeof projectSchema>, components: ComponentSpec[
     keepBranches: d.keep_branches,
     commitMoves: d.commit_moves,
     stackOnParents: d.stack_on_parents,
+    backgroundNice: d.background_nice,
   });
 }
 

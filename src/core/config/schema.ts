@@ -22,6 +22,11 @@ export const t = {
     const m = must('a whole number ≥ 0');
     return z.number(m).int(m).nonnegative(m);
   },
+  /** A process priority: 0 (the same as the editor's) to 19 (the lowest). */
+  niceValue: () => {
+    const m = must("a nice value from 0 (the editor's own priority) to 19 (the lowest)");
+    return z.number(m).int(m).min(0, m).max(19, m);
+  },
   positiveNumber: () => {
     const m = must('a positive number');
     return z.number(m).positive(m);

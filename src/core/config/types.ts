@@ -46,6 +46,11 @@ export interface ProjectConfig {
   commitMoves: boolean;
   /** Start a story's branch from the branches of the stories it depends on. */
   stackOnParents: boolean;
+  /**
+   * The nice value agents, their supervisors and gate commands run at (0–19): below the editor's
+   * priority, so that it stays quick while they work. 0: the editor's own priority.
+   */
+  backgroundNice: number;
 }
 
 export interface AgentSpec {

@@ -9,6 +9,7 @@ import { fmtDuration, signalGroup } from '../agents/agentProcess';
 import { TranscriptWriter } from '../agents/transcript';
 import type { AgentMessage, TranscriptRecord } from '../model/agentMessage';
 import { groupMembers } from '../util/proc';
+import { runInBackground } from '../util/priority';
 
 /** How one command ended. `command` is masked; `error` says why it could not run at all. */
 export interface CommandResult {
@@ -45,6 +46,8 @@ export interface RunOptions {
   /** Receives the records as they are written, for a live view. */
   onRecords?: (records: TranscriptRecord[]) => void;
   now?: () => number;
+  /** The nice value (1–19) each command runs at: below the editor's priority (project.toml background_nice). */
+  nice?: number;
 }
 
 export interface StepsResult {
@@ -225,6 +228,8 @@ function runProcess(step: Step, opts: RunOptions & { env: NodeJS.ProcessEnv }, o
       return resolve();
     }
     const pgid = child.pid;
+    const slower = runInBackground(pgid, opts.nice);
+    if (slower) output.feed('err', `huskies: ${slower}\n`);
     const timers: NodeJS.Timeout[] = [];
     let stopping = false;
     let exited = false;

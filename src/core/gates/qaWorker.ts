@@ -48,7 +48,7 @@ export class QaWorker extends StageWorker {
     const stamp = new Date(this.d.now()).toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
     const transcript = path.join(this.d.logsDir, `${item.id}-qa-${stamp}.jsonl`);
     this.d.logger.info(`#${item.id}: running the QA gates in ${path.relative(this.d.root, dir)}`);
-    const r = await runGates({ dir, config: config.project, transcript, mask: (t) => this.d.mask(t), signal, now: () => this.d.now() });
+    const r = await runGates({ dir, config: config.project, transcript, mask: (t) => this.d.mask(t), signal, now: () => this.d.now(), nice: config.project.backgroundNice });
     if (r.aborted || this.disposed) return;
     const res = await this.d.request({ ...base, ok: r.ok, summary: r.summary, output: r.ok ? '' : r.outputTail });
     if (!res.ok) this.d.logger.info(`#${item.id}: QA result not applied: ${res.refusal}`);

@@ -50,7 +50,10 @@ export class MergeWorker extends StageWorker {
     const transcript = path.join(this.d.logsDir, `${item.id}-merge-${stamp}.jsonl`);
     const gates = hasGates(config.project)
       ? (gdir: string, s: AbortSignal) =>
-          runGates({ dir: gdir, config: config.project, transcript, mask: this.d.mask, signal: s }).then((r) => ({ ok: r.ok, output: r.ok ? '' : r.outputTail }))
+          runGates({ dir: gdir, config: config.project, transcript, mask: this.d.mask, signal: s, nice: config.project.backgroundNice }).then((r) => ({
+            ok: r.ok,
+            output: r.ok ? '' : r.outputTail,
+          }))
       : undefined;
     let result: MergeResult;
     try {
@@ -65,7 +68,7 @@ export class MergeWorker extends StageWorker {
       const pending = result.kind === 'merged_pending' ? result.howTo : undefined;
       const applied = await this.report(item, { ok: true, commit: result.commit, base: result.base, pending });
       if (applied) await this.restackChildren(item, branch, result.base);
-      if (applied && fs.existsSync(dir)) await teardownWorktree({ dir, components: config.project.components, mask: this.d.mask, transcript });
+      if (applied && fs.existsSync(dir)) await teardownWorktree({ dir, components: config.project.components, mask: this.d.mask, transcript, nice: config.project.backgroundNice });
       if (applied) {
         const c = await cleanupStory({ root: this.d.root, worktree: dir, branch, keepBranch: config.project.keepBranches, base: result.base }).catch((e) => ({
           kept: [(e as Error).message],

@@ -74,7 +74,9 @@ export function testTools(jobs: TestJobs): ToolDef[] {
       if (!dir) throw new ToolError('this session has no worktree to test in.');
       const config = call.deps.config();
       const transcript = path.join(call.deps.logsDir, `${call.session.key}.tests.jsonl`);
-      const gates = call.deps.gates ?? ((d, c, signal) => runGates({ dir: d, config: c.project, transcript, mask: call.deps.mask, signal, now: call.deps.now }));
+      const gates =
+        call.deps.gates ??
+        ((d, c, signal) => runGates({ dir: d, config: c.project, transcript, mask: call.deps.mask, signal, now: call.deps.now, nice: c.project.backgroundNice }));
       const job = jobs.start(
         call.session.key,
         call.deps.now(),

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 interface ProcStat {
   state: string;
   pgrp: number;
+  session: number;
   /** Clock ticks since boot (field 22 of /proc/<pid>/stat). */
   startTime: number;
 }
@@ -23,8 +24,14 @@ function readStat(pid: number): ProcStat | undefined {
   const f = text.slice(close + 2).split(' '); // f[0] is field 3
   const startTime = Number(f[19]);
   const pgrp = Number(f[2]);
-  if (!Number.isFinite(startTime) || !Number.isFinite(pgrp)) return undefined;
-  return { state: f[0], pgrp, startTime };
+  const session = Number(f[3]);
+  if (!Number.isFinite(startTime) || !Number.isFinite(pgrp) || !Number.isFinite(session)) return undefined;
+  return { state: f[0], pgrp, session, startTime };
+}
+
+/** Whether the process leads its own session (it was started detached, with setsid) (Linux). */
+export function leadsSession(pid: number): boolean {
+  return readStat(pid)?.session === pid;
 }
 
 /** When the process started, in clock ticks since boot (Linux); undefined where unknown or gone. */

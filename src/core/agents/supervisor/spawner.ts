@@ -10,6 +10,7 @@ import { controlFileFor, readControl, readStatus, removeRunScratch, statusFileFo
 import { killAgentGroup, reapRun } from '../orphans';
 import { TranscriptTail } from './tail';
 import { bootId, isSameProcess, processStartTime } from '../../util/proc';
+import { runInBackground } from '../../util/priority';
 import type { MaskFn } from '../runHost';
 import { nullLogger, type Logger } from '../../util/log';
 
@@ -66,6 +67,9 @@ export class SupervisedSpawner implements Spawner {
     } finally {
       fs.closeSync(log);
     }
+    // The supervisor, and so the program it starts, runs below the editor's priority from its first instruction.
+    const slower = runInBackground(child.pid, l.limits.nice);
+    if (slower) this.opts.logger?.warn(`#${l.runId}: ${slower}`);
     const me: Identity | undefined = child.pid ? { pid: child.pid, startTime: processStartTime(child.pid), bootId: bootId() } : undefined;
     const run = new SupervisedRun({ ...this.common(l.runId, l.transcript, l.fromSeq), supervisor: me, child });
     try {

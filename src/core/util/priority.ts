@@ -1,0 +1,51 @@
+// Background work (agents, their supervisors, gate commands) runs at a lower CPU priority than the
+// editor, so that typing and clicking stay quick while 30 agents start or a test suite runs.
+//
+// A nice value alone is not enough on Linux: with autogroups (the default where processes are not
+// placed in cgroups with CPU control), every session is its own scheduling group, weighed equally
+// with every other whatever the nice values inside it. An agent is started in its own session (so
+// that its whole process group can be stopped), so 30 agents would get 30 shares of the CPU to the
+// editor's one. The session's group gets the nice value too (/proc/<pid>/autogroup).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { leadsSession } from './proc';
+
+/** The nice values a user may give: 0 (the editor's own priority) to 19 (the lowest). */
+export const NICE_MIN = 0;
+export const NICE_MAX = 19;
+
+/**
+ * Lowers the priority of the process `pid` (just started) to `nice`, and that of its session's
+ * scheduling group when it leads its own session. Never raises a priority (a process may already
+ * run lower). Returns what could not be done, if anything; a process that is already gone is not
+ * a failure.
+ */
+export function runInBackground(pid: number | undefined, nice: number | undefined): string | undefined {
+  if (pid === undefined || nice === undefined || !Number.isInteger(nice) || nice <= NICE_MIN) return undefined;
+  const level = Math.min(nice, NICE_MAX);
+  const problems: string[] = [];
+  try {
+    if (os.getPriority(pid) < level) os.setPriority(pid, level);
+  } catch (err) {
+    if (!gone(err)) problems.push(`nice ${level}: ${(err as Error).message}`);
+  }
+  // Only a session leader's group is its own: any other process shares its group with its parent's session.
+  if (process.platform === 'linux' && leadsSession(pid)) {
+    const file = `/proc/${pid}/autogroup`;
+    try {
+      const now = /nice\s+(-?\d+)/.exec(fs.readFileSync(file, 'utf8'));
+      if (!now || Number(now[1]) < level) fs.writeFileSync(file, String(level));
+    } catch (err) {
+      // No such file: a kernel without autogroups, or the process is gone.
+      if (!gone(err)) problems.push(`the session's scheduling group: ${(err as Error).message}`);
+    }
+  }
+  return problems.length ? `could not lower the priority of process ${pid} (${problems.join('; ')})` : undefined;
+}
+
+function gone(err: unknown): boolean {
+  // os.getPriority and os.setPriority throw a SystemError, whose errno code is in `info`.
+  const e = err as NodeJS.ErrnoException & { info?: { code?: string } };
+  const code = e.info?.code ?? e.code;
+  return code === 'ESRCH' || code === 'ENOENT';
+}
