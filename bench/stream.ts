@@ -16,6 +16,8 @@ import { Huskies as Orchestrator } from '../src/core/api';
 import { buildBoardState } from '../src/extension/boardModel';
 import type { LiveBatch } from '../src/core/agents/liveHub';
 import { lastSeqOf } from '../src/core/agents/transcript';
+import { runInBackground } from '../src/core/util/priority';
+import { DEFAULT_PROJECT } from '../src/core/config/config';
 import { gitRepoDir, makeRepo, REPO_ROOT, SIM_AGENT, waitFor } from '../test/fixtures/repo';
 
 const arg = (name: string, d: number) => {
@@ -52,7 +54,11 @@ function lagLine(h: IntervalHistogram): string {
 
 const simEnv = (rate: number, seconds: number) => ({ HUSKIES_SIM: 'stream', HUSKIES_SIM_RATE: String(rate), HUSKIES_SIM_SECONDS: String(seconds), HUSKIES_SIM_DELAY_MS: '5' });
 
-/** The same children, piped into a loop that only splits lines and parses them: the floor. */
+/**
+ * The same children, piped into a loop that only splits lines and parses them: the floor. They run as
+ * the orchestrator runs its agents, each in its own session at the default background priority, so that
+ * the ratio compares the work on this side, not the scheduling.
+ */
 async function baseline(n: number, rate: number, seconds: number, warmup: number): Promise<{ h: IntervalHistogram; msgs: number; secs: number }> {
   const dir = gitRepoDir('huskies-bench-bare-');
   const children: ChildProcess[] = [];
@@ -65,7 +71,9 @@ async function baseline(n: number, rate: number, seconds: number, warmup: number
         cwd: dir,
         env: { ...process.env, ...simEnv(rate, seconds + warmup) },
         stdio: ['ignore', 'pipe', 'ignore'],
+        detached: true,
       });
+      runInBackground(c.pid, DEFAULT_PROJECT.backgroundNice);
       children.push(c);
       let pending = '';
       c.stdout!.setEncoding('utf8');
