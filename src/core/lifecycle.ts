@@ -9,6 +9,7 @@ import { recoverEndings } from './policies/recover';
 import { dueForArchive } from './policies/archive';
 import { builtInAgents } from './agents/launchEnv';
 import { pruneAndReport, teardownWorktree } from './git/worktreeLifecycle';
+import { ignoreRuntimeFiles } from './git/runtimeIgnore';
 import { tick } from './schedule/tick';
 import { exists } from './util/fsAtomic';
 import type { TimerHandle } from './ports/clock';
@@ -98,6 +99,9 @@ export class Lifecycle {
       o.policies.start();
       o.scheduler.start();
       o.pool.start();
+      await ignoreRuntimeFiles(o.root)
+        .then((added) => added.length && o.logger.info(`git now ignores the orchestrator's runtime files ${added.join(', ')} (in the repository's info/exclude)`))
+        .catch((err) => o.logger.warn(`could not make git ignore the orchestrator's runtime files: ${errorText(err)}`));
       await reconcile(reconcileDeps(o));
       for (const c of recoverEndings(o.state, o.standing.policyContext())) await o.request(c);
       await this.pruneWorktrees().catch((err) => o.logger.warn(`worktrees: ${errorText(err)}`));
