@@ -20,12 +20,13 @@ export const NICE_MAX = 19;
  * run lower). Returns what could not be done, if anything; a process that is already gone is not
  * a failure.
  */
-export function runInBackground(pid: number | undefined, nice: number | undefined): string | undefined {
+export function runInBackground(pid: number | undefined, nice: number | undefined, opts: { groupOnly?: boolean } = {}): string | undefined {
   if (pid === undefined || nice === undefined || !Number.isInteger(nice) || nice <= NICE_MIN) return undefined;
   const level = Math.min(nice, NICE_MAX);
   const problems: string[] = [];
   try {
-    if (os.getPriority(pid) < level) os.setPriority(pid, level);
+    // groupOnly: the process was started through niceCommand, whose `nice` adds to what it finds.
+    if (!opts.groupOnly && os.getPriority(pid) < level) os.setPriority(pid, level);
   } catch (err) {
     if (!gone(err)) problems.push(`nice ${level}: ${(err as Error).message}`);
   }
@@ -41,6 +42,17 @@ export function runInBackground(pid: number | undefined, nice: number | undefine
     }
   }
   return problems.length ? `could not lower the priority of process ${pid} (${problems.join('; ')})` : undefined;
+}
+
+/**
+ * The `nice -n N` prefix that starts a program at `nice` (it execs the program: same pid), for a
+ * program that may start others at once, before runInBackground could reach it. Empty when there
+ * is nothing to lower, or on Windows.
+ */
+export function niceCommand(nice: number | undefined): string[] {
+  if (nice === undefined || !Number.isInteger(nice) || nice <= NICE_MIN || process.platform === 'win32') return [];
+  const delta = Math.min(nice, NICE_MAX) - os.getPriority();
+  return delta > 0 ? ['nice', '-n', String(delta)] : [];
 }
 
 function gone(err: unknown): boolean {
