@@ -3,20 +3,9 @@
 // alone would leave each agent an equal share with the whole editor). Real processes.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { runInBackground } from '../../src/core/util/priority';
-import { Leftovers, sleeper } from '../fixtures/processes';
-
-/** The nice value of the process's autogroup, where the kernel has autogroups. */
-function groupNice(pid: number | 'self'): number | undefined {
-  try {
-    const m = /nice\s+(-?\d+)/.exec(fs.readFileSync(`/proc/${pid}/autogroup`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { groupNice, Leftovers, sleeper } from '../fixtures/processes';
 
 describe('background priority', () => {
   const left = new Leftovers();

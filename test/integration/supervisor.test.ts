@@ -14,7 +14,7 @@ import { lastSeqOf, readAfter } from '../../src/core/agents/transcript';
 import { bootId, groupMembers, isSameProcess, processStartTime } from '../../src/core/util/proc';
 import { ensureSupervisorBuilt } from '../fixtures/supervisorBuild';
 import { ensureSimBuilt, REPO_ROOT, SIM_AGENT } from '../fixtures/repo';
-import { Leftovers, running, sleeper, waitFor } from '../fixtures/processes';
+import { groupNice, Leftovers, running, sleeper, waitFor } from '../fixtures/processes';
 
 const SECRET = 'sv-secret-value-0123456789';
 
@@ -133,11 +133,11 @@ describe('supervisor: runs that outlive their host', function () {
     const want = Math.max(10, os.getPriority());
     assert.equal(os.getPriority(supervisorPid!), want, 'the supervisor');
     assert.equal(os.getPriority(pid), want, 'the agent');
-    const group = (p: number) => /nice\s+(-?\d+)/.exec(fs.readFileSync(`/proc/${p}/autogroup`, 'utf8'))?.[1];
-    if (fs.existsSync('/proc/self/autogroup')) {
+    const mine = groupNice('self');
+    if (mine !== undefined) {
       // Each leads its own session (so the agent's group can be stopped as one): each is its own group.
-      assert.equal(Number(group(supervisorPid!)), Math.max(10, Number(group(process.pid))));
-      assert.equal(Number(group(pid)), Math.max(10, Number(group(process.pid))));
+      assert.equal(groupNice(supervisorPid!), Math.max(10, mine), 'the supervisor’s group');
+      assert.equal(groupNice(pid), Math.max(10, mine), 'the agent’s group');
     }
     await waitFor(() => linesOnDisk(l) >= 1, 'ready on disk');
     process.kill(pid, 'SIGUSR2');
