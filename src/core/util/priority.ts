@@ -34,14 +34,23 @@ export function runInBackground(pid: number | undefined, nice: number | undefine
   if (process.platform === 'linux' && leadsSession(pid)) {
     const file = `/proc/${pid}/autogroup`;
     try {
-      const now = /nice\s+(-?\d+)/.exec(fs.readFileSync(file, 'utf8'));
-      if (!now || Number(now[1]) < level) fs.writeFileSync(file, String(level));
+      if (groupNiceOf(fs.readFileSync(file, 'utf8')) < level) fs.writeFileSync(file, String(level));
     } catch (err) {
       // No such file: a kernel without autogroups, or the process is gone.
       if (!gone(err)) problems.push(`the session's scheduling group: ${(err as Error).message}`);
     }
   }
   return problems.length ? `could not lower the priority of process ${pid} (${problems.join('; ')})` : undefined;
+}
+
+/**
+ * The nice value in the text of /proc/<pid>/autogroup ("/autogroup-42 nice 10"). A process still
+ * in the boot-time group (a container's first session, say) has an empty file: that group runs at
+ * the default weight, nice 0.
+ */
+export function groupNiceOf(text: string): number {
+  const m = /nice\s+(-?\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
 }
 
 /**
